@@ -1,0 +1,14 @@
+//! kafkup: a verified, working ZooKeeper + Kafka environment with one command.
+
+pub mod catalog;
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod fetch;
+pub mod java;
+pub mod paths;
+pub mod plan;
+pub mod render;
+pub mod report;
+pub mod settings;
+pub mod spec;

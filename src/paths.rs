@@ -1,0 +1,111 @@
+//! Where kafkup keeps things: install, data, config, cache and state directories.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paths {
+    /// Unpacked, verified distributions.
+    pub install: PathBuf,
+    /// ZooKeeper and Kafka data (never under /tmp).
+    pub data: PathBuf,
+    /// Rendered configuration files.
+    pub config: PathBuf,
+    /// Downloaded tarballs, keyed by digest.
+    pub cache: PathBuf,
+    /// The manifest of what kafkup created, pid files and service logs.
+    pub state: PathBuf,
+}
+
+impl Paths {
+    /// Everything below one directory (`--root`).
+    pub fn under_root(root: &Path) -> Self {
+        Paths {
+            install: root.join("install"),
+            data: root.join("data"),
+            config: root.join("config"),
+            cache: root.join("cache"),
+            state: root.join("state"),
+        }
+    }
+
+    /// The system-wide layout used as root.
+    pub fn system() -> Self {
+        Paths {
+            install: PathBuf::from("/opt/kafkup"),
+            data: PathBuf::from("/var/lib/kafkup/data"),
+            config: PathBuf::from("/etc/kafkup"),
+            cache: PathBuf::from("/var/cache/kafkup"),
+            state: PathBuf::from("/var/lib/kafkup/state"),
+        }
+    }
+
+    /// The per-user layout (XDG base directories).
+    pub fn user(home: &Path, xdg: impl Fn(&str) -> Option<PathBuf>) -> Self {
+        let data_home = xdg("XDG_DATA_HOME").unwrap_or_else(|| home.join(".local/share"));
+        let config_home = xdg("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config"));
+        let cache_home = xdg("XDG_CACHE_HOME").unwrap_or_else(|| home.join(".cache"));
+        let base = data_home.join("kafkup");
+        Paths {
+            install: base.join("install"),
+            data: base.join("data"),
+            config: config_home.join("kafkup"),
+            cache: cache_home.join("kafkup"),
+            state: base.join("state"),
+        }
+    }
+
+    /// The default for this process: system-wide as root, per-user otherwise.
+    pub fn default_for_current_user() -> Self {
+        if nix::unistd::geteuid().is_root() {
+            return Self::system();
+        }
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Self::user(&home, |name| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+        })
+    }
+
+    pub fn manifest(&self) -> PathBuf {
+        self.state.join("manifest.json")
+    }
+
+    pub fn zookeeper_data(&self) -> PathBuf {
+        self.data.join("zookeeper")
+    }
+
+    pub fn kafka_data(&self) -> PathBuf {
+        self.data.join("kafka")
+    }
+
+    pub fn logs(&self) -> PathBuf {
+        self.state.join("logs")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_layout_honours_xdg_and_falls_back_to_home() {
+        let p = Paths::user(Path::new("/home/a"), |name| {
+            (name == "XDG_CACHE_HOME").then(|| PathBuf::from("/c"))
+        });
+        assert_eq!(p.cache, PathBuf::from("/c/kafkup"));
+        assert_eq!(p.data, PathBuf::from("/home/a/.local/share/kafkup/data"));
+        assert_eq!(p.config, PathBuf::from("/home/a/.config/kafkup"));
+    }
+
+    #[test]
+    fn root_layout_keeps_everything_below_root() {
+        let p = Paths::under_root(Path::new("/r"));
+        for dir in [&p.install, &p.data, &p.config, &p.cache, &p.state] {
+            assert!(dir.starts_with("/r"));
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The plan: everything `setup` will do, computed from validated settings before anything
+//! is touched. Pure data — `--dry-run` prints it, templates render from it, runners follow it.
+
+use crate::catalog::{Artifact, Mode, VersionNumber};
+use crate::paths::Paths;
+use crate::settings::{Backend, Settings};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Four-letter words ZooKeeper answers: the ones our probes use, nothing more.
+pub const FOUR_LETTER_WORDS: &str = "srvr,ruok,mntr";
+
+/// The dedicated system user the systemd runner runs services as.
+pub const SERVICE_USER: &str = "kafkup";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub mode: Mode,
+    pub backend: Backend,
+    pub paths: Paths,
+    /// Interface every listener binds to and advertises.
+    pub host: String,
+    pub service_user: String,
+    pub zookeeper: Option<ZookeeperPlan>,
+    pub kafka: KafkaPlan,
+    pub selftest: bool,
+    pub ready_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ZookeeperPlan {
+    pub artifact: Artifact,
+    /// Where the verified distribution is unpacked.
+    pub dist_dir: PathBuf,
+    /// Rendered zoo.cfg and logback.xml live here.
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub client_port: u16,
+    pub four_letter_words: String,
+    pub heap: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KafkaLogging {
+    /// Kafka 3.x: reload4j, `-Dlog4j.configuration=file:…/log4j.properties`.
+    Log4j,
+    /// Kafka 4.x: log4j2, `-Dlog4j2.configurationFile=…/log4j2.properties`.
+    Log4j2,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KafkaPlan {
+    pub artifact: Artifact,
+    pub dist_dir: PathBuf,
+    /// Rendered server.properties and logging config live here.
+    pub config_dir: PathBuf,
+    /// `log.dirs`: the broker's data.
+    pub data_dir: PathBuf,
+    pub node_id: u32,
+    pub port: u16,
+    /// KRaft only: the controller listener's port.
+    pub controller_port: Option<u16>,
+    /// ZooKeeper mode only: `host:port`.
+    pub zookeeper_connect: Option<String>,
+    pub logging: KafkaLogging,
+    pub heap: String,
+}
+
+impl KafkaPlan {
+    pub fn bootstrap_server(&self, host: &str) -> String {
+        format!("{host}:{}", self.port)
+    }
+}
+
+impl Plan {
+    pub fn from_settings(settings: &Settings) -> Plan {
+        let paths = settings.paths.clone();
+        let host = "127.0.0.1".to_string();
+        let zookeeper = (settings.mode == Mode::Zookeeper).then(|| {
+            let artifact = Artifact::zookeeper(&settings.zookeeper_version);
+            ZookeeperPlan {
+                dist_dir: paths.install.join(&artifact.top_dir),
+                config_dir: paths.config.join("zookeeper"),
+                data_dir: paths.zookeeper_data(),
+                client_port: settings.zookeeper_port,
+                four_letter_words: FOUR_LETTER_WORDS.to_string(),
+                heap: settings.zookeeper_heap.clone(),
+                artifact,
+            }
+        });
+        let artifact = Artifact::kafka(&settings.kafka_version, &settings.scala_version);
+        let logging = if VersionNumber::parse(&settings.kafka_version) >= VersionNumber(4, 0, 0) {
+            KafkaLogging::Log4j2
+        } else {
+            KafkaLogging::Log4j
+        };
+        let kafka = KafkaPlan {
+            dist_dir: paths.install.join(&artifact.top_dir),
+            config_dir: paths.config.join("kafka"),
+            data_dir: paths.kafka_data(),
+            node_id: 1,
+            port: settings.kafka_port,
+            controller_port: (settings.mode == Mode::Kraft).then_some(settings.controller_port),
+            zookeeper_connect: zookeeper
+                .as_ref()
+                .map(|zk| format!("{host}:{}", zk.client_port)),
+            logging,
+            heap: settings.kafka_heap.clone(),
+            artifact,
+        };
+        Plan {
+            mode: settings.mode,
+            backend: settings.backend,
+            paths,
+            host,
+            service_user: SERVICE_USER.to_string(),
+            zookeeper,
+            kafka,
+            selftest: settings.selftest,
+            ready_timeout_secs: settings.ready_timeout_secs,
+        }
+    }
+
+    /// The artifacts to fetch, ZooKeeper first (it starts first).
+    pub fn artifacts(&self) -> Vec<&Artifact> {
+        self.zookeeper
+            .iter()
+            .map(|zk| &zk.artifact)
+            .chain(std::iter::once(&self.kafka.artifact))
+            .collect()
+    }
+
+    /// Every TCP port a service of this plan listens on, with what uses it.
+    pub fn ports(&self) -> Vec<(u16, &'static str)> {
+        let mut ports = Vec::new();
+        if let Some(zk) = &self.zookeeper {
+            ports.push((zk.client_port, "ZooKeeper client port"));
+        }
+        ports.push((self.kafka.port, "Kafka broker listener"));
+        if let Some(p) = self.kafka.controller_port {
+            ports.push((p, "Kafka KRaft controller listener"));
+        }
+        ports
+    }
+
+    pub fn bootstrap_server(&self) -> String {
+        self.kafka.bootstrap_server(&self.host)
+    }
+}

@@ -1,0 +1,430 @@
+//! Settings: flags > `KAFKUP_*` environment > TOML config file > defaults, validated once.
+//! Clap already merges flags with the environment; this file adds the config file and defaults.
+
+use crate::catalog::{self, Mode};
+use crate::error::{Diagnose, ExitCode};
+use crate::paths::Paths;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use url::Url;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// systemd when it is PID 1 and we are root, else docker when the daemon answers, else process.
+    Auto,
+    Systemd,
+    Docker,
+    Process,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    pub mode: Mode,
+    pub backend: Backend,
+    pub kafka_version: String,
+    pub zookeeper_version: String,
+    pub scala_version: String,
+    pub mirrors: Vec<Url>,
+    pub dists: Vec<Url>,
+    pub verify_signature: bool,
+    pub kafka_port: u16,
+    pub zookeeper_port: u16,
+    pub controller_port: u16,
+    pub selftest: bool,
+    pub paths: Paths,
+    pub templates: Option<PathBuf>,
+    pub kafka_heap: String,
+    pub zookeeper_heap: String,
+    pub java_home: Option<PathBuf>,
+    pub ready_timeout_secs: u64,
+}
+
+/// The TOML config file: every key optional, unknown keys are errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub root: Option<PathBuf>,
+    pub mode: Option<Mode>,
+    pub backend: Option<Backend>,
+    pub kafka_version: Option<String>,
+    pub zookeeper_version: Option<String>,
+    pub scala_version: Option<String>,
+    pub mirrors: Option<Vec<String>>,
+    pub dists: Option<Vec<String>>,
+    pub verify_signature: Option<bool>,
+    pub kafka_port: Option<u16>,
+    pub zookeeper_port: Option<u16>,
+    pub controller_port: Option<u16>,
+    pub selftest: Option<bool>,
+    pub templates: Option<PathBuf>,
+    pub kafka_heap: Option<String>,
+    pub zookeeper_heap: Option<String>,
+    pub java_home: Option<PathBuf>,
+    pub ready_timeout_secs: Option<u64>,
+}
+
+/// What flags and environment said (clap fills it); `None` means "not given".
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub root: Option<PathBuf>,
+    pub mode: Option<Mode>,
+    pub backend: Option<Backend>,
+    pub kafka_version: Option<String>,
+    pub zookeeper_version: Option<String>,
+    pub mirrors: Vec<String>,
+    pub dists: Vec<String>,
+    pub no_verify_signature: bool,
+    pub kafka_port: Option<u16>,
+    pub zookeeper_port: Option<u16>,
+    pub controller_port: Option<u16>,
+    pub no_selftest: bool,
+    pub templates: Option<PathBuf>,
+    pub java_home: Option<PathBuf>,
+    pub ready_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read config file {path}: {source}")]
+    ConfigUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    ConfigInvalid { path: PathBuf, message: String },
+    #[error("{what} {value:?} is not a usable URL: {reason}")]
+    BadUrl {
+        what: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("port {port} is used twice ({first} and {second})")]
+    PortClash {
+        port: u16,
+        first: &'static str,
+        second: &'static str,
+    },
+    #[error("{what} must be a port between 1 and 65535, not 0")]
+    PortZero { what: &'static str },
+    #[error("heap size {value:?} is not a JVM size like 512m or 1g")]
+    BadHeap { value: String },
+    #[error(transparent)]
+    Catalog(#[from] catalog::CatalogError),
+}
+
+impl Diagnose for SettingsError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            SettingsError::ConfigUnreadable { .. } => ExitCode::Error,
+            _ => ExitCode::Usage,
+        }
+    }
+    fn help(&self) -> Option<String> {
+        match self {
+            SettingsError::ConfigUnreadable { .. } => Some("check the path given with --config or KAFKUP_CONFIG".into()),
+            SettingsError::ConfigInvalid { .. } => Some("fix that key; `kafkup --help` and the README list the keys and their types".into()),
+            SettingsError::BadUrl { .. } => Some("use https:// (http:// only for 127.0.0.1/localhost), or file:// for a local directory".into()),
+            SettingsError::PortClash { .. } | SettingsError::PortZero { .. } => Some("choose distinct ports with --kafka-port, --zookeeper-port and --controller-port".into()),
+            SettingsError::BadHeap { .. } => None,
+            SettingsError::Catalog(e) => e.help(),
+        }
+    }
+}
+
+/// Reads and parses a config file; errors name the file, the line and the key.
+pub fn load_config_file(path: &Path) -> Result<ConfigFile, SettingsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::ConfigUnreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_config(&text).map_err(|message| SettingsError::ConfigInvalid {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+/// Parses config text; on error says line, column and key.
+pub fn parse_config(text: &str) -> Result<ConfigFile, String> {
+    toml::from_str::<ConfigFile>(text).map_err(|e| {
+        let location = e.span().map(|span| {
+            let line = text[..span.start].matches('\n').count() + 1;
+            let key = text[..span.start]
+                .rsplit('\n')
+                .next()
+                .and_then(|l| l.split('=').next())
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_string)
+                .or_else(|| {
+                    // The span covers the key itself (unknown key): take the line's key.
+                    text.lines()
+                        .nth(line - 1)
+                        .and_then(|l| l.split('=').next())
+                        .map(|k| k.trim().to_string())
+                });
+            match key {
+                Some(key) => format!("line {line}, key `{key}`: "),
+                None => format!("line {line}: "),
+            }
+        });
+        format!("{}{}", location.unwrap_or_default(), e.message())
+    })
+}
+
+fn parse_url(what: &'static str, value: &str) -> Result<Url, SettingsError> {
+    let bad = |reason: &str| SettingsError::BadUrl {
+        what,
+        value: value.to_string(),
+        reason: reason.to_string(),
+    };
+    let url = Url::parse(value).map_err(|e| bad(&e.to_string()))?;
+    match url.scheme() {
+        "https" | "file" => Ok(url),
+        "http" if is_loopback_host(&url) => Ok(url),
+        "http" => Err(bad("plain http is allowed only for loopback hosts")),
+        other => Err(bad(&format!("unsupported scheme {other}"))),
+    }
+}
+
+/// 127.0.0.0/8, ::1 and localhost.
+pub fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn check_heap(value: &str) -> Result<(), SettingsError> {
+    let digits = value.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G']);
+    if !digits.is_empty()
+        && digits.len() + 1 >= value.len()
+        && digits.chars().all(|c| c.is_ascii_digit())
+    {
+        Ok(())
+    } else {
+        Err(SettingsError::BadHeap {
+            value: value.to_string(),
+        })
+    }
+}
+
+impl Settings {
+    /// Merges overrides (flags and environment) over the config file over defaults.
+    pub fn resolve(
+        over: Overrides,
+        file: ConfigFile,
+        default_paths: impl FnOnce() -> Paths,
+    ) -> Result<Settings, SettingsError> {
+        let mode = over.mode.or(file.mode).unwrap_or(Mode::Zookeeper);
+        let kafka_version = over
+            .kafka_version
+            .or(file.kafka_version)
+            .unwrap_or_else(|| mode.default_kafka_version().to_string());
+        let zookeeper_version = over
+            .zookeeper_version
+            .or(file.zookeeper_version)
+            .unwrap_or_else(|| catalog::DEFAULT_ZOOKEEPER_VERSION.to_string());
+        let scala_version = file
+            .scala_version
+            .unwrap_or_else(|| catalog::DEFAULT_SCALA_VERSION.to_string());
+        catalog::check_version("Kafka version", &kafka_version)?;
+        catalog::check_version("ZooKeeper version", &zookeeper_version)?;
+        catalog::check_version("Scala version", &scala_version)?;
+        catalog::check_mode(mode, &kafka_version)?;
+
+        let pick_urls = |flags: Vec<String>, file: Option<Vec<String>>, defaults: &[&str], what| {
+            let chosen = if !flags.is_empty() {
+                flags
+            } else {
+                file.unwrap_or_else(|| defaults.iter().map(|s| s.to_string()).collect())
+            };
+            chosen
+                .iter()
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .map(|s| parse_url(what, s))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let mirrors = pick_urls(
+            over.mirrors,
+            file.mirrors,
+            catalog::DEFAULT_MIRRORS,
+            "mirror",
+        )?;
+        let dists = pick_urls(over.dists, file.dists, catalog::DEFAULT_DISTS, "dist")?;
+
+        let kafka_port = over.kafka_port.or(file.kafka_port).unwrap_or(9092);
+        let zookeeper_port = over.zookeeper_port.or(file.zookeeper_port).unwrap_or(2181);
+        let controller_port = over
+            .controller_port
+            .or(file.controller_port)
+            .unwrap_or(9093);
+        let mut used: Vec<(u16, &'static str)> = vec![(kafka_port, "--kafka-port")];
+        if mode == Mode::Zookeeper {
+            used.push((zookeeper_port, "--zookeeper-port"));
+        } else {
+            used.push((controller_port, "--controller-port"));
+        }
+        for (i, (port, what)) in used.iter().enumerate() {
+            if *port == 0 {
+                return Err(SettingsError::PortZero { what });
+            }
+            if let Some((_, first)) = used[..i].iter().find(|(p, _)| p == port) {
+                return Err(SettingsError::PortClash {
+                    port: *port,
+                    first,
+                    second: what,
+                });
+            }
+        }
+
+        let kafka_heap = file.kafka_heap.unwrap_or_else(|| "1g".into());
+        let zookeeper_heap = file.zookeeper_heap.unwrap_or_else(|| "512m".into());
+        check_heap(&kafka_heap)?;
+        check_heap(&zookeeper_heap)?;
+
+        let paths = match over.root.or(file.root) {
+            Some(root) => Paths::under_root(&absolute(&root)),
+            None => default_paths(),
+        };
+
+        Ok(Settings {
+            mode,
+            backend: over.backend.or(file.backend).unwrap_or(Backend::Auto),
+            kafka_version,
+            zookeeper_version,
+            scala_version,
+            mirrors,
+            dists,
+            verify_signature: !over.no_verify_signature && file.verify_signature.unwrap_or(true),
+            kafka_port,
+            zookeeper_port,
+            controller_port,
+            selftest: !over.no_selftest && file.selftest.unwrap_or(true),
+            paths,
+            templates: over.templates.or(file.templates),
+            kafka_heap,
+            zookeeper_heap,
+            java_home: over.java_home.or(file.java_home),
+            ready_timeout_secs: over
+                .ready_timeout_secs
+                .or(file.ready_timeout_secs)
+                .unwrap_or(120),
+        })
+    }
+}
+
+/// Paths are stored in state and units: make them absolute without touching the disk.
+pub fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(over: Overrides, file: &str) -> Result<Settings, SettingsError> {
+        Settings::resolve(over, parse_config(file).unwrap(), || {
+            Paths::under_root(Path::new("/d"))
+        })
+    }
+
+    #[test]
+    fn defaults_are_zookeeper_mode_with_kafka_3_9() {
+        let s = resolve(Overrides::default(), "").unwrap();
+        assert_eq!(s.mode, Mode::Zookeeper);
+        assert_eq!(s.kafka_version, "3.9.2");
+        assert_eq!(s.mirrors[0].as_str(), "https://dlcdn.apache.org/");
+        assert_eq!(s.dists[1].as_str(), "https://archive.apache.org/dist");
+        assert!(s.verify_signature && s.selftest);
+    }
+
+    #[test]
+    fn kraft_mode_defaults_to_kafka_4() {
+        let s = resolve(Overrides::default(), "mode = \"kraft\"").unwrap();
+        assert_eq!(s.kafka_version, "4.4.0");
+    }
+
+    #[test]
+    fn flags_beat_the_file_which_beats_defaults() {
+        let over = Overrides {
+            kafka_port: Some(19092),
+            ..Default::default()
+        };
+        let s = resolve(over, "kafka_port = 29092\nzookeeper_port = 22181\n").unwrap();
+        assert_eq!(s.kafka_port, 19092);
+        assert_eq!(s.zookeeper_port, 22181);
+        assert_eq!(s.controller_port, 9093);
+    }
+
+    #[test]
+    fn a_bad_key_is_named_with_its_line() {
+        let err = parse_config("mode = \"kraft\"\nkafka_port = \"abc\"\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("kafka_port"), "{err}");
+        let err = parse_config("\n\nkafak_port = 1\n").unwrap_err();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("kafak_port"), "{err}");
+    }
+
+    #[test]
+    fn zookeeper_mode_with_kafka_4_names_kraft() {
+        let over = Overrides {
+            kafka_version: Some("4.0.0".into()),
+            ..Default::default()
+        };
+        let err = resolve(over, "").unwrap_err();
+        assert!(err.help().unwrap().contains("--mode kraft"));
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        let over = Overrides {
+            mirrors: vec!["http://127.0.0.1:8000".into()],
+            ..Default::default()
+        };
+        assert!(resolve(over, "").is_ok());
+        let over = Overrides {
+            mirrors: vec!["http://mirror.example.org".into()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            resolve(over, ""),
+            Err(SettingsError::BadUrl { .. })
+        ));
+        let over = Overrides {
+            dists: vec!["file:///srv/mirror".into()],
+            ..Default::default()
+        };
+        assert!(resolve(over, "").is_ok());
+    }
+
+    #[test]
+    fn clashing_ports_are_refused() {
+        let over = Overrides {
+            kafka_port: Some(2181),
+            ..Default::default()
+        };
+        assert!(matches!(
+            resolve(over, ""),
+            Err(SettingsError::PortClash { port: 2181, .. })
+        ));
+    }
+
+    #[test]
+    fn heap_sizes_are_checked() {
+        assert!(check_heap("512m").is_ok());
+        assert!(check_heap("1g").is_ok());
+        assert!(check_heap("1gb").is_err());
+        assert!(check_heap("-Xmx1g").is_err());
+    }
+}

@@ -1,0 +1,192 @@
+//! One launch description per service, the same for every runner: the JVM is started
+//! directly (no distribution shell scripts), so process, systemd and docker run one command.
+
+use crate::plan::{KafkaLogging, Plan};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceName {
+    Zookeeper,
+    Kafka,
+}
+
+impl ServiceName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceName::Zookeeper => "zookeeper",
+            ServiceName::Kafka => "kafka",
+        }
+    }
+
+    /// systemd unit / container name.
+    pub fn unit_name(self) -> String {
+        format!("kafkup-{}", self.as_str())
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "zookeeper" | "zk" => Some(ServiceName::Zookeeper),
+            "kafka" | "broker" => Some(ServiceName::Kafka),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ServiceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How to know a service is ready, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProbeSpec {
+    /// ZooKeeper answers `srvr` with a `Mode:` line.
+    ZookeeperServing { host: String, port: u16 },
+    /// The broker is listed in cluster metadata.
+    KafkaBrokerListed { bootstrap: String, node_id: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSpec {
+    pub name: ServiceName,
+    pub description: String,
+    pub main_class: String,
+    /// Classpath entries, joined with `:`; `dir/*` globs are expanded by the JVM itself.
+    pub classpath: Vec<String>,
+    pub jvm_options: Vec<String>,
+    pub args: Vec<String>,
+    pub working_dir: PathBuf,
+    /// Directories the service writes (created by the runner, owned by the service user).
+    pub data_dirs: Vec<PathBuf>,
+    /// Directories the service reads: distribution and config.
+    pub read_only_dirs: Vec<PathBuf>,
+    pub ports: Vec<u16>,
+    pub probes: Vec<ProbeSpec>,
+    /// Started after, stopped before this one.
+    pub requires: Option<ServiceName>,
+}
+
+impl ServiceSpec {
+    /// The full command line: `java <jvm options> -cp <classpath> <main class> <args>`.
+    pub fn command(&self, java: &Path) -> Vec<String> {
+        let mut cmd = vec![java.display().to_string()];
+        cmd.extend(self.jvm_options.iter().cloned());
+        cmd.push("-cp".into());
+        cmd.push(self.classpath.join(":"));
+        cmd.push(self.main_class.clone());
+        cmd.extend(self.args.iter().cloned());
+        cmd
+    }
+}
+
+/// Options every service JVM gets: heap, G1, headless, and no hs_err files in odd places.
+fn common_jvm_options(heap: &str, working_dir: &Path) -> Vec<String> {
+    vec![
+        format!("-Xms{heap}"),
+        format!("-Xmx{heap}"),
+        "-XX:+UseG1GC".into(),
+        "-XX:MaxGCPauseMillis=20".into(),
+        "-Djava.awt.headless=true".into(),
+        format!("-XX:ErrorFile={}/hs_err_pid%p.log", working_dir.display()),
+    ]
+}
+
+/// Both services in start order (ZooKeeper first when there is one).
+pub fn service_specs(plan: &Plan) -> Vec<ServiceSpec> {
+    let mut specs = Vec::new();
+    if let Some(zk) = &plan.zookeeper {
+        let mut jvm_options = common_jvm_options(&zk.heap, &zk.data_dir);
+        jvm_options.push(format!(
+            "-Dlogback.configurationFile={}",
+            zk.config_dir.join("logback.xml").display()
+        ));
+        // The AdminServer is off in zoo.cfg too; the property makes it certain.
+        jvm_options.push("-Dzookeeper.admin.enableServer=false".into());
+        specs.push(ServiceSpec {
+            name: ServiceName::Zookeeper,
+            description: format!("Apache ZooKeeper {} (kafkup)", zk.artifact.version),
+            main_class: "org.apache.zookeeper.server.quorum.QuorumPeerMain".into(),
+            classpath: vec![
+                zk.config_dir.display().to_string(),
+                format!("{}/lib/*", zk.dist_dir.display()),
+            ],
+            jvm_options,
+            args: vec![zk.config_dir.join("zoo.cfg").display().to_string()],
+            working_dir: zk.data_dir.clone(),
+            data_dirs: vec![zk.data_dir.clone()],
+            read_only_dirs: vec![zk.dist_dir.clone(), zk.config_dir.clone()],
+            ports: vec![zk.client_port],
+            probes: vec![ProbeSpec::ZookeeperServing {
+                host: plan.host.clone(),
+                port: zk.client_port,
+            }],
+            requires: None,
+        });
+    }
+    let k = &plan.kafka;
+    let mut jvm_options = common_jvm_options(&k.heap, &k.data_dir);
+    match k.logging {
+        KafkaLogging::Log4j => jvm_options.push(format!(
+            "-Dlog4j.configuration=file:{}",
+            k.config_dir.join("log4j.properties").display()
+        )),
+        KafkaLogging::Log4j2 => jvm_options.push(format!(
+            "-Dlog4j2.configurationFile={}",
+            k.config_dir.join("log4j2.properties").display()
+        )),
+    }
+    let mut ports = vec![k.port];
+    ports.extend(k.controller_port);
+    specs.push(ServiceSpec {
+        name: ServiceName::Kafka,
+        description: format!(
+            "Apache Kafka {} in {} mode (kafkup)",
+            k.artifact.version, plan.mode
+        ),
+        main_class: "kafka.Kafka".into(),
+        classpath: vec![format!("{}/libs/*", k.dist_dir.display())],
+        jvm_options,
+        args: vec![k.config_dir.join("server.properties").display().to_string()],
+        working_dir: k.data_dir.clone(),
+        data_dirs: vec![k.data_dir.clone()],
+        read_only_dirs: vec![k.dist_dir.clone(), k.config_dir.clone()],
+        ports,
+        probes: vec![ProbeSpec::KafkaBrokerListed {
+            bootstrap: plan.bootstrap_server(),
+            node_id: k.node_id,
+        }],
+        requires: plan.zookeeper.as_ref().map(|_| ServiceName::Zookeeper),
+    });
+    specs
+}
+
+/// The one-off KRaft storage format command (run once, before the first start).
+pub fn kraft_format_command(plan: &Plan, java: &Path, cluster_id: &str) -> Vec<String> {
+    let k = &plan.kafka;
+    vec![
+        java.display().to_string(),
+        "-Xmx256m".into(),
+        format!(
+            "-Dlog4j2.configurationFile={}",
+            k.config_dir.join("log4j2.properties").display()
+        ),
+        format!(
+            "-Dlog4j.configuration=file:{}",
+            k.config_dir.join("log4j.properties").display()
+        ),
+        "-cp".into(),
+        format!("{}/libs/*", k.dist_dir.display()),
+        "kafka.tools.StorageTool".into(),
+        "format".into(),
+        "-t".into(),
+        cluster_id.to_string(),
+        "-c".into(),
+        k.config_dir.join("server.properties").display().to_string(),
+        "--ignore-formatted".into(),
+    ]
+}
