@@ -37,6 +37,15 @@ pub fn diagnose(err: &anyhow::Error) -> (ExitCode, Option<String>) {
             crate::catalog::CatalogError,
             crate::settings::SettingsError,
             crate::fetch::FetchError,
+            crate::state::StateError,
+            crate::java::JavaError,
+            crate::render::RenderError,
+            crate::runner::RunnerError,
+            crate::preflight::PreflightError,
+            crate::probe::NotReady,
+            crate::probe::ProbeError,
+            crate::selftest::SelftestError,
+            crate::messaging::admin::AdminError,
         );
     }
     (ExitCode::Error, None)

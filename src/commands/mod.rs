@@ -1,8 +1,13 @@
 //! One function per command; `run` dispatches. Results go to stdout, progress to the reporter.
 
 mod fetch;
+mod logs;
 mod render;
+mod service;
 mod setup;
+mod status;
+mod teardown;
+mod topic;
 
 use crate::cli::{Cli, Command, GlobalArgs, InstallArgs};
 use crate::paths::Paths;
@@ -41,6 +46,43 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             let settings = install_settings(&ctx, install)?;
             render::run(&ctx, &settings, out)
         }
+        Command::Start { service } => service::start(&ctx, service.as_deref()).await,
+        Command::Stop { service } => service::stop(&ctx, service.as_deref()),
+        Command::Restart { service } => service::restart(&ctx, service.as_deref()).await,
+        Command::Status => status::run(&ctx).await,
+        Command::Probe { wait } => service::probe(&ctx, *wait).await,
+        Command::Logs {
+            service,
+            follow,
+            lines,
+        } => logs::run(&ctx, service, *follow, *lines).await,
+        Command::Teardown { purge } => teardown::run(&ctx, *purge),
+        Command::Selftest { client, messages } => {
+            let bootstrap = bootstrap_server(&ctx, client)?;
+            let report = crate::selftest::run(
+                &bootstrap,
+                *messages,
+                std::time::Duration::from_secs(60),
+                reporter,
+            )
+            .await?;
+            if cli.global.json {
+                print_json(&report)
+            } else {
+                println!("self-test passed: {}", report.summary());
+                Ok(())
+            }
+        }
+        Command::Topic { action } => {
+            let client = match action {
+                crate::cli::TopicAction::Create { client, .. }
+                | crate::cli::TopicAction::List { client }
+                | crate::cli::TopicAction::Describe { client, .. }
+                | crate::cli::TopicAction::Delete { client, .. } => client,
+            };
+            let bootstrap = bootstrap_server(&ctx, client)?;
+            topic::run(action, &bootstrap, cli.global.json).await
+        }
         other => anyhow::bail!("`{}` is not implemented yet", command_name(other)),
     }
 }
@@ -63,6 +105,28 @@ fn command_name(command: &Command) -> &'static str {
         Command::Serve { .. } => "serve",
         Command::Teardown { .. } => "teardown",
     }
+}
+
+/// The paths of the environment commands act on: --root / KAFKUP_ROOT, the config file's
+/// `root`, or the default layout.
+pub fn paths(ctx: &Context) -> Result<Paths> {
+    if let Some(root) = &ctx.global.root {
+        return Ok(Paths::under_root(&settings::absolute(root)));
+    }
+    if let Some(path) = &ctx.global.config {
+        if let Some(root) = settings::load_config_file(path)?.root {
+            return Ok(Paths::under_root(&settings::absolute(&root)));
+        }
+    }
+    Ok(Paths::default_for_current_user())
+}
+
+/// `--bootstrap-server`, else the broker of the environment under --root.
+pub fn bootstrap_server(ctx: &Context, client: &crate::cli::ClientArgs) -> Result<String> {
+    if let Some(b) = &client.bootstrap_server {
+        return Ok(b.clone());
+    }
+    Ok(crate::state::require(&paths(ctx)?)?.bootstrap_server())
 }
 
 fn install_settings(ctx: &Context, install: &InstallArgs) -> Result<Settings> {

@@ -1,20 +1,399 @@
-//! `kafkup setup`: plan, fetch, render, start, wait, self-test.
+//! `kafkup setup`: plan, check, fetch, render, start, wait, self-test — and on a second run,
+//! change only what differs.
 
 use super::Context;
+use crate::catalog::{self, Mode};
+use crate::java;
+use crate::lifecycle;
 use crate::plan::Plan;
+use crate::preflight;
+use crate::render::RenderedFile;
+use crate::runner::RunnerKind;
 use crate::settings::Settings;
-use crate::spec::service_specs;
-use anyhow::Result;
+use crate::spec::{kraft_format_command, service_specs, ServiceName, ServiceSpec};
+use crate::state::{self, InstalledDist, Manifest, ServiceRecord, MANIFEST_FORMAT};
+use anyhow::{bail, Context as _, Result};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Result<()> {
     let plan = Plan::from_settings(settings);
     if dry_run {
         return print_plan(ctx, settings, &plan);
     }
-    super::fetch::fetch_all(ctx, settings, &plan).await?;
-    anyhow::bail!(
-        "starting services is not implemented yet (the distributions are fetched and verified)"
+    let started = Instant::now();
+    let reporter = ctx.reporter;
+    let previous = state::load(&plan.paths)?;
+    if let Some(prev) = &previous {
+        refuse_incompatible(prev, &plan)?;
+    }
+
+    // Java first: without it nothing can start, so nothing should be downloaded or changed.
+    let java = java::inspect(&java::locate(settings.java_home.as_deref())?)?;
+    for (project, version) in plan
+        .artifacts()
+        .iter()
+        .map(|a| (a.project, a.version.as_str()))
+    {
+        let needs = format!("{project} {version}");
+        java::require(&java, catalog::minimum_java(project, version), &needs)?;
+    }
+
+    let (runner_kind, why) = match &previous {
+        Some(prev) if !prev.services.is_empty() => {
+            (runner_kind_of(prev)?, "as set up before".to_string())
+        }
+        _ => lifecycle::choose_backend(settings.backend)?,
+    };
+    reporter.step(&format!("runner: {runner_kind} ({why})"));
+    let runner = lifecycle::runner_for(runner_kind, &plan.paths)?;
+
+    let installed = super::fetch::fetch_all(ctx, settings, &plan).await?;
+    let specs = service_specs(&plan);
+    let files: Vec<RenderedFile> =
+        crate::render::render_all(&plan, &specs, &java.path, settings.templates.as_deref())?
+            .into_iter()
+            .filter(|f| runner_kind == RunnerKind::Systemd || !f.rel.starts_with("systemd"))
+            .collect();
+
+    let mut manifest = previous.clone().unwrap_or_else(|| Manifest {
+        format: MANIFEST_FORMAT,
+        kafkup_version: env!("CARGO_PKG_VERSION").into(),
+        mode: plan.mode,
+        paths: plan.paths.clone(),
+        host: plan.host.clone(),
+        kafka_port: plan.kafka.port,
+        java: java.path.clone(),
+        cluster_id: None,
+        dists: vec![],
+        files: vec![],
+        dirs: vec![],
+        services: vec![],
+        selftest_passed_at: None,
+    });
+
+    // What differs from what runs now decides what gets (re)started.
+    let changed_files = changed_files(&files);
+    let mut to_restart: BTreeSet<ServiceName> = BTreeSet::new();
+    for spec in &specs {
+        let same_spec = previous
+            .as_ref()
+            .and_then(|p| p.service(spec.name))
+            .is_some_and(|r| r.spec == *spec);
+        let config_changed = changed_files
+            .iter()
+            .any(|f| owner_of(f, &plan) == Some(spec.name));
+        let running = runner.state(spec.name).is_running();
+        if !running || !same_spec || config_changed {
+            to_restart.insert(spec.name);
+        }
+        if running && (!same_spec || config_changed) {
+            reporter.step(&format!(
+                "{} configuration changed: it will be restarted",
+                spec.name
+            ));
+        }
+    }
+    // A broker follows its ZooKeeper: restarting ZooKeeper under it is fine, but a new
+    // ZooKeeper data dir is not — that case was refused above.
+    if to_restart.is_empty() {
+        return nothing_to_do(ctx, &mut manifest, &plan, runner.as_ref(), &specs, started).await;
+    }
+
+    // Stop what must restart, then make sure nobody else holds the ports.
+    let restarting_running: Vec<ServiceName> = specs
+        .iter()
+        .map(|s| s.name)
+        .filter(|n| to_restart.contains(n) && runner.state(*n).is_running())
+        .collect();
+    lifecycle::stop_all(runner.as_ref(), &restarting_running, reporter)?;
+    let ports: Vec<(u16, &str)> = plan
+        .ports()
+        .into_iter()
+        .filter(|(port, _)| {
+            specs
+                .iter()
+                .any(|s| to_restart.contains(&s.name) && s.ports.contains(port))
+        })
+        .collect();
+    preflight::check_ports(&ports)?;
+
+    // Files, directories and (KRaft) storage; the manifest is saved before anything starts
+    // so that teardown can always find what was created.
+    for file in &files {
+        create_dirs(
+            &mut manifest,
+            file.target.parent().expect("rendered files have a parent"),
+        )?;
+        if changed_files.contains(&file.target) {
+            super::render::write_file(&file.target, file)?;
+            reporter.step(&format!("wrote {}", file.target.display()));
+        }
+        manifest.remember_file(&file.target);
+    }
+    for spec in &specs {
+        for dir in &spec.data_dirs {
+            create_dirs(&mut manifest, dir)?;
+        }
+    }
+    create_dirs(&mut manifest, &plan.paths.logs())?;
+    manifest.mode = plan.mode;
+    manifest.host = plan.host.clone();
+    manifest.kafka_port = plan.kafka.port;
+    manifest.java = java.path.clone();
+    manifest.kafkup_version = env!("CARGO_PKG_VERSION").into();
+    manifest.dists = installed
+        .iter()
+        .map(|i| InstalledDist {
+            project: i.artifact.project,
+            version: i.artifact.version.clone(),
+            dir: i.dir.clone(),
+            sha512: i.sha512.clone(),
+        })
+        .collect();
+    manifest.services = specs
+        .iter()
+        .map(|spec| ServiceRecord {
+            spec: spec.clone(),
+            runner: runner_kind.as_str().into(),
+        })
+        .collect();
+    manifest.selftest_passed_at = None;
+    if plan.mode == Mode::Kraft {
+        manifest.cluster_id = Some(format_kraft_storage(
+            &plan,
+            &java.path,
+            manifest.cluster_id.clone(),
+            reporter,
+        )?);
+    }
+    state::save(&plan.paths, &manifest)?;
+
+    let ordered: Vec<&ServiceSpec> = specs
+        .iter()
+        .filter(|s| to_restart.contains(&s.name))
+        .collect();
+    let all: Vec<&ServiceSpec> = specs.iter().collect();
+    for spec in &ordered {
+        runner.install(spec, &java.path)?;
+        let state = runner.start(spec, &java.path)?;
+        reporter.step(&format!(
+            "{} started ({})",
+            spec.name,
+            lifecycle::describe_state(&state)
+        ));
+    }
+    let timeout = Duration::from_secs(plan.ready_timeout_secs);
+    if let Err(err) = lifecycle::wait_ready(runner.as_ref(), &all, timeout, reporter).await {
+        // Leave nothing half-running: stop what this run started; files and data stay for
+        // `kafkup logs` and a later setup, and `teardown` removes them.
+        let names: Vec<ServiceName> = ordered.iter().map(|s| s.name).collect();
+        let _ = lifecycle::stop_all(runner.as_ref(), &names, reporter);
+        return Err(err.context(format!(
+            "the services did not become ready; those started by this run were stopped (see `kafkup logs kafka`{})",
+            if plan.zookeeper.is_some() { " and `kafkup logs zookeeper`" } else { "" }
+        )));
+    }
+    reporter.step(&format!(
+        "ready after {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
+
+    if plan.mode == Mode::Zookeeper {
+        manifest.cluster_id = state::read_cluster_id(&plan.kafka.data_dir).or(manifest.cluster_id);
+    }
+    if plan.selftest {
+        let report = crate::selftest::run(&plan.bootstrap_server(), 100, timeout, reporter).await?;
+        reporter.step(&format!("self-test passed: {}", report.summary()));
+        manifest.selftest_passed_at = Some(unix_now());
+    }
+    state::save(&plan.paths, &manifest)?;
+    print_summary(ctx, &plan, &manifest, started)
+}
+
+/// Nothing to change: confirm readiness (fast) and say so; no restart, no re-format.
+async fn nothing_to_do(
+    ctx: &Context<'_>,
+    manifest: &mut Manifest,
+    plan: &Plan,
+    runner: &dyn crate::runner::Runner,
+    specs: &[ServiceSpec],
+    started: Instant,
+) -> Result<()> {
+    let all: Vec<&ServiceSpec> = specs.iter().collect();
+    lifecycle::wait_ready(
+        runner,
+        &all,
+        Duration::from_secs(plan.ready_timeout_secs),
+        ctx.reporter,
     )
+    .await?;
+    ctx.reporter
+        .step("everything is already set up and ready: nothing changed");
+    if plan.selftest && manifest.selftest_passed_at.is_none() {
+        let report = crate::selftest::run(
+            &plan.bootstrap_server(),
+            100,
+            Duration::from_secs(plan.ready_timeout_secs),
+            ctx.reporter,
+        )
+        .await?;
+        ctx.reporter
+            .step(&format!("self-test passed: {}", report.summary()));
+        manifest.selftest_passed_at = Some(unix_now());
+        state::save(&plan.paths, manifest)?;
+    }
+    print_summary(ctx, plan, manifest, started)
+}
+
+fn print_summary(
+    ctx: &Context<'_>,
+    plan: &Plan,
+    manifest: &Manifest,
+    started: Instant,
+) -> Result<()> {
+    if ctx.global.json {
+        return super::print_json(&serde_json::json!({
+            "ready": true,
+            "mode": plan.mode,
+            "bootstrap_server": plan.bootstrap_server(),
+            "zookeeper": plan.zookeeper.as_ref().map(|z| format!("{}:{}", plan.host, z.client_port)),
+            "cluster_id": manifest.cluster_id,
+            "seconds": started.elapsed().as_secs_f64(),
+        }));
+    }
+    if !ctx.global.quiet {
+        println!(
+            "Kafka is ready at {} ({} mode)",
+            plan.bootstrap_server(),
+            plan.mode
+        );
+        if let Some(zk) = &plan.zookeeper {
+            println!("ZooKeeper is ready at {}:{}", plan.host, zk.client_port);
+        }
+        println!("Try: kafkup topic create demo && echo hello | kafkup produce --topic demo && kafkup consume --topic demo --from-beginning --max-messages 1");
+    }
+    Ok(())
+}
+
+/// Things a second setup must not silently change under existing data.
+fn refuse_incompatible(prev: &Manifest, plan: &Plan) -> Result<()> {
+    if prev.mode != plan.mode {
+        bail!(
+            "this environment ({}) runs in {} mode; switching to {} mode would orphan its data.\n\
+             help: run `kafkup teardown --purge` first, or use another --root",
+            plan.paths.state.display(),
+            prev.mode,
+            plan.mode
+        );
+    }
+    Ok(())
+}
+
+fn runner_kind_of(manifest: &Manifest) -> Result<RunnerKind> {
+    let name = manifest
+        .services
+        .first()
+        .map(|s| s.runner.as_str())
+        .unwrap_or("process");
+    serde_json::from_value(serde_json::Value::String(name.into()))
+        .with_context(|| format!("unknown runner {name:?} in the manifest"))
+}
+
+/// Targets whose content on disk differs from what was rendered (or that do not exist).
+fn changed_files(files: &[RenderedFile]) -> BTreeSet<std::path::PathBuf> {
+    files
+        .iter()
+        .filter(|f| std::fs::read_to_string(&f.target).ok().as_deref() != Some(f.contents.as_str()))
+        .map(|f| f.target.clone())
+        .collect()
+}
+
+fn owner_of(file: &Path, plan: &Plan) -> Option<ServiceName> {
+    if plan
+        .zookeeper
+        .as_ref()
+        .is_some_and(|z| file.starts_with(&z.config_dir))
+    {
+        return Some(ServiceName::Zookeeper);
+    }
+    if file.starts_with(&plan.kafka.config_dir) {
+        return Some(ServiceName::Kafka);
+    }
+    let name = file.file_name()?.to_str()?;
+    [ServiceName::Zookeeper, ServiceName::Kafka]
+        .into_iter()
+        .find(|s| name.starts_with(&s.unit_name()))
+}
+
+/// Creates `dir` and its missing parents, recording each one kafkup created.
+fn create_dirs(manifest: &mut Manifest, dir: &Path) -> Result<()> {
+    let mut missing = Vec::new();
+    let mut cur = Some(dir);
+    while let Some(d) = cur {
+        if d.exists() {
+            break;
+        }
+        missing.push(d.to_path_buf());
+        cur = d.parent();
+    }
+    for d in missing.iter().rev() {
+        fs_err::create_dir(d).or_else(|e| if d.is_dir() { Ok(()) } else { Err(e) })?;
+        manifest.remember_dir(d);
+    }
+    Ok(())
+}
+
+/// Formats KRaft storage exactly once; an already formatted dir keeps its cluster id.
+fn format_kraft_storage(
+    plan: &Plan,
+    java: &Path,
+    known: Option<String>,
+    reporter: &dyn crate::report::Reporter,
+) -> Result<String> {
+    let data = &plan.kafka.data_dir;
+    if let Some(existing) = state::read_cluster_id(data) {
+        if let Some(known) = &known {
+            if known != &existing {
+                bail!(
+                    "Kafka data in {} belongs to cluster {existing}, but kafkup recorded {known}; refusing to touch it.\n\
+                     help: move that data away or run `kafkup teardown --purge` to start afresh",
+                    data.display()
+                );
+            }
+        }
+        reporter.step(&format!(
+            "KRaft storage already formatted (cluster id {existing})"
+        ));
+        return Ok(existing);
+    }
+    let cluster_id = known.unwrap_or_else(state::new_cluster_id);
+    reporter.step(&format!(
+        "formatting KRaft storage in {} (cluster id {cluster_id})",
+        data.display()
+    ));
+    let cmd = kraft_format_command(plan, java, &cluster_id);
+    let out = std::process::Command::new(&cmd[0])
+        .args(&cmd[1..])
+        .output()
+        .with_context(|| format!("cannot run {}", cmd[0]))?;
+    if !out.status.success() {
+        bail!(
+            "formatting KRaft storage failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(cluster_id)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn print_plan(ctx: &Context<'_>, settings: &Settings, plan: &Plan) -> Result<()> {

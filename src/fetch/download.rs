@@ -1,1 +1,367 @@
-//! TODO
+//! Getting bytes from sources: HTTP(S) with retries and resume, or local `file://` paths.
+//! Decisions (what a status means, how long to wait) live in `policy`; this file does the I/O.
+
+use super::policy::{self, RangeAnswer, Verdict};
+use super::stream::Sink;
+use crate::report::Reporter;
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, StreamExt};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
+use std::fmt;
+use std::io::{Read, Seek, SeekFrom};
+use std::time::Duration;
+use url::Url;
+
+/// The most a checksum, signature or KEYS file may weigh.
+const SMALL_FILE_LIMIT: usize = 8 * 1024 * 1024;
+const FILE_CHUNK: usize = 256 * 1024;
+
+/// Why one source could not deliver, after its tries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFailure {
+    pub url: Url,
+    pub not_found: bool,
+    pub reason: String,
+}
+
+impl fmt::Display for SourceFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.url, self.reason)
+    }
+}
+
+/// One failed try.
+#[derive(Debug)]
+struct TryFailed {
+    verdict: Verdict,
+    reason: String,
+}
+
+impl TryFailed {
+    fn new(verdict: Verdict, reason: impl Into<String>) -> Self {
+        TryFailed {
+            verdict,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// An answer whose body is being received.
+struct Body {
+    continues: RangeAnswer,
+    total: Option<u64>,
+    stream: BoxStream<'static, Result<Bytes, String>>,
+}
+
+#[derive(Clone)]
+pub struct Transport {
+    client: reqwest::Client,
+}
+
+impl Transport {
+    pub fn new() -> reqwest::Result<Transport> {
+        // Every hop of a redirect obeys the same URL policy as the URL we were given.
+        let redirects = reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= 10 {
+                attempt.error("too many redirects")
+            } else if let Err(refused) = policy::check_url(attempt.url()) {
+                let reason = format!("redirected to {}: {refused}", attempt.url());
+                attempt.error(reason)
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("kafkup/", env!("CARGO_PKG_VERSION")))
+            .redirect(redirects)
+            .connect_timeout(Duration::from_secs(15))
+            .read_timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Transport { client })
+    }
+
+    /// Fetch a small file from the first of `urls` that has it.
+    pub async fn get_small(
+        &self,
+        urls: &[Url],
+        reporter: &dyn Reporter,
+    ) -> Result<(Url, Vec<u8>), Vec<SourceFailure>> {
+        let mut failures = Vec::new();
+        for url in urls {
+            let mut tries = Tries::new(url);
+            loop {
+                match self.get_small_once(url).await {
+                    Ok(content) => return Ok((url.clone(), content)),
+                    Err(failed) => match tries.after(failed, reporter).await {
+                        Ok(()) => continue,
+                        Err(failure) => {
+                            failures.push(failure);
+                            break;
+                        }
+                    },
+                }
+            }
+        }
+        Err(failures)
+    }
+
+    async fn get_small_once(&self, url: &Url) -> Result<Vec<u8>, TryFailed> {
+        let mut body = self.open(url, 0).await?;
+        let mut content = Vec::new();
+        while let Some(chunk) = body.stream.next().await {
+            let chunk = chunk.map_err(|e| TryFailed::new(Verdict::TryAgain, e))?;
+            if content.len() + chunk.len() > SMALL_FILE_LIMIT {
+                return Err(TryFailed::new(
+                    Verdict::GiveUp,
+                    format!("larger than {SMALL_FILE_LIMIT} bytes"),
+                ));
+            }
+            content.extend_from_slice(&chunk);
+        }
+        check_complete(content.len() as u64, body.total)?;
+        Ok(content)
+    }
+
+    /// Download the tarball into `sink` from the first of `urls` that delivers it whole,
+    /// resuming from what the sink already holds. Returns the URL that finished it.
+    pub async fn download(
+        &self,
+        urls: &[Url],
+        sink: &mut Sink,
+        name: &str,
+        reporter: &dyn Reporter,
+    ) -> Result<Url, DownloadFailed> {
+        let mut failures = Vec::new();
+        for url in urls {
+            reporter.step(&format!("downloading {name} from {url}"));
+            let mut tries = Tries::new(url);
+            loop {
+                let outcome = self.download_once(url, sink, name, reporter).await;
+                reporter.download_finished(name);
+                match outcome {
+                    Ok(()) => return Ok(url.clone()),
+                    Err(Interrupted::SinkGone) => return Err(DownloadFailed::Sink),
+                    Err(Interrupted::Try(failed)) => match tries.after(failed, reporter).await {
+                        Ok(()) => continue,
+                        Err(failure) => {
+                            failures.push(failure);
+                            break;
+                        }
+                    },
+                }
+            }
+        }
+        Err(DownloadFailed::Sources(failures))
+    }
+
+    async fn download_once(
+        &self,
+        url: &Url,
+        sink: &mut Sink,
+        name: &str,
+        reporter: &dyn Reporter,
+    ) -> Result<(), Interrupted> {
+        let mut body = self.open(url, sink.len()).await?;
+        if body.continues == RangeAnswer::Restart && !sink.is_empty() {
+            tracing::info!("{url} sent the whole file instead of the rest: starting again from 0");
+            sink.restart().await.map_err(|_| Interrupted::SinkGone)?;
+        }
+        reporter.download_started(name, body.total, sink.len());
+        while let Some(chunk) = body.stream.next().await {
+            let chunk = chunk.map_err(|e| TryFailed::new(Verdict::TryAgain, e))?;
+            let n = chunk.len() as u64;
+            sink.write(chunk).await.map_err(|_| Interrupted::SinkGone)?;
+            reporter.download_progress(name, n);
+        }
+        Ok(check_complete(sink.len(), body.total)?)
+    }
+
+    /// Start receiving `url` from byte `offset`.
+    async fn open(&self, url: &Url, offset: u64) -> Result<Body, TryFailed> {
+        if url.scheme() == "file" {
+            return open_file(url, offset);
+        }
+        let mut request = self.client.get(url.clone());
+        if offset > 0 {
+            request = request.header(RANGE, format!("bytes={offset}-"));
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| TryFailed::new(verdict_for(&e), describe(&e)))?;
+        let status = response.status().as_u16();
+        if status == 416 && offset > 0 {
+            // Our partial file is no prefix of what the server has: fetch it all.
+            return Box::pin(self.open(url, 0)).await;
+        }
+        if status != 200 && status != 206 {
+            let reason = format!("HTTP {}", response.status());
+            return Err(TryFailed::new(policy::verdict_for_status(status), reason));
+        }
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_range = header(CONTENT_RANGE);
+        let length = header(CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+        let continues = policy::range_answer(offset, status, content_range.as_deref());
+        let total = match continues {
+            RangeAnswer::Continues => content_range
+                .as_deref()
+                .and_then(policy::content_range_total),
+            RangeAnswer::Restart => length,
+        };
+        let stream = response
+            .bytes_stream()
+            .map(|r| r.map_err(|e| describe(&e)))
+            .boxed();
+        Ok(Body {
+            continues,
+            total,
+            stream,
+        })
+    }
+}
+
+pub enum DownloadFailed {
+    /// Every source failed.
+    Sources(Vec<SourceFailure>),
+    /// The sink thread stopped; its own error says why.
+    Sink,
+}
+
+enum Interrupted {
+    Try(TryFailed),
+    SinkGone,
+}
+
+impl From<TryFailed> for Interrupted {
+    fn from(failed: TryFailed) -> Self {
+        Interrupted::Try(failed)
+    }
+}
+
+/// Counts the tries of one source and pauses between them.
+struct Tries<'a> {
+    url: &'a Url,
+    done: u32,
+}
+
+impl<'a> Tries<'a> {
+    fn new(url: &'a Url) -> Self {
+        Tries { url, done: 1 }
+    }
+
+    /// After a failed try: `Ok` to try again (after a pause), or the source's final failure.
+    async fn after(
+        &mut self,
+        failed: TryFailed,
+        reporter: &dyn Reporter,
+    ) -> Result<(), SourceFailure> {
+        self.done += 1;
+        let pause = match failed.verdict {
+            Verdict::TryAgain => policy::backoff_before(self.done),
+            Verdict::NotThere | Verdict::GiveUp => None,
+        };
+        match pause {
+            Some(pause) => {
+                reporter.warn(&format!("{}: {}; trying again", self.url, failed.reason));
+                tokio::time::sleep(pause).await;
+                Ok(())
+            }
+            None => {
+                let not_found = failed.verdict == Verdict::NotThere;
+                Err(SourceFailure {
+                    url: self.url.clone(),
+                    not_found,
+                    reason: failed.reason,
+                })
+            }
+        }
+    }
+}
+
+fn check_complete(received: u64, total: Option<u64>) -> Result<(), TryFailed> {
+    match total {
+        Some(total) if received < total => Err(TryFailed::new(
+            Verdict::TryAgain,
+            format!("the connection closed after {received} of {total} bytes"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn verdict_for(e: &reqwest::Error) -> Verdict {
+    if e.is_redirect() || e.is_builder() {
+        Verdict::GiveUp
+    } else {
+        Verdict::TryAgain
+    }
+}
+
+/// An error with its causes, which is where reqwest keeps the useful part.
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// A local file as a body: reads happen on the blocking pool, chunk by chunk.
+fn open_file(url: &Url, offset: u64) -> Result<Body, TryFailed> {
+    let path = url
+        .to_file_path()
+        .map_err(|_| TryFailed::new(Verdict::GiveUp, "not a local file path"))?;
+    let mut file = std::fs::File::open(&path).map_err(|e| {
+        let verdict = if e.kind() == std::io::ErrorKind::NotFound {
+            Verdict::NotThere
+        } else {
+            Verdict::GiveUp
+        };
+        TryFailed::new(verdict, e.to_string())
+    })?;
+    let len = file
+        .metadata()
+        .map_err(|e| TryFailed::new(Verdict::GiveUp, e.to_string()))?
+        .len();
+    let (start, continues) = if offset > 0 && offset <= len {
+        (offset, RangeAnswer::Continues)
+    } else {
+        (0, RangeAnswer::Restart)
+    };
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| TryFailed::new(Verdict::GiveUp, e.to_string()))?;
+    let total = Some(len);
+    let stream = futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let read = tokio::task::spawn_blocking(move || {
+            let mut buf = vec![0; FILE_CHUNK];
+            let n = file.read(&mut buf)?;
+            buf.truncate(n);
+            Ok::<_, std::io::Error>((file, buf))
+        })
+        .await;
+        match read {
+            Ok(Ok((_, buf))) if buf.is_empty() => None,
+            Ok(Ok((file, buf))) => Some((Ok(Bytes::from(buf)), Some(file))),
+            Ok(Err(e)) => Some((Err(e.to_string()), None)),
+            Err(e) => Some((Err(e.to_string()), None)),
+        }
+    })
+    .boxed();
+    Ok(Body {
+        continues,
+        total,
+        stream,
+    })
+}

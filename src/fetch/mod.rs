@@ -2,17 +2,33 @@
 //!
 //! CONTRACT (owned by the fetch module; callers use only what is below):
 //! `fetch(&artifact, &sources, &paths, reporter) -> Result<Installed, FetchError>`.
+//!
+//! Order of work: proofs first (SHA-512 from the dist sites, then signature and KEYS), so a
+//! release that cannot be verified costs no download; then one pass over the tarball's bytes
+//! (cache file, SHA-512, unpack into a temporary directory); the tree is renamed into place
+//! only after the SHA-512 and the signature both verified.
 
 pub mod cache;
 pub mod checksum;
 pub mod download;
+pub mod entry_check;
+mod error;
+pub mod policy;
 pub mod signature;
+pub mod stream;
 pub mod unpack;
+
+pub use error::FetchError;
 
 use crate::catalog::Artifact;
 use crate::paths::Paths;
 use crate::report::Reporter;
-use std::path::PathBuf;
+use cache::{CacheEntry, Marker, MarkerProblem};
+use download::{DownloadFailed, SourceFailure, Transport};
+use signature::{Keyring, Verifier};
+use std::path::{Path, PathBuf};
+use stream::{Digested, Sink, UnpackTo};
+use unpack::{Staged, UnpackError};
 use url::Url;
 
 /// Where to get bytes (mirrors) and where to get what proves them (dists).
@@ -36,19 +52,410 @@ pub struct Installed {
     pub signature_checked: bool,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    #[error("TODO")]
-    Todo,
+pub async fn fetch(
+    artifact: &Artifact,
+    sources: &Sources,
+    paths: &Paths,
+    reporter: &dyn Reporter,
+) -> Result<Installed, FetchError> {
+    check_sources(sources)?;
+    let dest = paths.install.join(&artifact.top_dir);
+    let name = artifact.file_name.as_str();
+    match Marker::read(&dest, artifact) {
+        Ok(Some(marker)) if marker.signature_checked || !sources.verify_signature => {
+            reporter.step(&format!(
+                "{name}: already installed and verified in {}",
+                dest.display()
+            ));
+            return Ok(Installed {
+                artifact: artifact.clone(),
+                dir: dest,
+                sha512: marker.sha512,
+                downloaded: false,
+                signature_checked: marker.signature_checked,
+            });
+        }
+        // Installed without a signature check, which is now asked for: verify and replace.
+        Ok(_) => {}
+        Err(MarkerProblem::Missing | MarkerProblem::Unreadable) => {
+            return Err(FetchError::InstallOccupied { dir: dest })
+        }
+    }
+    check_writable(&paths.install).map_err(|source| FetchError::InstallDirNotWritable {
+        dir: paths.install.clone(),
+        source,
+    })?;
+
+    let transport = Transport::new()?;
+    let (checksum_url, expected) =
+        published_sha512(&transport, artifact, sources, reporter).await?;
+    let verifier = match sources.verify_signature {
+        true => Some(signer(&transport, artifact, sources, reporter).await?),
+        false => None,
+    };
+    let proofs = Proofs {
+        artifact,
+        checksum_url,
+        expected,
+        verifier,
+    };
+
+    let entry = CacheEntry::new(&paths.cache, artifact, &proofs.expected);
+    let unpack_to = UnpackTo {
+        top_dir: artifact.top_dir.clone(),
+        parent: paths.install.clone(),
+    };
+    let (staged, downloaded) = match from_cache(&entry, &unpack_to, &proofs, reporter).await? {
+        Some(staged) => (staged, false),
+        None => (
+            from_mirrors(&transport, &entry, &unpack_to, &proofs, sources, reporter).await?,
+            true,
+        ),
+    };
+
+    let marker = Marker {
+        file_name: artifact.file_name.clone(),
+        sha512: proofs.expected.clone(),
+        signature_checked: proofs.verifier.is_some(),
+    };
+    staged
+        .install(&dest, (cache::MARKER, &marker.to_json()))
+        .map_err(|source| FetchError::Install {
+            dir: dest.clone(),
+            source,
+        })?;
+    reporter.step(&format!("{name}: installed in {}", dest.display()));
+    Ok(Installed {
+        artifact: artifact.clone(),
+        dir: dest,
+        sha512: marker.sha512,
+        downloaded,
+        signature_checked: marker.signature_checked,
+    })
 }
 
-impl crate::error::Diagnose for FetchError {}
+/// What the dist sites say the tarball must be.
+struct Proofs<'a> {
+    artifact: &'a Artifact,
+    checksum_url: Url,
+    expected: String,
+    verifier: Option<Verifier>,
+}
 
-pub async fn fetch(
-    _artifact: &Artifact,
-    _sources: &Sources,
-    _paths: &Paths,
-    _reporter: &dyn Reporter,
-) -> Result<Installed, FetchError> {
-    Err(FetchError::Todo)
+fn check_sources(sources: &Sources) -> Result<(), FetchError> {
+    if sources.mirrors.is_empty() {
+        return Err(FetchError::NoSources { what: "mirror" });
+    }
+    if sources.dists.is_empty() {
+        return Err(FetchError::NoSources { what: "dist" });
+    }
+    for url in sources.mirrors.iter().chain(&sources.dists) {
+        policy::check_url(url).map_err(|reason| FetchError::UrlRefused {
+            url: url.clone(),
+            reason,
+        })?;
+    }
+    Ok(())
+}
+
+/// Create `dir` if needed and prove we can create entries in it (as root, permission bits
+/// alone would not tell).
+fn check_writable(dir: &Path) -> std::io::Result<()> {
+    fs_err::create_dir_all(dir)?;
+    tempfile::Builder::new()
+        .prefix(".kafkup-probe-")
+        .tempfile_in(dir)?;
+    Ok(())
+}
+
+fn urls(bases: &[Url], url_of: impl Fn(&Url) -> Url) -> Vec<Url> {
+    bases.iter().map(url_of).collect()
+}
+
+fn all_not_found(failures: &[SourceFailure]) -> bool {
+    failures.iter().all(|f| f.not_found)
+}
+
+async fn published_sha512(
+    transport: &Transport,
+    artifact: &Artifact,
+    sources: &Sources,
+    reporter: &dyn Reporter,
+) -> Result<(Url, String), FetchError> {
+    let file = artifact.file_name.clone();
+    let candidates = urls(&sources.dists, |b| artifact.sha512_url(b));
+    let (url, content) = transport
+        .get_small(&candidates, reporter)
+        .await
+        .map_err(|failures| {
+            if all_not_found(&failures) {
+                FetchError::ChecksumMissing {
+                    file: file.clone(),
+                    version: artifact.version.clone(),
+                    failures,
+                }
+            } else {
+                FetchError::DistsFailed {
+                    what: "SHA-512 checksum",
+                    file: file.clone(),
+                    failures,
+                }
+            }
+        })?;
+    match checksum::parse_sha512_file(&content, &file) {
+        Ok(hex) => {
+            reporter.step(&format!(
+                "{file}: expecting SHA-512 {}… from {url}",
+                &hex[..16]
+            ));
+            Ok((url, hex))
+        }
+        Err(checksum::ChecksumFileError::Empty) => Err(FetchError::ChecksumEmpty { url }),
+        Err(problem) => Err(FetchError::ChecksumMalformed { url, problem }),
+    }
+}
+
+/// Fetch the signature and KEYS, and find the key that made the signature.
+async fn signer(
+    transport: &Transport,
+    artifact: &Artifact,
+    sources: &Sources,
+    reporter: &dyn Reporter,
+) -> Result<Verifier, FetchError> {
+    let file = artifact.file_name.clone();
+    let (asc_url, asc) = transport
+        .get_small(
+            &urls(&sources.dists, |b| artifact.signature_url(b)),
+            reporter,
+        )
+        .await
+        .map_err(|failures| match all_not_found(&failures) {
+            true => FetchError::SignatureMissing {
+                file: file.clone(),
+                failures,
+            },
+            false => FetchError::DistsFailed {
+                what: "OpenPGP signature",
+                file: file.clone(),
+                failures,
+            },
+        })?;
+    let (keys_url, keys) = transport
+        .get_small(&urls(&sources.dists, |b| artifact.keys_url(b)), reporter)
+        .await
+        .map_err(|failures| match all_not_found(&failures) {
+            true => FetchError::KeysMissing {
+                project: artifact.project.to_string(),
+                failures,
+            },
+            false => FetchError::DistsFailed {
+                what: "KEYS file",
+                file: file.clone(),
+                failures,
+            },
+        })?;
+
+    let ring = Keyring::parse(&keys);
+    if ring.skipped > 0 {
+        reporter.warn(&format!(
+            "{keys_url}: skipped {} of {} key blocks that could not be read",
+            ring.skipped, ring.blocks
+        ));
+    }
+    if ring.keys.is_empty() {
+        return Err(FetchError::NoKeys {
+            url: keys_url,
+            blocks: ring.blocks,
+            skipped: ring.skipped,
+        });
+    }
+    let sig = signature::parse_signature(&asc).map_err(|e| FetchError::SignatureMalformed {
+        url: asc_url.clone(),
+        reason: e.to_string(),
+    })?;
+    let verifier = ring.signer_of(&sig).map_err(|e| match e {
+        signature::SignatureError::UnknownSigner { issuers, .. } => FetchError::UnknownSigner {
+            file: file.clone(),
+            keys_url: keys_url.clone(),
+            issuers,
+        },
+        other => FetchError::SignatureMalformed {
+            url: asc_url.clone(),
+            reason: other.to_string(),
+        },
+    })?;
+    reporter.step(&format!(
+        "{file}: signature {asc_url} is by {}, listed in {keys_url}",
+        verifier.signer()
+    ));
+    Ok(verifier)
+}
+
+/// Use the cached tarball if there is one and it still matches; a corrupt one is removed.
+async fn from_cache(
+    entry: &CacheEntry,
+    unpack_to: &UnpackTo,
+    proofs: &Proofs<'_>,
+    reporter: &dyn Reporter,
+) -> Result<Option<Staged>, FetchError> {
+    let name = &proofs.artifact.file_name;
+    if !entry.file.is_file() {
+        return Ok(None);
+    }
+    reporter.step(&format!(
+        "{name}: checking the cached copy {}",
+        entry.file.display()
+    ));
+    let digested = match Sink::start(&entry.file, false, Some(unpack_to.clone())) {
+        Ok(sink) => sink.finish().await,
+        Err(e) => Err(e),
+    };
+    let digested = match digested {
+        Ok(d) => d,
+        Err(e) => {
+            reporter.warn(&format!(
+                "cannot read the cached {name} ({e}); downloading it again"
+            ));
+            entry.discard_file();
+            return Ok(None);
+        }
+    };
+    match verify(digested, &entry.file, proofs, true).await {
+        Ok(staged) => Ok(Some(staged)),
+        Err(FetchError::ChecksumMismatch { actual, .. }) => {
+            reporter.warn(&format!(
+                "the cached {name} is corrupt (SHA-512 {}… instead of {}…); downloading it again",
+                &actual[..16],
+                &proofs.expected[..16]
+            ));
+            entry.discard_file();
+            Ok(None)
+        }
+        Err(e) => {
+            entry.discard_file();
+            Err(e)
+        }
+    }
+}
+
+async fn from_mirrors(
+    transport: &Transport,
+    entry: &CacheEntry,
+    unpack_to: &UnpackTo,
+    proofs: &Proofs<'_>,
+    sources: &Sources,
+    reporter: &dyn Reporter,
+) -> Result<Staged, FetchError> {
+    let name = proofs.artifact.file_name.clone();
+    let cache_error = |source| FetchError::CacheNotWritable {
+        dir: entry.partial.parent().unwrap().to_path_buf(),
+        source,
+    };
+    entry.create_dir().map_err(cache_error)?;
+    let mut sink =
+        Sink::start(&entry.partial, true, Some(unpack_to.clone())).map_err(cache_error)?;
+    if !sink.is_empty() {
+        reporter.step(&format!(
+            "{name}: resuming after {} bytes already downloaded",
+            sink.len()
+        ));
+    }
+    let mirrors = urls(&sources.mirrors, |b| proofs.artifact.tarball_url(b));
+    let downloaded = transport
+        .download(&mirrors, &mut sink, &name, reporter)
+        .await;
+    let digested = sink.finish().await;
+    let digested = match (downloaded, digested) {
+        (_, Err(source)) => {
+            entry.discard_partial();
+            return Err(FetchError::CacheWrite { file: name, source });
+        }
+        (Err(DownloadFailed::Sink), Ok(_)) => {
+            unreachable!("the sink thread stopped without an error")
+        }
+        (Err(DownloadFailed::Sources(failures)), Ok(digested)) => {
+            // A network failure: keep what arrived, the next run resumes it.
+            let partial = (digested.len > 0).then(|| (entry.partial.clone(), digested.len));
+            if partial.is_none() {
+                entry.discard_partial();
+            }
+            return Err(FetchError::AllMirrorsFailed {
+                file: name,
+                failures,
+                partial,
+            });
+        }
+        (Ok(_), Ok(digested)) => digested,
+    };
+    match verify(digested, &entry.partial, proofs, false).await {
+        Ok(staged) => {
+            entry
+                .promote()
+                .map_err(|source| FetchError::CacheWrite { file: name, source })?;
+            Ok(staged)
+        }
+        Err(e) => {
+            entry.discard_partial();
+            Err(e)
+        }
+    }
+}
+
+/// Check the pass against the proofs: SHA-512 first (a mismatch explains any other failure),
+/// then the signature, then whether the archive unpacked safely.
+async fn verify(
+    digested: Digested,
+    file: &Path,
+    proofs: &Proofs<'_>,
+    cached: bool,
+) -> Result<Staged, FetchError> {
+    let name = proofs.artifact.file_name.clone();
+    let actual = digested.sha512_hex();
+    if actual != proofs.expected {
+        return Err(FetchError::ChecksumMismatch {
+            file: name,
+            checksum_url: proofs.checksum_url.clone(),
+            expected: proofs.expected.clone(),
+            actual,
+            cached,
+        });
+    }
+    if let Some(verifier) = &proofs.verifier {
+        let checked = if verifier.reuses_sha512() {
+            verifier.verify_sha512_state(digested.sha512.clone())
+        } else {
+            // Another digest than SHA-512: hash the file again, off the async threads.
+            let (verifier, file) = (verifier.clone(), file.to_path_buf());
+            tokio::task::spawn_blocking(move || {
+                verifier.verify_reader(|| std::fs::File::open(&file).map(std::io::BufReader::new))
+            })
+            .await
+            .expect("signature check panicked")
+        };
+        checked.map_err(|e| match e {
+            signature::SignatureError::Bad { signer, reason } => FetchError::BadSignature {
+                file: name.clone(),
+                signer,
+                reason,
+            },
+            other => FetchError::BadSignature {
+                file: name.clone(),
+                signer: verifier.signer(),
+                reason: other.to_string(),
+            },
+        })?;
+    }
+    match digested.unpacked.expect("the pass unpacks") {
+        Ok(staged) => Ok(staged),
+        Err(UnpackError::Unsafe { entry, why }) => Err(FetchError::UnsafeArchive {
+            file: name,
+            entry,
+            why,
+        }),
+        Err(UnpackError::Write { path, source }) => Err(FetchError::Install { dir: path, source }),
+        Err(other) => Err(FetchError::BadArchive {
+            file: name,
+            reason: other.to_string(),
+        }),
+    }
 }

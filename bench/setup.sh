@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Benchmark: time to ready with a warm cache, ZooKeeper mode (the default).
+#   kafkup: `kafkup setup` until its self-test passed;
+#   floor:  the same two JVMs (same tarballs, same rendered configs) started by hand at once and
+#           polled every 50 ms until ZooKeeper answers `imok` and the broker is in metadata (kcat -L).
+# Then kafkup's idempotent re-run. Runs each side ROUNDS times, alternating; prints medians and ratios.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+kafkup=${KAFKUP_BIN:-$repo/target/release/kafkup}
+fixtures=${KAFKUP_FIXTURES:-$repo/fixtures/out}
+rounds=${ROUNDS:-3}
+mirror="file://$fixtures/mirror"
+work=$(mktemp -d /var/tmp/kafkup-bench-setup.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
+  "$kafkup" --root "$work/kafkup" teardown --purge -q >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+zk_port=$(free_port); kafka_port=$(free_port)
+common=(--mirror "$mirror" --dist "$mirror" --kafka-port "$kafka_port" --zookeeper-port "$zk_port" --mode zookeeper)
+
+# Warm the cache (and the page cache) once, untimed.
+"$kafkup" --root "$work/kafkup" setup "${common[@]}" --backend process -q >/dev/null
+"$kafkup" --root "$work/kafkup" teardown --purge -q >/dev/null
+
+# The floor's tree: same distributions, configs rendered for its own root.
+floor="$work/floor"
+mkdir -p "$floor/install"
+for t in "$fixtures"/mirror/zookeeper/*/apache-zookeeper-*-bin.tar.gz "$fixtures"/mirror/kafka/3.9.2/kafka_2.13-3.9.2.tgz; do
+  tar -xzf "$t" -C "$floor/install"
+done
+"$kafkup" --root "$floor" render "${common[@]}" --out "$floor/config" -q >/dev/null
+zk_dist=$(echo "$floor"/install/apache-zookeeper-*-bin)
+kafka_dist="$floor/install/kafka_2.13-3.9.2"
+
+floor_once() {
+  rm -rf "$floor/data"; mkdir -p "$floor/data/zookeeper" "$floor/data/kafka"
+  local t0; t0=$(now)
+  java -Xms512m -Xmx512m -cp "$floor/config/zookeeper:$zk_dist/lib/*" \
+    -Dlogback.configurationFile="$floor/config/zookeeper/logback.xml" \
+    org.apache.zookeeper.server.quorum.QuorumPeerMain "$floor/config/zookeeper/zoo.cfg" >"$work/floor-zk.log" 2>&1 &
+  pids=("$!")
+  java -Xms1g -Xmx1g -Dlog4j.configuration="file:$floor/config/kafka/log4j.properties" \
+    -cp "$kafka_dist/libs/*" kafka.Kafka "$floor/config/kafka/server.properties" >"$work/floor-kafka.log" 2>&1 &
+  pids+=("$!")
+  local zk_ok=0 broker_ok=0
+  for _ in $(seq 1 1200); do   # at most 60 s
+    [ $zk_ok = 1 ] || { [ "$(echo ruok | nc -q1 127.0.0.1 "$zk_port" 2>/dev/null)" = imok ] && zk_ok=1; }
+    [ $broker_ok = 1 ] || { kcat -b "127.0.0.1:$kafka_port" -L -m 1 2>/dev/null | grep -q '1 brokers' && broker_ok=1; }
+    [ $zk_ok = 1 ] && [ $broker_ok = 1 ] && break
+    sleep 0.05
+  done
+  local t1; t1=$(now)
+  [ $zk_ok = 1 ] && [ $broker_ok = 1 ] || { echo "floor did not become ready" >&2; tail "$work"/floor-*.log >&2; exit 1; }
+  kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null || true; pids=()
+  echo "$t1 - $t0" | bc
+}
+
+kafkup_once() {
+  local t0 t1 t2
+  t0=$(now)
+  "$kafkup" --root "$work/kafkup" setup "${common[@]}" --backend process -q >/dev/null
+  t1=$(now)
+  "$kafkup" --root "$work/kafkup" setup "${common[@]}" --backend process -q >/dev/null
+  t2=$(now)
+  "$kafkup" --root "$work/kafkup" teardown --purge -q >/dev/null
+  echo "$(echo "$t1 - $t0" | bc) $(echo "$t2 - $t1" | bc)"
+}
+
+: >"$work/floor.txt"; : >"$work/kafkup.txt"; : >"$work/rerun.txt"
+for i in $(seq 1 "$rounds"); do
+  floor_once >>"$work/floor.txt"
+  read -r first rerun < <(kafkup_once)
+  echo "$first" >>"$work/kafkup.txt"; echo "$rerun" >>"$work/rerun.txt"
+  echo "round $i: floor $(tail -1 "$work/floor.txt") s, kafkup setup $first s, re-run $rerun s"
+done
+f=$(median <"$work/floor.txt"); k=$(median <"$work/kafkup.txt"); r=$(median <"$work/rerun.txt")
+printf 'setup to ready (zookeeper mode, warm cache), median of %d:\n' "$rounds"
+printf '  floor (2 JVMs by hand, imok + broker in metadata): %6.2f s\n' "$f"
+printf '  kafkup setup (incl. self-test):                   %6.2f s   ratio %.2fx (goal <= 1.25x)\n' "$k" "$(echo "$k / $f" | bc -l)"
+printf '  kafkup setup re-run (idempotent):                 %6.2f s   (goal < 1 s)\n' "$r"

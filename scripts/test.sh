@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need on a fresh Debian/Ubuntu machine,
+# builds the fixtures (cached), builds kafkup, runs every test, then the benchmarks.
+#
+#   ./scripts/test.sh            everything
+#   KAFKUP_SKIP_BENCH=1 ...      tests only
+#
+# Caches live outside the checkout so a fresh clone on the same machine reuses them:
+#   $KAFKUP_CACHE (default ~/.cache/kafkup-dev): cargo target dir and fixture tarballs.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+cache=${KAFKUP_CACHE:-$HOME/.cache/kafkup-dev}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$cache/target}
+export KAFKUP_FIXTURES_OUT=${KAFKUP_FIXTURES_OUT:-$cache/fixtures}
+export KAFKUP_FIXTURES=$KAFKUP_FIXTURES_OUT
+mkdir -p "$cache"
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# --- system packages -------------------------------------------------------
+# kcat: an independent Kafka client for interop tests; gnupg: fixture signatures;
+# maven: fixture jars from Maven Central; systemd: systemd-analyze for unit checks;
+# build tools + zlib: librdkafka is built from source by the rdkafka crate.
+need_pkgs=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have kcat || need_pkgs+=(kcat)
+have gpg || need_pkgs+=(gnupg)
+have mvn || need_pkgs+=(maven)
+have systemd-analyze || need_pkgs+=(systemd)
+have nc || need_pkgs+=(netcat-openbsd)
+have make || need_pkgs+=(make)
+have cc || need_pkgs+=(gcc g++)
+have curl || need_pkgs+=(curl)
+have bc || need_pkgs+=(bc)
+have python3 || need_pkgs+=(python3)
+[ -x /usr/bin/time ] || need_pkgs+=(time)
+dpkg -s zlib1g-dev >/dev/null 2>&1 || need_pkgs+=(zlib1g-dev)
+have java || need_pkgs+=(openjdk-17-jre-headless)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  say "installing Debian packages: ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+have cargo || { echo "cargo is missing: install Rust (rustup) first" >&2; exit 1; }
+
+# --- fixtures ---------------------------------------------------------------
+say "building fixture tarballs from Maven Central jars (cached in $KAFKUP_FIXTURES_OUT)"
+./fixtures/build.sh
+
+# --- build and test ---------------------------------------------------------
+say "building kafkup (release)"
+cargo build --release --all-targets --locked
+
+say "running the test suite"
+cargo test --release --locked -- --test-threads="${KAFKUP_TEST_THREADS:-2}"
+
+# --- benchmarks -------------------------------------------------------------
+if [ "${KAFKUP_SKIP_BENCH:-0}" != 1 ]; then
+  export KAFKUP_BIN="$CARGO_TARGET_DIR/release/kafkup"
+  for bench in bench/*.sh; do
+    case "$bench" in */make-*) continue ;; esac
+    say "benchmark: $bench"
+    "$bench"
+  done
+fi
+say "all tests passed"

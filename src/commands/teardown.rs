@@ -1,0 +1,93 @@
+//! `kafkup teardown [--purge]`: stop and remove exactly what the manifest lists.
+//! Without --purge, data (and the manifest, which remembers the cluster id) stay.
+
+use super::Context;
+use crate::spec::ServiceName;
+use crate::state;
+use anyhow::Result;
+use std::path::Path;
+
+pub fn run(ctx: &Context<'_>, purge: bool) -> Result<()> {
+    let paths = super::paths(ctx)?;
+    let Some(mut manifest) = state::load(&paths)? else {
+        if !ctx.global.quiet {
+            println!("nothing to tear down under {}", paths.state.display());
+        }
+        return Ok(());
+    };
+    let reporter = ctx.reporter;
+    if !manifest.services.is_empty() {
+        let runner = super::service::runner_of(&manifest)?;
+        let names: Vec<ServiceName> = manifest.services.iter().map(|s| s.spec.name).collect();
+        crate::lifecycle::stop_all(runner.as_ref(), &names, reporter)?;
+        for name in &names {
+            runner.uninstall(*name, purge)?;
+        }
+    }
+    for file in &manifest.files {
+        remove_file(file)?;
+    }
+    for dist in &manifest.dists {
+        if dist.dir.starts_with(&manifest.paths.install) && dist.dir.is_dir() {
+            fs_err::remove_dir_all(&dist.dir)?;
+            reporter.step(&format!("removed {}", dist.dir.display()));
+        }
+    }
+    manifest.services.clear();
+    manifest.files.clear();
+    manifest.dists.clear();
+    manifest.selftest_passed_at = None;
+
+    if purge {
+        // ZooKeeper and Kafka data go together: a half-wiped cluster id cannot survive.
+        for data in [manifest.paths.zookeeper_data(), manifest.paths.kafka_data()] {
+            if data.is_dir() {
+                fs_err::remove_dir_all(&data)?;
+                reporter.step(&format!("removed data {}", data.display()));
+            }
+        }
+        let logs = manifest.paths.logs();
+        if logs.is_dir() {
+            fs_err::remove_dir_all(&logs)?;
+        }
+        state::remove(&manifest.paths)?;
+        // The runner's own directory (pid files) goes once it is empty.
+        let _ = std::fs::remove_dir(manifest.paths.state.join("run"));
+        // Created directories, deepest first, only where now empty; the cache is kept.
+        for dir in manifest.dirs.iter().rev() {
+            if !dir.starts_with(&manifest.paths.cache) {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+        for dir in [
+            &manifest.paths.state,
+            &manifest.paths.install,
+            &manifest.paths.config,
+            &manifest.paths.data,
+        ] {
+            let _ = std::fs::remove_dir(dir);
+        }
+        if !ctx.global.quiet {
+            println!(
+                "torn down and purged (the download cache in {} is kept)",
+                manifest.paths.cache.display()
+            );
+        }
+    } else {
+        state::save(&manifest.paths, &manifest)?;
+        if !ctx.global.quiet {
+            println!(
+                "torn down; data kept in {} (`kafkup setup` reuses it, `kafkup teardown --purge` deletes it)",
+                manifest.paths.data.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn remove_file(path: &Path) -> Result<()> {
+    match fs_err::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
+}

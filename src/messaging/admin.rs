@@ -1,0 +1,335 @@
+//! Topic administration through librdkafka's AdminClient: create, delete, list, describe.
+//! Used by `kafkup topic`, the self-test and the topic readiness probe.
+
+pub use super::{client_config, QuietContext};
+
+use super::blocking;
+use crate::error::Diagnose;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication, TopicResult};
+use rdkafka::error::KafkaError;
+use rdkafka::metadata::Metadata;
+use rdkafka::producer::{BaseProducer, Producer};
+use rdkafka::types::RDKafkaErrorCode;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("could not create a Kafka client for {bootstrap}")]
+    Client {
+        bootstrap: String,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("topic `{topic}` already exists")]
+    AlreadyExists { topic: String },
+    #[error("topic `{topic}` does not exist")]
+    UnknownTopic { topic: String },
+    /// The broker answered, and said no (bad replication factor, deletion disabled, …).
+    #[error("the broker refused to {op} topic `{topic}`: {code}")]
+    Rejected {
+        op: &'static str,
+        topic: String,
+        code: RDKafkaErrorCode,
+    },
+    /// No usable answer from the broker (unreachable, timed out).
+    #[error("{op} at {bootstrap} failed: {source}{}", cause.as_deref().map(|c| format!(" (last client error: {c})")).unwrap_or_default())]
+    Request {
+        op: &'static str,
+        bootstrap: String,
+        #[source]
+        source: KafkaError,
+        cause: Option<String>,
+    },
+}
+
+impl Diagnose for AdminError {
+    fn help(&self) -> Option<String> {
+        match self {
+            AdminError::AlreadyExists { topic } => Some(format!(
+                "use the existing topic, or remove it first with `kafkup topic delete {topic}`"
+            )),
+            AdminError::UnknownTopic { .. } => Some("`kafkup topic list` shows the topics".into()),
+            AdminError::Request { .. } | AdminError::Client { .. } => Some(
+                "is the broker running and is the address right? `kafkup status` shows it".into(),
+            ),
+            AdminError::Rejected { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopicDescription {
+    pub name: String,
+    pub partitions: Vec<PartitionDescription>,
+    /// A topic-level error the broker reported (e.g. leader not available yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionDescription {
+    pub id: i32,
+    /// `None` while the partition has no leader.
+    pub leader: Option<i32>,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl TopicDescription {
+    /// Partitions that have no leader yet.
+    pub fn leaderless(&self) -> Vec<i32> {
+        self.partitions
+            .iter()
+            .filter(|p| p.leader.is_none())
+            .map(|p| p.id)
+            .collect()
+    }
+}
+
+/// What a metadata answer says about the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterInfo {
+    pub cluster_id: Option<String>,
+    /// The broker the metadata names as controller (in KRaft mode any live broker).
+    pub controller_id: Option<i32>,
+    pub brokers: Vec<BrokerAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BrokerAddress {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+}
+
+/// Admin and metadata requests to one cluster; cheap to share between tasks.
+#[derive(Clone)]
+pub struct Admin {
+    client: Arc<AdminClient<QuietContext>>,
+    /// Metadata goes through a plain producer handle because its event queue can be
+    /// polled, which is how librdkafka hands over the error that explains a failure
+    /// (nothing polls an AdminClient's main queue).
+    meta: Arc<BaseProducer<QuietContext>>,
+    bootstrap: String,
+    timeout: Duration,
+}
+
+impl Admin {
+    /// `timeout` bounds every request made through this client.
+    pub fn new(bootstrap: &str, timeout: Duration) -> Result<Self, AdminError> {
+        let client_error = |source| AdminError::Client {
+            bootstrap: bootstrap.to_string(),
+            source,
+        };
+        let config = client_config(bootstrap);
+        let client = config
+            .create_with_context(QuietContext::default())
+            .map_err(client_error)?;
+        let meta = config
+            .create_with_context(QuietContext::default())
+            .map_err(client_error)?;
+        Ok(Admin {
+            client: Arc::new(client),
+            meta: Arc::new(meta),
+            bootstrap: bootstrap.to_string(),
+            timeout,
+        })
+    }
+
+    fn options(&self) -> AdminOptions {
+        AdminOptions::new()
+            .request_timeout(Some(self.timeout))
+            // Let the broker finish the operation before it answers.
+            .operation_timeout(Some(self.timeout))
+    }
+
+    fn request_error(&self, op: &'static str, source: KafkaError) -> AdminError {
+        AdminError::Request {
+            op,
+            bootstrap: self.bootstrap.clone(),
+            source,
+            cause: self.meta.client().context().last_error(),
+        }
+    }
+
+    pub async fn create_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        replication_factor: i32,
+    ) -> Result<(), AdminError> {
+        let topic = NewTopic::new(
+            name,
+            partitions,
+            TopicReplication::Fixed(replication_factor),
+        );
+        let results = self
+            .client
+            .create_topics([&topic], &self.options())
+            .await
+            .map_err(|e| self.request_error("create topic", e))?;
+        single_result("create", name, results)
+    }
+
+    pub async fn delete_topic(&self, name: &str) -> Result<(), AdminError> {
+        let results = self
+            .client
+            .delete_topics(&[name], &self.options())
+            .await
+            .map_err(|e| self.request_error("delete topic", e))?;
+        single_result("delete", name, results)
+    }
+
+    /// Names of all topics, internal ones included, sorted.
+    pub async fn list_topics(&self) -> Result<Vec<String>, AdminError> {
+        let metadata = self.metadata(None).await?;
+        let mut names: Vec<String> = metadata
+            .topics()
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    pub async fn describe_topic(&self, name: &str) -> Result<TopicDescription, AdminError> {
+        let metadata = self.metadata(Some(name.to_string())).await?;
+        describe(&metadata, name)
+    }
+
+    /// Brokers, cluster id and controller, from one metadata request.
+    pub async fn cluster(&self) -> Result<ClusterInfo, AdminError> {
+        let meta = self.meta.clone();
+        let timeout = self.timeout;
+        let answer = blocking(move || {
+            let client = meta.client();
+            let metadata = fetch_metadata(&meta, None, timeout)?;
+            // Both were cached by the metadata answer just received: no waiting.
+            let cluster_id = client.fetch_cluster_id(Duration::ZERO);
+            // SAFETY: the pointer is the live client's own handle; the call only reads
+            // its metadata cache (rdkafka has no safe wrapper for it).
+            let controller =
+                unsafe { rdkafka::bindings::rd_kafka_controllerid(client.native_ptr(), 0) };
+            Ok((metadata, cluster_id, controller))
+        })
+        .await
+        .map_err(|e| self.request_error("metadata request", e))?;
+        let (metadata, cluster_id, controller) = answer;
+        let mut brokers: Vec<BrokerAddress> = metadata
+            .brokers()
+            .iter()
+            .map(|b| BrokerAddress {
+                id: b.id(),
+                host: b.host().to_string(),
+                port: b.port(),
+            })
+            .collect();
+        brokers.sort_by_key(|b| b.id);
+        Ok(ClusterInfo {
+            cluster_id,
+            controller_id: (controller >= 0).then_some(controller),
+            brokers,
+        })
+    }
+
+    /// Deletes a consumer group (the self-test removes its own).
+    pub async fn delete_group(&self, group: &str) -> Result<(), AdminError> {
+        let results = self
+            .client
+            .delete_groups(&[group], &self.options())
+            .await
+            .map_err(|e| self.request_error("delete group", e))?;
+        match results.into_iter().next() {
+            Some(Err((_, code))) => Err(AdminError::Rejected {
+                op: "delete group of",
+                topic: group.to_string(),
+                code,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Cluster metadata; the call blocks, so it runs on the blocking pool.
+    async fn metadata(&self, topic: Option<String>) -> Result<Metadata, AdminError> {
+        let meta = self.meta.clone();
+        let timeout = self.timeout;
+        blocking(move || fetch_metadata(&meta, topic.as_deref(), timeout))
+            .await
+            .map_err(|e| self.request_error("metadata request", e))
+    }
+}
+
+/// A metadata request; on failure, delivers librdkafka's queued errors to the context
+/// so that `last_error` can say why.
+fn fetch_metadata(
+    meta: &BaseProducer<QuietContext>,
+    topic: Option<&str>,
+    timeout: Duration,
+) -> Result<Metadata, KafkaError> {
+    let result = meta.client().fetch_metadata(topic, timeout);
+    if result.is_err() {
+        meta.poll(Duration::from_millis(10));
+    }
+    result
+}
+
+fn single_result(
+    op: &'static str,
+    topic: &str,
+    results: Vec<TopicResult>,
+) -> Result<(), AdminError> {
+    match results.into_iter().next() {
+        Some(Ok(_)) | None => Ok(()),
+        Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => Err(AdminError::AlreadyExists {
+            topic: topic.to_string(),
+        }),
+        Some(Err((_, RDKafkaErrorCode::UnknownTopicOrPartition))) => {
+            Err(AdminError::UnknownTopic {
+                topic: topic.to_string(),
+            })
+        }
+        Some(Err((_, code))) => Err(AdminError::Rejected {
+            op,
+            topic: topic.to_string(),
+            code,
+        }),
+    }
+}
+
+/// The description of `name` in a metadata answer.
+fn describe(metadata: &Metadata, name: &str) -> Result<TopicDescription, AdminError> {
+    let unknown = || AdminError::UnknownTopic {
+        topic: name.to_string(),
+    };
+    let topic = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == name)
+        .ok_or_else(unknown)?;
+    let topic_error = topic.error().map(RDKafkaErrorCode::from);
+    if topic_error == Some(RDKafkaErrorCode::UnknownTopicOrPartition) {
+        return Err(unknown());
+    }
+    let mut partitions: Vec<PartitionDescription> = topic
+        .partitions()
+        .iter()
+        .map(|p| PartitionDescription {
+            id: p.id(),
+            // Kafka reports -1 for "no leader" (LEADER_NOT_AVAILABLE).
+            leader: (p.leader() >= 0).then_some(p.leader()),
+            replicas: p.replicas().to_vec(),
+            isr: p.isr().to_vec(),
+            error: p.error().map(|e| RDKafkaErrorCode::from(e).to_string()),
+        })
+        .collect();
+    partitions.sort_by_key(|p| p.id);
+    Ok(TopicDescription {
+        name: name.to_string(),
+        partitions,
+        error: topic_error.map(|e| e.to_string()),
+    })
+}

@@ -1,0 +1,83 @@
+//! Kafka clients through librdkafka: what every client shares (configuration, a quiet
+//! context, running blocking calls off the async runtime), and one module per job.
+
+pub mod admin;
+
+use rdkafka::client::ClientContext;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::consumer::ConsumerContext;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{DeliveryResult, ProducerContext};
+use rdkafka::types::RDKafkaErrorCode;
+use std::sync::Mutex;
+
+/// The configuration every kafkup client starts from; callers add their own keys.
+pub fn client_config(bootstrap: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", bootstrap)
+        .set("client.id", "kafkup")
+        // Looking at a topic must never create it, even on brokers with auto-create on
+        // (the producer default is true).
+        .set("allow.auto.create.topics", "false")
+        // A broker that is still starting refuses connections: retry soon, not after 10 s.
+        .set("reconnect.backoff.ms", "50")
+        .set("reconnect.backoff.max.ms", "1000")
+        .set("socket.connection.setup.timeout.ms", "5000")
+        // Idle disconnects are normal and not worth a log line.
+        .set("log.connection.close", "false")
+        .set_log_level(RDKafkaLogLevel::Warning);
+    config
+}
+
+/// Routes librdkafka's logs and errors to `tracing` at debug level, so a refused
+/// connection during start-up does not scribble on stderr. It also keeps the last
+/// error, which says *why* a request timed out ("Connection refused").
+#[derive(Default)]
+pub struct QuietContext {
+    last_error: Mutex<Option<String>>,
+}
+
+impl QuietContext {
+    /// The last error librdkafka reported, if any.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|e| e.clone())
+    }
+}
+
+impl ClientContext for QuietContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        tracing::debug!(target: "librdkafka", ?level, "{fac}: {message}");
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::debug!(target: "librdkafka", "error: {error}: {reason}");
+        // "1/1 brokers are down" follows the error that says why; keep that one.
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
+            return;
+        }
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = Some(reason.to_string());
+        }
+    }
+}
+
+impl ConsumerContext for QuietContext {}
+
+// Delivery reports go to futures (FutureProducer) or are not asked for (metadata handle).
+impl ProducerContext for QuietContext {
+    type DeliveryOpaque = ();
+    fn delivery(&self, _: &DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
+}
+
+/// Runs a blocking librdkafka call on the blocking pool; a panic stays a panic.
+pub async fn blocking<T, F>(f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(value) => value,
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
+    }
+}

@@ -1,0 +1,631 @@
+//! The self-test: a round trip through a fresh topic. Create it, wait for its leader,
+//! produce distinct messages (acks=all, idempotent), consume them with a fresh group from
+//! the earliest offset, compare byte for byte, report latency, delete the topic.
+
+use crate::error::{Diagnose, ExitCode};
+use crate::messaging::admin::{Admin, AdminError};
+use crate::messaging::{blocking, client_config, QuietContext};
+use crate::probe::{self, ProbeError};
+use crate::report::Reporter;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::future_producer::OwnedDeliveryResult;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
+use serde::Serialize;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Every message carries its index in this header.
+const INDEX_HEADER: &str = "kafkup-selftest-index";
+/// How often to look again for the new topic's leader.
+const LEADER_POLL: Duration = Duration::from_millis(100);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SelftestError {
+    #[error("could not create the self-test {what}")]
+    Client {
+        what: &'static str,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("could not create the self-test topic `{topic}`")]
+    CreateTopic {
+        topic: String,
+        #[source]
+        source: AdminError,
+    },
+    #[error("the partition of `{topic}` got no leader within {:.1} s", waited.as_secs_f64())]
+    NoLeader {
+        topic: String,
+        waited: Duration,
+        #[source]
+        last_error: ProbeError,
+    },
+    #[error("message {index} of {expected} was not acknowledged")]
+    Produce {
+        index: u32,
+        expected: u32,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("only {acked} of {expected} messages were acknowledged before the timeout")]
+    ProduceTimedOut { acked: u32, expected: u32 },
+    #[error("consuming from `{topic}` failed")]
+    Consume {
+        topic: String,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("received {received} of {expected} messages within {:.1} s", waited.as_secs_f64())]
+    ConsumeTimedOut {
+        received: u32,
+        expected: u32,
+        waited: Duration,
+    },
+    #[error("message {index} came back different: {what}")]
+    Mismatch { index: u32, what: String },
+}
+
+impl Diagnose for SelftestError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::SelftestFailed
+    }
+    fn help(&self) -> Option<String> {
+        Some(match self {
+            SelftestError::ConsumeTimedOut { .. } => {
+                "consumer groups need offsets.topic.replication.factor=1 on a single broker; \
+                 `kafkup logs kafka` shows the broker's view"
+                    .into()
+            }
+            SelftestError::Mismatch { .. } => {
+                "the broker returned other bytes than were sent: report this as a bug".into()
+            }
+            _ => "`kafkup status` and `kafkup logs kafka` show the broker's state".into(),
+        })
+    }
+}
+
+/// The figures of a passed self-test (times in milliseconds).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SelftestReport {
+    pub bootstrap: String,
+    pub topic: String,
+    pub messages: u32,
+    /// Keys and values, as sent and received.
+    pub bytes: u64,
+    /// Topic created and its partition has a leader.
+    pub topic_ready_ms: f64,
+    /// The first message, produced alone: includes connecting and the producer id.
+    pub produce_first_ack_ms: f64,
+    /// The other messages, produced in one burst: from handing each to the producer to
+    /// its acknowledgement (acks=all).
+    pub produce_ack_median_ms: f64,
+    pub produce_ack_max_ms: f64,
+    /// From subscribing with a fresh group to the last message received.
+    pub consume_ms: f64,
+    /// From the first message produced to the last one consumed.
+    pub end_to_end_ms: f64,
+    pub total_ms: f64,
+    /// False when deleting the topic afterwards failed (a warning was reported).
+    pub topic_deleted: bool,
+}
+
+impl SelftestReport {
+    /// One line for people.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} messages ({} bytes) round-tripped through {} in {:.0} ms; \
+             produce ack median {:.1} ms, max {:.1} ms (first {:.0} ms)",
+            self.messages,
+            self.bytes,
+            self.bootstrap,
+            self.end_to_end_ms,
+            self.produce_ack_median_ms,
+            self.produce_ack_max_ms,
+            self.produce_first_ack_ms
+        )
+    }
+}
+
+/// One message as sent, and as it must come back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestMessage {
+    pub key: Option<Vec<u8>>,
+    pub value: Vec<u8>,
+    pub index: u32,
+}
+
+/// Message `index`: distinct and varied, so that a mix-up shows. The first few are the
+/// awkward cases (multi-byte UTF-8, empty, every byte value, large, no key).
+pub fn test_message(index: u32) -> TestMessage {
+    let label = format!("kafkup self-test message {index}");
+    let value = match index {
+        0 => label.into_bytes(),
+        // The guide's own text is Cyrillic; an emoji adds 4-byte characters.
+        1 => format!("{label}: Привет, Kafka! Сообщение доставлено 🚀").into_bytes(),
+        2 => Vec::new(),
+        3 => (0..=255u8).collect(),
+        4 => filler(&label, 64 * 1024),
+        _ => filler(&label, (index as usize * 37) % 2000),
+    };
+    let key = match index % 4 {
+        3 => None,
+        _ if index == 1 => Some("ключ-1".as_bytes().to_vec()),
+        _ => Some(format!("key-{index}").into_bytes()),
+    };
+    TestMessage { key, value, index }
+}
+
+/// `label` followed by deterministic bytes up to `len` (at least the label).
+fn filler(label: &str, len: usize) -> Vec<u8> {
+    let mut value = label.as_bytes().to_vec();
+    let mut x = label.len() as u32;
+    while value.len() < len {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        value.push((x >> 16) as u8);
+    }
+    value
+}
+
+/// Runs the round trip against `bootstrap` with at least one message, all inside `timeout`.
+pub async fn run(
+    bootstrap: &str,
+    messages: u32,
+    timeout: Duration,
+    reporter: &dyn Reporter,
+) -> Result<SelftestReport, SelftestError> {
+    let start = Instant::now();
+    let deadline = start + timeout;
+    let messages = messages.max(1);
+    let topic = format!(
+        "kafkup-selftest-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let admin = Admin::new(bootstrap, timeout).map_err(|source| SelftestError::CreateTopic {
+        topic: topic.clone(),
+        source,
+    })?;
+
+    reporter.step(&format!("creating topic {topic}"));
+    admin
+        .create_topic(&topic, 1, 1)
+        .await
+        .map_err(|source| SelftestError::CreateTopic {
+            topic: topic.clone(),
+            source,
+        })?;
+
+    let result = round_trip(
+        &admin, bootstrap, &topic, messages, start, deadline, reporter,
+    )
+    .await;
+
+    // The topic goes, whatever happened after it was created.
+    reporter.step(&format!("deleting topic {topic}"));
+    let deleted = match admin.delete_topic(&topic).await {
+        Ok(()) => true,
+        Err(err) => {
+            reporter.warn(&format!("could not delete self-test topic {topic}: {err}"));
+            false
+        }
+    };
+    let mut report = result?;
+    report.topic_deleted = deleted;
+    report.total_ms = ms(start.elapsed());
+    Ok(report)
+}
+
+async fn round_trip(
+    admin: &Admin,
+    bootstrap: &str,
+    topic: &str,
+    messages: u32,
+    start: Instant,
+    deadline: Instant,
+    reporter: &dyn Reporter,
+) -> Result<SelftestReport, SelftestError> {
+    // Made now, the producer connects and gets its producer id (which librdkafka
+    // retries on a 500 ms timer) while the topic gets its leader.
+    let producer = producer(bootstrap, deadline)?;
+    let sent = sent_messages(messages);
+    let produced = async {
+        wait_for_leader(admin, topic, start, deadline).await?;
+        let topic_ready = start.elapsed();
+        reporter.step(&format!(
+            "producing {messages} messages (acks=all, idempotent)"
+        ));
+        let produce_start = Instant::now();
+        let acks = produce(&producer, topic, &sent, deadline).await?;
+        Ok((topic_ready, produce_start, acks))
+    }
+    .await;
+    // Dropping a producer may wait for librdkafka's threads: not on the runtime.
+    blocking(move || drop(producer)).await;
+    let (topic_ready, produce_start, acks) = produced?;
+
+    let group = format!("{topic}-group");
+    reporter.step(&format!("consuming them with fresh group {group}"));
+    let consume_start = Instant::now();
+    let received = consume(bootstrap, topic, &group, messages, start, deadline).await?;
+    let consumed = consume_start.elapsed();
+    let end_to_end = produce_start.elapsed();
+    // The group is ours alone; removing it is tidiness, not part of the test.
+    if let Err(err) = admin.delete_group(&group).await {
+        tracing::debug!("could not delete consumer group {group}: {err}");
+    }
+
+    compare(&sent, &received)?;
+    Ok(SelftestReport {
+        bootstrap: bootstrap.to_string(),
+        topic: topic.to_string(),
+        messages,
+        bytes: sent
+            .iter()
+            .map(|m| (m.value.len() + m.key.as_ref().map_or(0, Vec::len)) as u64)
+            .sum(),
+        topic_ready_ms: ms(topic_ready),
+        produce_first_ack_ms: ms(acks.first),
+        produce_ack_median_ms: ms(acks.median()),
+        produce_ack_max_ms: ms(acks.max()),
+        consume_ms: ms(consumed),
+        end_to_end_ms: ms(end_to_end),
+        total_ms: ms(start.elapsed()),
+        topic_deleted: false,
+    })
+}
+
+fn sent_messages(messages: u32) -> Vec<TestMessage> {
+    (0..messages).map(test_message).collect()
+}
+
+/// A new topic answers LEADER_NOT_AVAILABLE until its partition has a leader.
+async fn wait_for_leader(
+    admin: &Admin,
+    topic: &str,
+    start: Instant,
+    deadline: Instant,
+) -> Result<(), SelftestError> {
+    loop {
+        let last_error = match probe::topic_ready_with(admin, topic).await {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        tracing::debug!("topic {topic} not ready: {last_error}");
+        if Instant::now() + LEADER_POLL >= deadline {
+            return Err(SelftestError::NoLeader {
+                topic: topic.to_string(),
+                waited: start.elapsed(),
+                last_error,
+            });
+        }
+        tokio::time::sleep(LEADER_POLL).await;
+    }
+}
+
+fn producer(
+    bootstrap: &str,
+    deadline: Instant,
+) -> Result<FutureProducer<QuietContext>, SelftestError> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    client_config(bootstrap)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "0")
+        // librdkafka gives up on a message itself when the self-test's time is up.
+        .set(
+            "message.timeout.ms",
+            remaining.as_millis().max(1).to_string(),
+        )
+        .create_with_context(QuietContext::default())
+        .map_err(|source| SelftestError::Client {
+            what: "producer",
+            source,
+        })
+}
+
+/// Times from handing a message to the producer to its acknowledgement.
+struct Acks {
+    /// The first message, sent alone: includes setting up the connection.
+    first: Duration,
+    /// The others, sent in one burst, sorted (empty with a single message).
+    rest: Vec<Duration>,
+}
+
+impl Acks {
+    fn median(&self) -> Duration {
+        self.rest
+            .get(self.rest.len() / 2)
+            .copied()
+            .unwrap_or(self.first)
+    }
+    fn max(&self) -> Duration {
+        self.rest.last().copied().unwrap_or(self.first)
+    }
+}
+
+/// Produces every message in order: the first alone, then the rest in one burst.
+async fn produce(
+    producer: &FutureProducer<QuietContext>,
+    topic: &str,
+    messages: &[TestMessage],
+    deadline: Instant,
+) -> Result<Acks, SelftestError> {
+    let expected = messages.len() as u32;
+    let mut acks = Vec::with_capacity(messages.len());
+    let sent = tokio::time::timeout_at(deadline, async {
+        send_burst(producer, topic, &messages[..1], expected, &mut acks).await?;
+        send_burst(producer, topic, &messages[1..], expected, &mut acks).await
+    })
+    .await;
+    match sent {
+        Ok(Ok(())) => {
+            let first = acks[0];
+            let mut rest = acks.split_off(1);
+            rest.sort();
+            Ok(Acks { first, rest })
+        }
+        Ok(Err(err)) => Err(err),
+        Err(_) => Err(SelftestError::ProduceTimedOut {
+            acked: acks.len() as u32,
+            expected,
+        }),
+    }
+}
+
+/// Enqueues `messages` strictly in order and waits for all their acknowledgements,
+/// pushing each one's latency onto `acks`.
+async fn send_burst(
+    producer: &FutureProducer<QuietContext>,
+    topic: &str,
+    messages: &[TestMessage],
+    expected: u32,
+    acks: &mut Vec<Duration>,
+) -> Result<(), SelftestError> {
+    let mut pending = FuturesUnordered::new();
+    for message in messages {
+        let index_text = message.index.to_string();
+        let headers = OwnedHeaders::new().insert(Header {
+            key: INDEX_HEADER,
+            value: Some(&index_text),
+        });
+        let mut record = FutureRecord::to(topic)
+            .payload(&message.value[..])
+            .headers(headers);
+        if let Some(key) = &message.key {
+            record = record.key(&key[..]);
+        }
+        loop {
+            match producer.send_result(record) {
+                Ok(delivery) => {
+                    let sent_at = Instant::now();
+                    let index = message.index;
+                    pending.push(async move { (index, delivery.await, sent_at.elapsed()) });
+                    break;
+                }
+                // A full queue: wait for an acknowledgement, then enqueue the same record.
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    if let Some(done) = pending.next().await {
+                        acks.push(acknowledged(done, expected)?);
+                    }
+                }
+                Err((source, _)) => {
+                    return Err(SelftestError::Produce {
+                        index: message.index,
+                        expected,
+                        source,
+                    })
+                }
+            }
+        }
+    }
+    while let Some(done) = pending.next().await {
+        acks.push(acknowledged(done, expected)?);
+    }
+    Ok(())
+}
+
+/// One finished delivery: index, outcome (the error side is "producer gone"), latency.
+type Delivered<E> = (u32, Result<OwnedDeliveryResult, E>, Duration);
+
+fn acknowledged<E>(done: Delivered<E>, expected: u32) -> Result<Duration, SelftestError> {
+    let (index, result, latency) = done;
+    match result {
+        Ok(Ok(_)) => Ok(latency),
+        Ok(Err((source, _))) => Err(SelftestError::Produce {
+            index,
+            expected,
+            source,
+        }),
+        Err(_) => Err(SelftestError::Produce {
+            index,
+            expected,
+            source: KafkaError::Canceled,
+        }),
+    }
+}
+
+/// Consumes `expected` messages from the earliest offset with a fresh group.
+async fn consume(
+    bootstrap: &str,
+    topic: &str,
+    group: &str,
+    expected: u32,
+    start: Instant,
+    deadline: Instant,
+) -> Result<Vec<TestMessage>, SelftestError> {
+    let consumer: StreamConsumer<QuietContext> = client_config(bootstrap)
+        .set("group.id", group)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "100")
+        .create_with_context(QuietContext::default())
+        .map_err(|source| SelftestError::Client {
+            what: "consumer",
+            source,
+        })?;
+    let consume_error = |source| SelftestError::Consume {
+        topic: topic.to_string(),
+        source,
+    };
+    consumer.subscribe(&[topic]).map_err(consume_error)?;
+
+    let mut received = Vec::with_capacity(expected as usize);
+    let mut failure = None;
+    while received.len() < expected as usize {
+        match tokio::time::timeout_at(deadline, consumer.recv()).await {
+            Err(_) => {
+                failure = Some(SelftestError::ConsumeTimedOut {
+                    received: received.len() as u32,
+                    expected,
+                    waited: start.elapsed(),
+                });
+                break;
+            }
+            Ok(Ok(message)) => received.push(received_message(&message)),
+            // Fatal errors end the test; others (COORDINATOR_NOT_AVAILABLE while
+            // __consumer_offsets is being created, …) pass while librdkafka retries.
+            Ok(Err(err @ KafkaError::MessageConsumptionFatal(_))) => {
+                failure = Some(consume_error(err));
+                break;
+            }
+            Ok(Err(err)) => tracing::debug!("consumer: {err}"),
+        }
+    }
+    // Closing leaves the group and may block briefly: not on the runtime.
+    blocking(move || drop(consumer)).await;
+    match failure {
+        Some(err) => Err(err),
+        None => Ok(received),
+    }
+}
+
+/// The message as received; `index` comes from its header (`u32::MAX` if it has none).
+fn received_message(message: &impl Message) -> TestMessage {
+    let index = message
+        .headers()
+        .and_then(|headers| {
+            headers
+                .iter()
+                .find(|h| h.key == INDEX_HEADER)
+                .and_then(|h| h.value)
+                .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+        })
+        .unwrap_or(u32::MAX);
+    TestMessage {
+        key: message.key().map(<[u8]>::to_vec),
+        value: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+        index,
+    }
+}
+
+/// The first difference between what was sent and what came back, in order.
+pub fn compare(sent: &[TestMessage], received: &[TestMessage]) -> Result<(), SelftestError> {
+    for (sent, got) in sent.iter().zip(received) {
+        let what = if got.index != sent.index {
+            Some(format!(
+                "expected message {} at this position, got message {}",
+                sent.index, got.index
+            ))
+        } else if got.key != sent.key {
+            Some(format!(
+                "key {} instead of {}",
+                preview(got.key.as_deref()),
+                preview(sent.key.as_deref())
+            ))
+        } else if got.value != sent.value {
+            Some(format!(
+                "value {} instead of {}",
+                preview(Some(&got.value)),
+                preview(Some(&sent.value))
+            ))
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            return Err(SelftestError::Mismatch {
+                index: sent.index,
+                what,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A short, printable view of some bytes.
+fn preview(bytes: Option<&[u8]>) -> String {
+    let Some(bytes) = bytes else {
+        return "none".into();
+    };
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(32)]);
+    let more = if bytes.len() > 32 { "…" } else { "" };
+    format!("{text:?}{more} ({} bytes)", bytes.len())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_distinct_and_varied() {
+        let messages: Vec<TestMessage> = (0..100).map(test_message).collect();
+        let values: std::collections::BTreeSet<&[u8]> =
+            messages.iter().map(|m| &m.value[..]).collect();
+        assert_eq!(values.len(), 100);
+        assert!(std::str::from_utf8(&messages[1].value)
+            .unwrap()
+            .contains("Привет"));
+        assert!(
+            messages[1].value.len() > messages[1].value.iter().filter(|b| b.is_ascii()).count()
+        );
+        assert!(messages[2].value.is_empty());
+        assert!(std::str::from_utf8(&messages[3].value).is_err());
+        assert_eq!(messages[4].value.len(), 64 * 1024);
+        assert!(messages.iter().any(|m| m.key.is_none()));
+        assert!(messages.iter().any(|m| m.key.is_some()));
+        assert_eq!(test_message(7), test_message(7));
+    }
+
+    #[test]
+    fn compare_finds_first_difference() {
+        let sent: Vec<TestMessage> = (0..5).map(test_message).collect();
+        assert!(compare(&sent, &sent).is_ok());
+
+        let mut swapped = sent.clone();
+        swapped.swap(1, 2);
+        let err = compare(&sent, &swapped).unwrap_err();
+        assert!(
+            matches!(err, SelftestError::Mismatch { index: 1, .. }),
+            "{err}"
+        );
+
+        let mut changed = sent.clone();
+        changed[3].value[10] ^= 1;
+        let err = compare(&sent, &changed).unwrap_err();
+        assert!(err.to_string().contains("message 3"), "{err}");
+        assert!(err.to_string().contains("value"), "{err}");
+
+        let mut keyless = sent.clone();
+        keyless[0].key = None;
+        let err = compare(&sent, &keyless).unwrap_err();
+        assert!(err.to_string().contains("key none"), "{err}");
+    }
+
+    #[test]
+    fn errors_exit_with_5() {
+        let err = SelftestError::ConsumeTimedOut {
+            received: 3,
+            expected: 10,
+            waited: Duration::from_secs(30),
+        };
+        assert_eq!(err.exit_code(), ExitCode::SelftestFailed);
+        assert_eq!(err.to_string(), "received 3 of 10 messages within 30.0 s");
+    }
+}

@@ -1,0 +1,219 @@
+//! The manifest: what kafkup created, so `setup` can be idempotent and `teardown` can remove
+//! exactly that. Written atomically; read by every command that acts on an environment.
+
+use crate::catalog::{Mode, Project};
+use crate::paths::Paths;
+use crate::spec::{ServiceName, ServiceSpec};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Bumped when the manifest's meaning changes incompatibly.
+pub const MANIFEST_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledDist {
+    pub project: Project,
+    pub version: String,
+    pub dir: PathBuf,
+    pub sha512: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceRecord {
+    pub spec: ServiceSpec,
+    pub runner: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: u32,
+    pub kafkup_version: String,
+    pub mode: Mode,
+    pub paths: Paths,
+    pub host: String,
+    pub kafka_port: u16,
+    pub java: PathBuf,
+    /// KRaft: the id the storage was formatted with; ZooKeeper mode: read from meta.properties.
+    pub cluster_id: Option<String>,
+    pub dists: Vec<InstalledDist>,
+    /// Rendered files kafkup wrote.
+    pub files: Vec<PathBuf>,
+    /// Directories kafkup created, deepest last (removed in reverse order, only if empty,
+    /// except data directories on --purge).
+    pub dirs: Vec<PathBuf>,
+    pub services: Vec<ServiceRecord>,
+    /// Unix seconds of the last self-test that passed with this configuration.
+    pub selftest_passed_at: Option<u64>,
+}
+
+impl Manifest {
+    pub fn bootstrap_server(&self) -> String {
+        format!("{}:{}", self.host, self.kafka_port)
+    }
+
+    pub fn service(&self, name: ServiceName) -> Option<&ServiceRecord> {
+        self.services.iter().find(|s| s.spec.name == name)
+    }
+
+    /// Records a created directory once.
+    pub fn remember_dir(&mut self, dir: &Path) {
+        if !self.dirs.iter().any(|d| d == dir) {
+            self.dirs.push(dir.to_path_buf());
+        }
+    }
+
+    pub fn remember_file(&mut self, file: &Path) {
+        if !self.files.iter().any(|f| f == file) {
+            self.files.push(file.to_path_buf());
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("no kafkup environment under {}", .0.display())]
+    Missing(PathBuf),
+    #[error("the manifest {path} is damaged: {reason}")]
+    Damaged { path: PathBuf, reason: String },
+    #[error("the manifest {path} was written by a newer kafkup (format {found})")]
+    TooNew { path: PathBuf, found: u32 },
+    #[error("cannot write the manifest: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl crate::error::Diagnose for StateError {
+    fn help(&self) -> Option<String> {
+        match self {
+            StateError::Missing(_) => {
+                Some("run `kafkup setup` first, or pass the --root it was set up with".into())
+            }
+            StateError::Damaged { .. } => {
+                Some("restore it, or remove it and run `kafkup setup` again (data is kept)".into())
+            }
+            StateError::TooNew { .. } => {
+                Some("use the kafkup version that created this environment".into())
+            }
+            StateError::Io(_) => None,
+        }
+    }
+}
+
+pub fn load(paths: &Paths) -> Result<Option<Manifest>, StateError> {
+    let path = paths.manifest();
+    let text = match fs_err::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StateError::Io(e)),
+    };
+    let format = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("format").and_then(|f| f.as_u64()))
+        .unwrap_or(0) as u32;
+    if format > MANIFEST_FORMAT {
+        return Err(StateError::TooNew {
+            path,
+            found: format,
+        });
+    }
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| StateError::Damaged {
+            path,
+            reason: e.to_string(),
+        })
+}
+
+/// Like [`load`], but a missing manifest is an error that says to run setup.
+pub fn require(paths: &Paths) -> Result<Manifest, StateError> {
+    load(paths)?.ok_or_else(|| StateError::Missing(paths.state.clone()))
+}
+
+pub fn save(paths: &Paths, manifest: &Manifest) -> Result<(), StateError> {
+    use std::io::Write;
+    fs_err::create_dir_all(&paths.state)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(&paths.state)?;
+    tmp.write_all(
+        serde_json::to_string_pretty(manifest)
+            .expect("manifest serialises")
+            .as_bytes(),
+    )?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(paths.manifest())
+        .map_err(|e| StateError::Io(e.error))?;
+    Ok(())
+}
+
+pub fn remove(paths: &Paths) -> Result<(), StateError> {
+    match fs_err::remove_file(paths.manifest()) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StateError::Io(e)),
+        _ => Ok(()),
+    }
+}
+
+/// Kafka's `meta.properties` `cluster.id`, if the data dir has been used.
+pub fn read_cluster_id(kafka_data: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(kafka_data.join("meta.properties")).ok()?;
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .find(|(k, _)| k.trim() == "cluster.id")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A new KRaft cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's format).
+pub fn new_cluster_id() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_ids_have_kafkas_shape() {
+        let id = new_cluster_id();
+        assert_eq!(id.len(), 22);
+        assert!(id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn cluster_id_is_read_from_meta_properties() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("meta.properties"),
+            "#\nversion=1\ncluster.id=abcDEF123\nnode.id=1\n",
+        )
+        .unwrap();
+        assert_eq!(read_cluster_id(dir.path()).as_deref(), Some("abcDEF123"));
+        assert_eq!(read_cluster_id(&dir.path().join("nope")), None);
+    }
+
+    #[test]
+    fn manifest_round_trips_and_a_missing_one_is_none() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under_root(root.path());
+        assert!(load(&paths).unwrap().is_none());
+        let m = Manifest {
+            format: MANIFEST_FORMAT,
+            kafkup_version: "0".into(),
+            mode: Mode::Kraft,
+            paths: paths.clone(),
+            host: "127.0.0.1".into(),
+            kafka_port: 9092,
+            java: "/usr/bin/java".into(),
+            cluster_id: Some(new_cluster_id()),
+            dists: vec![],
+            files: vec![],
+            dirs: vec![],
+            services: vec![],
+            selftest_passed_at: None,
+        };
+        save(&paths, &m).unwrap();
+        assert_eq!(load(&paths).unwrap().unwrap(), m);
+        std::fs::write(paths.manifest(), "{not json").unwrap();
+        assert!(matches!(load(&paths), Err(StateError::Damaged { .. })));
+    }
+}

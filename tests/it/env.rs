@@ -1,0 +1,178 @@
+//! `TestEnv`: a temporary kafkup root, free ports and the fixture mirror, driving the real binary.
+
+use assert_cmd::Command;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// The fixture tarballs built by `fixtures/build.sh` (see scripts/test.sh).
+pub fn fixtures_dir() -> PathBuf {
+    let dir = std::env::var_os("KAFKUP_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/out"));
+    assert!(
+        dir.join("mirror/kafka/KEYS").is_file(),
+        "fixtures missing in {}: run ./fixtures/build.sh (scripts/test.sh does)",
+        dir.display()
+    );
+    dir
+}
+
+/// A port nobody listens on right now (the OS picks it).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct TestEnv {
+    pub root: tempfile::TempDir,
+    pub mirror: String,
+    pub kafka_port: u16,
+    pub zookeeper_port: u16,
+    pub controller_port: u16,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let mirror = format!("file://{}/mirror", fixtures_dir().display());
+        TestEnv {
+            root: tempfile::Builder::new()
+                .prefix("kafkup-it-")
+                .tempdir()
+                .unwrap(),
+            mirror,
+            kafka_port: free_port(),
+            zookeeper_port: free_port(),
+            controller_port: free_port(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.kafka_port)
+    }
+
+    /// `kafkup --root <root> ARGS` with the fixture mirror and this env's ports.
+    pub fn kafkup(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("kafkup").unwrap();
+        cmd.arg("--root")
+            .arg(self.root())
+            .args(args)
+            .env("KAFKUP_MIRROR", &self.mirror)
+            .env("KAFKUP_DIST", &self.mirror)
+            .env("KAFKUP_KAFKA_PORT", self.kafka_port.to_string())
+            .env("KAFKUP_ZOOKEEPER_PORT", self.zookeeper_port.to_string())
+            .env("KAFKUP_CONTROLLER_PORT", self.controller_port.to_string())
+            .env_remove("KAFKUP_CONFIG")
+            .env_remove("KAFKUP_ROOT")
+            .timeout(std::time::Duration::from_secs(300));
+        cmd
+    }
+
+    /// Runs kafkup and returns its output, printing it on failure for the test log.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = self.kafkup(args).output().unwrap();
+        eprintln!(
+            "$ kafkup {} -> {}\n{}{}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "kafkup {} failed", args.join(" "));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn status_json(&self) -> (i32, serde_json::Value) {
+        let out = self.run(&["status", "--json"]);
+        let value = serde_json::from_slice(&out.stdout).expect("status --json prints JSON");
+        (out.status.code().unwrap(), value)
+    }
+}
+
+impl Drop for TestEnv {
+    /// Never leave services behind, whatever the test did.
+    fn drop(&mut self) {
+        let _ = self
+            .kafkup(&["teardown", "--purge", "-q"])
+            .timeout(std::time::Duration::from_secs(90))
+            .output();
+    }
+}
+
+/// Produces lines with kcat (an independent client), acks=all.
+pub fn kcat_produce(bootstrap: &str, topic: &str, lines: &[String]) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("kcat")
+        .args([
+            "-b",
+            bootstrap,
+            "-P",
+            "-t",
+            topic,
+            "-X",
+            "acks=all",
+            "-X",
+            "enable.idempotence=true",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("kcat is installed (scripts/test.sh installs it)");
+    let mut stdin = child.stdin.take().unwrap();
+    for line in lines {
+        writeln!(stdin, "{line}").unwrap();
+    }
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "kcat produce failed");
+}
+
+/// Reads a whole topic from the beginning with kcat and returns the values.
+pub fn kcat_consume_all(bootstrap: &str, topic: &str) -> Vec<String> {
+    let out = std::process::Command::new("timeout")
+        .args([
+            "60",
+            "kcat",
+            "-b",
+            bootstrap,
+            "-C",
+            "-t",
+            topic,
+            "-o",
+            "beginning",
+            "-e",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kcat consume failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether anything accepts connections on 127.0.0.1:port.
+pub fn port_open(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+pub fn pid_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}

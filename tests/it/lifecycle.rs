@@ -1,0 +1,234 @@
+//! End to end, real ZooKeeper and Kafka from the fixture tarballs, process runner:
+//! setup → status → kcat interop → idempotent re-run → stop/start → teardown → reuse → purge.
+
+use crate::env::{kcat_consume_all, kcat_produce, pid_alive, port_open, TestEnv};
+use serde_json::Value;
+
+fn pids(status: &Value) -> Vec<(String, u64)> {
+    status["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["state"]["pid"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+fn lines(prefix: &str, n: usize) -> Vec<String> {
+    // Cyrillic on purpose: the guide's own text; bytes must survive unchanged.
+    (0..n)
+        .map(|i| format!("{prefix}-{i} сообщение {i}"))
+        .collect()
+}
+
+fn full_lifecycle(mode: &str) {
+    let env = TestEnv::new();
+    let out = env.ok(&["setup", "--mode", mode, "--backend", "process"]);
+    assert!(
+        out.contains(&env.bootstrap()),
+        "setup names the bootstrap server: {out}"
+    );
+
+    let (code, status) = env.status_json();
+    assert_eq!(code, 0);
+    assert_eq!(status["all_ready"], true, "{status:#}");
+    let expected_services = if mode == "zookeeper" { 2 } else { 1 };
+    assert_eq!(
+        status["services"].as_array().unwrap().len(),
+        expected_services
+    );
+    let cluster_id = status["cluster_id"]
+        .as_str()
+        .expect("cluster id known")
+        .to_string();
+    let first_pids = pids(&status);
+
+    // An independent client produces to and reads back from the broker kafkup set up.
+    let sent = lines("first", 50);
+    kcat_produce(&env.bootstrap(), "interop", &sent);
+    assert_eq!(kcat_consume_all(&env.bootstrap(), "interop"), sent);
+
+    // A second setup with the same settings restarts nothing.
+    env.ok(&["setup", "--mode", mode, "--backend", "process"]);
+    let (_, status) = env.status_json();
+    assert_eq!(
+        pids(&status),
+        first_pids,
+        "second setup must not restart anything"
+    );
+
+    // stop/start keeps data.
+    env.ok(&["stop"]);
+    for (_, pid) in &first_pids {
+        assert!(!pid_alive(*pid as u32), "pid {pid} still alive after stop");
+    }
+    assert!(!port_open(env.kafka_port));
+    env.ok(&["start"]);
+    assert_eq!(kcat_consume_all(&env.bootstrap(), "interop"), sent);
+
+    // teardown keeps data; a later setup reuses it with the same cluster id.
+    env.ok(&["teardown"]);
+    assert!(!port_open(env.kafka_port));
+    assert!(
+        env.root().join("data/kafka").is_dir(),
+        "teardown without --purge keeps data"
+    );
+    env.ok(&[
+        "setup",
+        "--mode",
+        mode,
+        "--backend",
+        "process",
+        "--no-selftest",
+    ]);
+    let (_, status) = env.status_json();
+    assert_eq!(
+        status["cluster_id"].as_str(),
+        Some(cluster_id.as_str()),
+        "cluster id survives teardown"
+    );
+    assert_eq!(kcat_consume_all(&env.bootstrap(), "interop"), sent);
+
+    // --purge leaves no process, no port, no file of kafkup's outside the cache.
+    let (_, status) = env.status_json();
+    let last_pids = pids(&status);
+    env.ok(&["teardown", "--purge"]);
+    for (_, pid) in &last_pids {
+        assert!(!pid_alive(*pid as u32), "pid {pid} still alive after purge");
+    }
+    assert!(!port_open(env.kafka_port));
+    if mode == "zookeeper" {
+        assert!(!port_open(env.zookeeper_port));
+    } else {
+        assert!(!port_open(env.controller_port));
+    }
+    let left: Vec<String> = std::fs::read_dir(env.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        left,
+        vec!["cache".to_string()],
+        "only the cache remains after purge"
+    );
+}
+
+#[test]
+fn zookeeper_mode_full_lifecycle() {
+    full_lifecycle("zookeeper");
+}
+
+#[test]
+fn kraft_mode_full_lifecycle() {
+    full_lifecycle("kraft");
+}
+
+#[test]
+fn a_killed_broker_is_recovered_by_start_with_every_acknowledged_message() {
+    let env = TestEnv::new();
+    env.ok(&[
+        "setup",
+        "--mode",
+        "kraft",
+        "--backend",
+        "process",
+        "--no-selftest",
+    ]);
+    let sent = lines("acked", 500);
+    kcat_produce(&env.bootstrap(), "durable", &sent);
+    let (_, status) = env.status_json();
+    let pid = pids(&status)[0].1 as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    for _ in 0..100 {
+        if !pid_alive(pid as u32) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (code, status) = env.status_json();
+    assert_ne!(code, 0, "status reports the dead broker");
+    assert_eq!(status["services"][0]["ready"], false);
+    env.ok(&["start"]);
+    assert_eq!(kcat_consume_all(&env.bootstrap(), "durable"), sent);
+}
+
+#[test]
+fn zookeeper_stopped_under_a_running_broker_is_reported() {
+    let env = TestEnv::new();
+    env.ok(&[
+        "setup",
+        "--mode",
+        "zookeeper",
+        "--backend",
+        "process",
+        "--no-selftest",
+    ]);
+    env.ok(&["stop", "zookeeper"]);
+    let (code, status) = env.status_json();
+    assert_eq!(code, 4, "not ready → exit 4");
+    let services = status["services"].as_array().unwrap();
+    let zk = services.iter().find(|s| s["name"] == "zookeeper").unwrap();
+    let kafka = services.iter().find(|s| s["name"] == "kafka").unwrap();
+    assert_eq!(zk["ready"], false);
+    assert_eq!(zk["state"]["state"], "stopped");
+    assert_eq!(kafka["ready"], false);
+    let warnings = kafka["warnings"].to_string();
+    assert!(
+        warnings.contains("zookeeper"),
+        "kafka's status names its missing ZooKeeper: {warnings}"
+    );
+    let human = env.run(&["status"]);
+    assert!(String::from_utf8_lossy(&human.stdout)
+        .contains("zookeeper, which it requires, is not ready"));
+}
+
+#[test]
+fn a_busy_port_is_named_before_anything_starts() {
+    let env = TestEnv::new();
+    let _holder = std::net::TcpListener::bind(("127.0.0.1", env.kafka_port)).unwrap();
+    let out = env.run(&["setup", "--mode", "kraft", "--backend", "process"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&env.kafka_port.to_string()), "{err}");
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "names the holder: {err}"
+    );
+    assert!(err.contains("help:"), "{err}");
+    assert!(
+        !env.root().join("state/run/kafka.pid").exists(),
+        "nothing started"
+    );
+}
+
+#[test]
+fn missing_java_is_a_clear_error_and_nothing_starts() {
+    let env = TestEnv::new();
+    let out = env
+        .kafkup(&["setup", "--mode", "kraft", "--backend", "process"])
+        .env("PATH", "/nonexistent")
+        .env_remove("JAVA_HOME")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no Java runtime found"), "{err}");
+    assert!(
+        err.contains("apt-get install openjdk-17-jre-headless"),
+        "{err}"
+    );
+    assert!(
+        !env.root().join("state").exists(),
+        "nothing was set up: {:?}",
+        std::fs::read_dir(env.root()).unwrap().collect::<Vec<_>>()
+    );
+    assert!(!port_open(env.kafka_port));
+}

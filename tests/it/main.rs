@@ -1,0 +1,8 @@
+//! The one integration-test binary; each module is one area.
+
+mod env;
+mod fetch;
+mod hostile;
+mod lifecycle;
+mod mirror;
+mod render;
