@@ -66,7 +66,7 @@ free_port() {
 }
 
 # Start the mirror; a port taken between free_port and bind costs one more (bounded) try.
-for attempt in 1 2 3; do
+for _attempt in 1 2 3; do
   PORT=$(free_port)
   python3 -m http.server --bind 127.0.0.1 --directory "$MIRROR" "$PORT" >"$WORK/http.log" 2>&1 &
   SERVER_PID=$!

@@ -51,6 +51,19 @@ have cargo || { echo "cargo is missing: install Rust (rustup) first" >&2; exit 1
 say "building fixture tarballs from Maven Central jars (cached in $KAFKUP_FIXTURES_OUT)"
 ./fixtures/build.sh
 
+# The probe and self-test tests start bare JVMs from the unpacked fixture jars.
+unpacked="$cache/unpacked"
+stamp="$unpacked/.stamp"
+sums=$(sha512sum "$KAFKUP_FIXTURES_OUT"/mirror/*/*/*.t*gz | sha512sum | cut -c1-32)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$sums" ]; then
+  rm -rf "$unpacked"; mkdir -p "$unpacked"
+  for t in "$KAFKUP_FIXTURES_OUT"/mirror/*/*/*.t*gz; do tar -xzf "$t" -C "$unpacked"; done
+  echo "$sums" >"$stamp"
+fi
+export KAFKUP_TEST_KAFKA_LIBS="$unpacked/kafka_2.13-4.4.0/libs"
+export KAFKUP_TEST_KAFKA39_LIBS="$unpacked/kafka_2.13-3.9.2/libs"
+export KAFKUP_TEST_ZOOKEEPER_LIBS="$unpacked/apache-zookeeper-3.9.6-bin/lib"
+
 # --- build and test ---------------------------------------------------------
 say "building kafkup (release)"
 cargo build --release --all-targets --locked

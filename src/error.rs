@@ -43,6 +43,7 @@ pub fn diagnose(err: &anyhow::Error) -> (ExitCode, Option<String>) {
             crate::runner::RunnerError,
             crate::preflight::PreflightError,
             crate::probe::NotReady,
+            crate::lifecycle::NotAllReady,
             crate::probe::ProbeError,
             crate::selftest::SelftestError,
             crate::messaging::admin::AdminError,

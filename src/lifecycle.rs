@@ -120,3 +120,20 @@ pub fn describe_state(state: &crate::runner::ServiceState) -> String {
         Failed { detail } => format!("failed: {detail}"),
     }
 }
+
+/// `status` found a service that is not running or not answering its probe.
+#[derive(Debug, thiserror::Error)]
+#[error("not every service is ready")]
+pub struct NotAllReady;
+
+impl crate::error::Diagnose for NotAllReady {
+    fn exit_code(&self) -> crate::error::ExitCode {
+        crate::error::ExitCode::NotReady
+    }
+    fn help(&self) -> Option<String> {
+        Some(
+            "`kafkup start` starts what is stopped; `kafkup logs SERVICE` shows why one failed"
+                .into(),
+        )
+    }
+}

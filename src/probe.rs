@@ -92,14 +92,14 @@ impl From<AdminError> for ProbeError {
         match err {
             AdminError::Request {
                 bootstrap,
-                source,
+                error,
                 cause,
                 ..
             } => ProbeError::KafkaUnreachable {
                 bootstrap,
                 // librdkafka's last error says why ("Connection refused"); the request
                 // error itself only says "timed out".
-                reason: cause.unwrap_or_else(|| source.to_string()),
+                reason: cause.unwrap_or_else(|| error.to_string()),
             },
             AdminError::UnknownTopic { topic } => ProbeError::TopicMissing { topic },
             other => ProbeError::Admin(other),
@@ -123,6 +123,7 @@ pub struct ProbeOutcome {
 pub enum ProbeDetails {
     Zookeeper(ZkServerInfo),
     KafkaBroker(BrokerListed),
+    Topic(TopicDescription),
 }
 
 /// The interesting lines of a `srvr` answer.
@@ -431,7 +432,10 @@ pub async fn broker_listed(
     node_id: u32,
     timeout: Duration,
 ) -> Result<BrokerListed, ProbeError> {
-    let cluster = Admin::new(bootstrap, timeout)?.cluster().await?;
+    let admin = Admin::new(bootstrap, timeout)?;
+    let cluster = admin.cluster().await;
+    admin.close().await;
+    let cluster = cluster?;
     let broker = cluster
         .brokers
         .iter()
@@ -454,7 +458,10 @@ pub async fn topic_ready(
     topic: &str,
     timeout: Duration,
 ) -> Result<TopicDescription, ProbeError> {
-    topic_ready_with(&Admin::new(bootstrap, timeout)?, topic).await
+    let admin = Admin::new(bootstrap, timeout)?;
+    let ready = topic_ready_with(&admin, topic).await;
+    admin.close().await;
+    ready
 }
 
 /// Like [`topic_ready`], through an admin client the caller already has.
@@ -477,6 +484,9 @@ pub fn probe_label(spec: &ProbeSpec) -> String {
         ProbeSpec::KafkaBrokerListed { bootstrap, node_id } => {
             format!("Kafka broker {node_id} at {bootstrap}")
         }
+        ProbeSpec::KafkaTopicReady { bootstrap, topic } => {
+            format!("topic {topic} led at {bootstrap}")
+        }
     }
 }
 
@@ -484,7 +494,9 @@ pub fn probe_label(spec: &ProbeSpec) -> String {
 pub fn probe_service(spec: &ProbeSpec) -> ServiceName {
     match spec {
         ProbeSpec::ZookeeperServing { .. } => ServiceName::Zookeeper,
-        ProbeSpec::KafkaBrokerListed { .. } => ServiceName::Kafka,
+        ProbeSpec::KafkaBrokerListed { .. } | ProbeSpec::KafkaTopicReady { .. } => {
+            ServiceName::Kafka
+        }
     }
 }
 
@@ -512,7 +524,43 @@ async fn check_within(spec: &ProbeSpec, limit: Duration) -> Result<ProbeOutcome,
                 details: ProbeDetails::KafkaBroker(listed),
             })
         }
+        ProbeSpec::KafkaTopicReady { bootstrap, topic } => {
+            let ready = ensure_topic_ready(bootstrap, topic, limit).await?;
+            Ok(ProbeOutcome {
+                probe,
+                description: format!(
+                    "topic {topic}: {} partition(s), all led",
+                    ready.partitions.len()
+                ),
+                details: ProbeDetails::Topic(ready),
+            })
+        }
     }
+}
+
+/// Creates `topic` (1 partition, replication 1) unless it exists, then checks its leaders.
+pub async fn ensure_topic_ready(
+    bootstrap: &str,
+    topic: &str,
+    timeout: Duration,
+) -> Result<TopicDescription, ProbeError> {
+    let admin = Admin::new(bootstrap, timeout)?;
+    let ready = async {
+        match admin.describe_topic(topic).await {
+            Ok(_) => {}
+            Err(crate::messaging::admin::AdminError::UnknownTopic { .. }) => {
+                match admin.create_topic(topic, 1, 1).await {
+                    Ok(()) | Err(crate::messaging::admin::AdminError::AlreadyExists { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+        topic_ready_with(&admin, topic).await
+    }
+    .await;
+    admin.close().await;
+    ready
 }
 
 /// A probe did not pass before the deadline, or its service died while we waited.
@@ -533,13 +581,27 @@ pub struct NotReady {
 
 fn not_ready_message(e: &NotReady) -> String {
     match &e.died {
+        // `alive()` checks every service, so the reason names the one that stopped.
         Some(why) => format!(
-            "{} stopped after {} while waiting for {}: {why}",
-            e.service,
-            secs(e.waited),
-            e.probe
+            "gave up waiting for {} after {}: {why}",
+            e.probe,
+            secs(e.waited)
         ),
         None => format!("{} was not ready after {}", e.probe, secs(e.waited)),
+    }
+}
+
+impl NotReady {
+    /// The service to look at: the one the death notice names, else the probed one.
+    pub fn culprit(&self) -> ServiceName {
+        [ServiceName::Zookeeper, ServiceName::Kafka]
+            .into_iter()
+            .find(|s| {
+                self.died
+                    .as_deref()
+                    .is_some_and(|why| why.starts_with(s.as_str()))
+            })
+            .unwrap_or(self.service)
     }
 }
 
@@ -550,7 +612,7 @@ impl Diagnose for NotReady {
     fn help(&self) -> Option<String> {
         Some(format!(
             "`kafkup logs {}` shows what the service said",
-            self.service
+            self.culprit()
         ))
     }
 }
@@ -910,8 +972,30 @@ zk_min_time_waiting_empty_pool_in_commit_processor_read_ms\t0
         .unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
         assert!(err.died.as_deref().unwrap().contains("boom"));
-        assert!(err.to_string().contains("zookeeper stopped after"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("gave up waiting for ZooKeeper at"),
+            "{err}"
+        );
+        assert!(err.help().unwrap().contains("kafkup logs zookeeper"));
         assert!(matches!(err.last_error, Some(ProbeError::Refused { .. })));
+    }
+
+    #[test]
+    fn help_names_the_service_that_died() {
+        let err = NotReady {
+            probe: "ZooKeeper at 127.0.0.1:2181".into(),
+            service: ServiceName::Zookeeper,
+            waited: Duration::from_secs(3),
+            last_error: None,
+            died: Some("kafka exited with status 1; last log lines: …".into()),
+        };
+        assert_eq!(err.culprit(), ServiceName::Kafka);
+        assert_eq!(
+            err.to_string(),
+            "gave up waiting for ZooKeeper at 127.0.0.1:2181 after 3.0 s: \
+             kafka exited with status 1; last log lines: …"
+        );
     }
 
     #[tokio::test]

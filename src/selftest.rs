@@ -22,14 +22,22 @@ use tokio::time::Instant;
 const INDEX_HEADER: &str = "kafkup-selftest-index";
 /// How often to look again for the new topic's leader.
 const LEADER_POLL: Duration = Duration::from_millis(100);
+/// Bounds each admin request: a broker that is up answers in milliseconds.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SelftestError {
-    #[error("could not create the self-test {what}")]
+    #[error("the broker at {bootstrap} did not answer")]
+    Unreachable {
+        bootstrap: String,
+        #[source]
+        source: Box<AdminError>,
+    },
+    // KafkaError goes into the message, not the source chain: its own source repeats it.
+    #[error("could not create the self-test {what}: {error}")]
     Client {
         what: &'static str,
-        #[source]
-        source: KafkaError,
+        error: KafkaError,
     },
     #[error("could not create the self-test topic `{topic}`")]
     CreateTopic {
@@ -42,23 +50,18 @@ pub enum SelftestError {
         topic: String,
         waited: Duration,
         #[source]
-        last_error: ProbeError,
+        last_error: Box<ProbeError>,
     },
-    #[error("message {index} of {expected} was not acknowledged")]
+    #[error("message {index} of {expected} was not acknowledged: {error}")]
     Produce {
         index: u32,
         expected: u32,
-        #[source]
-        source: KafkaError,
+        error: KafkaError,
     },
     #[error("only {acked} of {expected} messages were acknowledged before the timeout")]
     ProduceTimedOut { acked: u32, expected: u32 },
-    #[error("consuming from `{topic}` failed")]
-    Consume {
-        topic: String,
-        #[source]
-        source: KafkaError,
-    },
+    #[error("consuming from `{topic}` failed: {error}")]
+    Consume { topic: String, error: KafkaError },
     #[error("received {received} of {expected} messages within {:.1} s", waited.as_secs_f64())]
     ConsumeTimedOut {
         received: u32,
@@ -134,7 +137,8 @@ impl SelftestReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestMessage {
     pub key: Option<Vec<u8>>,
-    pub value: Vec<u8>,
+    /// Always present when sent; an empty value must not come back as none (null).
+    pub value: Option<Vec<u8>>,
     pub index: u32,
 }
 
@@ -156,7 +160,11 @@ pub fn test_message(index: u32) -> TestMessage {
         _ if index == 1 => Some("ключ-1".as_bytes().to_vec()),
         _ => Some(format!("key-{index}").into_bytes()),
     };
-    TestMessage { key, value, index }
+    TestMessage {
+        key,
+        value: Some(value),
+        index,
+    }
 }
 
 /// `label` followed by deterministic bytes up to `len` (at least the label).
@@ -184,19 +192,22 @@ pub async fn run(
         "kafkup-selftest-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     );
-    let admin = Admin::new(bootstrap, timeout).map_err(|source| SelftestError::CreateTopic {
-        topic: topic.clone(),
-        source,
-    })?;
+    let unreachable = |source| SelftestError::Unreachable {
+        bootstrap: bootstrap.to_string(),
+        source: Box::new(source),
+    };
+    let admin = Admin::new(bootstrap, timeout.min(REQUEST_TIMEOUT)).map_err(unreachable)?;
+    // A metadata request first: if the broker is not there, say so (and why) quickly.
+    if let Err(err) = admin.cluster().await {
+        admin.close().await;
+        return Err(unreachable(err));
+    }
 
     reporter.step(&format!("creating topic {topic}"));
-    admin
-        .create_topic(&topic, 1, 1)
-        .await
-        .map_err(|source| SelftestError::CreateTopic {
-            topic: topic.clone(),
-            source,
-        })?;
+    if let Err(source) = admin.create_topic(&topic, 1, 1).await {
+        admin.close().await;
+        return Err(SelftestError::CreateTopic { topic, source });
+    }
 
     let result = round_trip(
         &admin, bootstrap, &topic, messages, start, deadline, reporter,
@@ -212,6 +223,7 @@ pub async fn run(
             false
         }
     };
+    admin.close().await;
     let mut report = result?;
     report.topic_deleted = deleted;
     report.total_ms = ms(start.elapsed());
@@ -264,7 +276,9 @@ async fn round_trip(
         messages,
         bytes: sent
             .iter()
-            .map(|m| (m.value.len() + m.key.as_ref().map_or(0, Vec::len)) as u64)
+            .map(|m| {
+                (m.value.as_ref().map_or(0, Vec::len) + m.key.as_ref().map_or(0, Vec::len)) as u64
+            })
             .sum(),
         topic_ready_ms: ms(topic_ready),
         produce_first_ack_ms: ms(acks.first),
@@ -298,7 +312,7 @@ async fn wait_for_leader(
             return Err(SelftestError::NoLeader {
                 topic: topic.to_string(),
                 waited: start.elapsed(),
-                last_error,
+                last_error: Box::new(last_error),
             });
         }
         tokio::time::sleep(LEADER_POLL).await;
@@ -322,7 +336,7 @@ fn producer(
         .create_with_context(QuietContext::default())
         .map_err(|source| SelftestError::Client {
             what: "producer",
-            source,
+            error: source,
         })
 }
 
@@ -391,9 +405,10 @@ async fn send_burst(
             key: INDEX_HEADER,
             value: Some(&index_text),
         });
-        let mut record = FutureRecord::to(topic)
-            .payload(&message.value[..])
-            .headers(headers);
+        let mut record = FutureRecord::to(topic).headers(headers);
+        if let Some(value) = &message.value {
+            record = record.payload(&value[..]);
+        }
         if let Some(key) = &message.key {
             record = record.key(&key[..]);
         }
@@ -416,7 +431,7 @@ async fn send_burst(
                     return Err(SelftestError::Produce {
                         index: message.index,
                         expected,
-                        source,
+                        error: source,
                     })
                 }
             }
@@ -438,12 +453,12 @@ fn acknowledged<E>(done: Delivered<E>, expected: u32) -> Result<Duration, Selfte
         Ok(Err((source, _))) => Err(SelftestError::Produce {
             index,
             expected,
-            source,
+            error: source,
         }),
         Err(_) => Err(SelftestError::Produce {
             index,
             expected,
-            source: KafkaError::Canceled,
+            error: KafkaError::Canceled,
         }),
     }
 }
@@ -465,11 +480,11 @@ async fn consume(
         .create_with_context(QuietContext::default())
         .map_err(|source| SelftestError::Client {
             what: "consumer",
-            source,
+            error: source,
         })?;
     let consume_error = |source| SelftestError::Consume {
         topic: topic.to_string(),
-        source,
+        error: source,
     };
     consumer.subscribe(&[topic]).map_err(consume_error)?;
 
@@ -517,7 +532,7 @@ fn received_message(message: &impl Message) -> TestMessage {
         .unwrap_or(u32::MAX);
     TestMessage {
         key: message.key().map(<[u8]>::to_vec),
-        value: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+        value: message.payload().map(<[u8]>::to_vec),
         index,
     }
 }
@@ -539,8 +554,8 @@ pub fn compare(sent: &[TestMessage], received: &[TestMessage]) -> Result<(), Sel
         } else if got.value != sent.value {
             Some(format!(
                 "value {} instead of {}",
-                preview(Some(&got.value)),
-                preview(Some(&sent.value))
+                preview(got.value.as_deref()),
+                preview(sent.value.as_deref())
             ))
         } else {
             None
@@ -576,18 +591,17 @@ mod tests {
     #[test]
     fn messages_are_distinct_and_varied() {
         let messages: Vec<TestMessage> = (0..100).map(test_message).collect();
-        let values: std::collections::BTreeSet<&[u8]> =
-            messages.iter().map(|m| &m.value[..]).collect();
+        let values: std::collections::BTreeSet<&[u8]> = messages
+            .iter()
+            .map(|m| m.value.as_deref().unwrap())
+            .collect();
         assert_eq!(values.len(), 100);
-        assert!(std::str::from_utf8(&messages[1].value)
-            .unwrap()
-            .contains("Привет"));
-        assert!(
-            messages[1].value.len() > messages[1].value.iter().filter(|b| b.is_ascii()).count()
-        );
-        assert!(messages[2].value.is_empty());
-        assert!(std::str::from_utf8(&messages[3].value).is_err());
-        assert_eq!(messages[4].value.len(), 64 * 1024);
+        let value = |i: usize| messages[i].value.as_deref().unwrap();
+        assert!(std::str::from_utf8(value(1)).unwrap().contains("Привет"));
+        assert!(value(1).len() > value(1).iter().filter(|b| b.is_ascii()).count());
+        assert!(value(2).is_empty());
+        assert!(std::str::from_utf8(value(3)).is_err());
+        assert_eq!(value(4).len(), 64 * 1024);
         assert!(messages.iter().any(|m| m.key.is_none()));
         assert!(messages.iter().any(|m| m.key.is_some()));
         assert_eq!(test_message(7), test_message(7));
@@ -607,15 +621,48 @@ mod tests {
         );
 
         let mut changed = sent.clone();
-        changed[3].value[10] ^= 1;
+        changed[3].value.as_mut().unwrap()[10] ^= 1;
         let err = compare(&sent, &changed).unwrap_err();
         assert!(err.to_string().contains("message 3"), "{err}");
         assert!(err.to_string().contains("value"), "{err}");
+
+        let mut null = sent.clone();
+        null[2].value = None;
+        let err = compare(&sent, &null).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("value none instead of \"\" (0 bytes)"),
+            "{err}"
+        );
 
         let mut keyless = sent.clone();
         keyless[0].key = None;
         let err = compare(&sent, &keyless).unwrap_err();
         assert!(err.to_string().contains("key none"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn unreachable_broker_fails_fast() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let started = Instant::now();
+        let bootstrap = format!("127.0.0.1:{port}");
+        let err = run(
+            &bootstrap,
+            10,
+            Duration::from_secs(1),
+            &crate::report::Silent,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, SelftestError::Unreachable { .. }), "{err}");
+        assert_eq!(err.exit_code(), ExitCode::SelftestFailed);
+        let chain = format!("{:#}", anyhow::Error::new(err));
+        assert!(chain.contains("Connection refused"), "{chain}");
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

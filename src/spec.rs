@@ -49,7 +49,13 @@ pub enum ProbeSpec {
     ZookeeperServing { host: String, port: u16 },
     /// The broker is listed in cluster metadata.
     KafkaBrokerListed { bootstrap: String, node_id: u32 },
+    /// kafkup's health topic exists (created if missing) and every partition has a leader:
+    /// after a restart, a listed broker may not know its topics' leaders yet.
+    KafkaTopicReady { bootstrap: String, topic: String },
 }
+
+/// The topic the readiness probe keeps (one partition, tiny, never written to).
+pub const HEALTH_TOPIC: &str = "kafkup-health";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceSpec {
@@ -156,10 +162,16 @@ pub fn service_specs(plan: &Plan) -> Vec<ServiceSpec> {
         data_dirs: vec![k.data_dir.clone()],
         read_only_dirs: vec![k.dist_dir.clone(), k.config_dir.clone()],
         ports,
-        probes: vec![ProbeSpec::KafkaBrokerListed {
-            bootstrap: plan.bootstrap_server(),
-            node_id: k.node_id,
-        }],
+        probes: vec![
+            ProbeSpec::KafkaBrokerListed {
+                bootstrap: plan.bootstrap_server(),
+                node_id: k.node_id,
+            },
+            ProbeSpec::KafkaTopicReady {
+                bootstrap: plan.bootstrap_server(),
+                topic: HEALTH_TOPIC.into(),
+            },
+        ],
         requires: plan.zookeeper.as_ref().map(|_| ServiceName::Zookeeper),
     });
     specs

@@ -128,23 +128,7 @@ pub async fn run(ctx: &Context<'_>) -> Result<()> {
         }
     }
     if !status.all_ready {
-        return Err(NotAllReady.into());
+        return Err(crate::lifecycle::NotAllReady.into());
     }
     Ok(())
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("not every service is ready")]
-pub struct NotAllReady;
-
-impl crate::error::Diagnose for NotAllReady {
-    fn exit_code(&self) -> crate::error::ExitCode {
-        crate::error::ExitCode::NotReady
-    }
-    fn help(&self) -> Option<String> {
-        Some(
-            "`kafkup start` starts what is stopped; `kafkup logs SERVICE` shows why one failed"
-                .into(),
-        )
-    }
 }

@@ -12,6 +12,12 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn run(action: &TopicAction, bootstrap: &str, json: bool) -> Result<()> {
     let admin = Admin::new(bootstrap, TIMEOUT)?;
+    let result = act(&admin, action, json).await;
+    admin.close().await;
+    result
+}
+
+async fn act(admin: &Admin, action: &TopicAction, json: bool) -> Result<()> {
     match action {
         TopicAction::Create {
             name,

@@ -11,35 +11,35 @@ use rdkafka::metadata::Metadata;
 use rdkafka::producer::{BaseProducer, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 use serde::Serialize;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    #[error("could not create a Kafka client for {bootstrap}")]
+    // KafkaError goes into the message, not the source chain: its own source repeats it.
+    #[error("could not create a Kafka client for {bootstrap}: {error}")]
     Client {
         bootstrap: String,
-        #[source]
-        source: KafkaError,
+        error: Box<KafkaError>,
     },
     #[error("topic `{topic}` already exists")]
     AlreadyExists { topic: String },
     #[error("topic `{topic}` does not exist")]
     UnknownTopic { topic: String },
     /// The broker answered, and said no (bad replication factor, deletion disabled, …).
-    #[error("the broker refused to {op} topic `{topic}`: {code}")]
+    #[error("the broker refused to {op} `{name}`: {code}")]
     Rejected {
         op: &'static str,
-        topic: String,
+        name: String,
         code: RDKafkaErrorCode,
     },
     /// No usable answer from the broker (unreachable, timed out).
-    #[error("{op} at {bootstrap} failed: {source}{}", cause.as_deref().map(|c| format!(" (last client error: {c})")).unwrap_or_default())]
+    #[error("{op} at {bootstrap} failed: {}", cause.clone().unwrap_or_else(|| error.to_string()))]
     Request {
         op: &'static str,
         bootstrap: String,
-        #[source]
-        source: KafkaError,
+        error: Box<KafkaError>,
+        /// librdkafka's last error, which says why ("Connection refused").
         cause: Option<String>,
     },
 }
@@ -109,7 +109,8 @@ pub struct BrokerAddress {
 /// Admin and metadata requests to one cluster; cheap to share between tasks.
 #[derive(Clone)]
 pub struct Admin {
-    client: Arc<AdminClient<QuietContext>>,
+    /// Made on the first admin request: probes only read metadata.
+    client: Arc<OnceLock<AdminClient<QuietContext>>>,
     /// Metadata goes through a plain producer handle because its event queue can be
     /// polled, which is how librdkafka hands over the error that explains a failure
     /// (nothing polls an AdminClient's main queue).
@@ -123,21 +124,36 @@ impl Admin {
     pub fn new(bootstrap: &str, timeout: Duration) -> Result<Self, AdminError> {
         let client_error = |source| AdminError::Client {
             bootstrap: bootstrap.to_string(),
-            source,
+            error: Box::new(source),
         };
-        let config = client_config(bootstrap);
-        let client = config
-            .create_with_context(QuietContext::default())
-            .map_err(client_error)?;
-        let meta = config
+        let meta = client_config(bootstrap)
             .create_with_context(QuietContext::default())
             .map_err(client_error)?;
         Ok(Admin {
-            client: Arc::new(client),
+            client: Arc::default(),
             meta: Arc::new(meta),
             bootstrap: bootstrap.to_string(),
             timeout,
         })
+    }
+
+    fn admin_client(&self) -> Result<&AdminClient<QuietContext>, AdminError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let client = client_config(&self.bootstrap)
+            .create_with_context(QuietContext::default())
+            .map_err(|source| AdminError::Client {
+                bootstrap: self.bootstrap.clone(),
+                error: Box::new(source),
+            })?;
+        // Another clone may have won the race; either client will do.
+        Ok(self.client.get_or_init(|| client))
+    }
+
+    /// Drops the clients off the async runtime: librdkafka joins its threads on drop.
+    pub async fn close(self) {
+        blocking(move || drop(self)).await
     }
 
     fn options(&self) -> AdminOptions {
@@ -151,7 +167,7 @@ impl Admin {
         AdminError::Request {
             op,
             bootstrap: self.bootstrap.clone(),
-            source,
+            error: Box::new(source),
             cause: self.meta.client().context().last_error(),
         }
     }
@@ -168,20 +184,20 @@ impl Admin {
             TopicReplication::Fixed(replication_factor),
         );
         let results = self
-            .client
+            .admin_client()?
             .create_topics([&topic], &self.options())
             .await
             .map_err(|e| self.request_error("create topic", e))?;
-        single_result("create", name, results)
+        single_result("create topic", name, results)
     }
 
     pub async fn delete_topic(&self, name: &str) -> Result<(), AdminError> {
         let results = self
-            .client
+            .admin_client()?
             .delete_topics(&[name], &self.options())
             .await
             .map_err(|e| self.request_error("delete topic", e))?;
-        single_result("delete", name, results)
+        single_result("delete topic", name, results)
     }
 
     /// Names of all topics, internal ones included, sorted.
@@ -239,14 +255,14 @@ impl Admin {
     /// Deletes a consumer group (the self-test removes its own).
     pub async fn delete_group(&self, group: &str) -> Result<(), AdminError> {
         let results = self
-            .client
+            .admin_client()?
             .delete_groups(&[group], &self.options())
             .await
             .map_err(|e| self.request_error("delete group", e))?;
         match results.into_iter().next() {
             Some(Err((_, code))) => Err(AdminError::Rejected {
-                op: "delete group of",
-                topic: group.to_string(),
+                op: "delete group",
+                name: group.to_string(),
                 code,
             }),
             _ => Ok(()),
@@ -294,7 +310,7 @@ fn single_result(
         }
         Some(Err((_, code))) => Err(AdminError::Rejected {
             op,
-            topic: topic.to_string(),
+            name: topic.to_string(),
             code,
         }),
     }

@@ -208,11 +208,13 @@ impl ProcessRunner {
     fn wait_gone(&self, name: ServiceName, record: &PidRecord, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;
         loop {
-            if !self.is_running(name, record) {
+            // A killed JVM's main thread can be a zombie while its other threads still close
+            // sockets: wait for those too, or the port looks busy to the next start.
+            if !self.is_running(name, record) && threads_left(record.pid) <= 1 {
                 return true;
             }
             if Instant::now() >= deadline {
-                return false;
+                return !self.is_running(name, record);
             }
             std::thread::sleep(POLL);
         }
@@ -344,6 +346,19 @@ fn describe_exit(pid: Option<u32>, status: Option<ExitStatus>) -> String {
 }
 
 /// (state, start time) from /proc/<pid>/stat.
+/// Threads of `pid` still alive (0 once it is gone or reaped).
+fn threads_left(pid: u32) -> usize {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 fn read_stat(pid: u32) -> Option<(char, u64)> {
     parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }

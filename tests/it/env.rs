@@ -18,13 +18,22 @@ pub fn fixtures_dir() -> PathBuf {
     dir
 }
 
-/// A port nobody listens on right now (the OS picks it).
+/// A port nobody uses right now, below the ephemeral range (32768+) so that client
+/// connections of parallel tests can never take it between the pick and the service's bind.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = 20000 + (std::process::id() % 400) as u16 * 25;
+    let _ = NEXT.compare_exchange(0, start, Ordering::SeqCst, Ordering::SeqCst);
+    loop {
+        let port = NEXT.fetch_add(1, Ordering::SeqCst);
+        assert!(port < 32000, "no free test port left");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && TcpListener::bind(("0.0.0.0", port)).is_ok()
+        {
+            return port;
+        }
+    }
 }
 
 pub struct TestEnv {
@@ -39,9 +48,10 @@ impl TestEnv {
     pub fn new() -> Self {
         let mirror = format!("file://{}/mirror", fixtures_dir().display());
         TestEnv {
+            // Not under /tmp: kafkup refuses to keep data where the system empties it.
             root: tempfile::Builder::new()
                 .prefix("kafkup-it-")
-                .tempdir()
+                .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
                 .unwrap(),
             mirror,
             kafka_port: free_port(),
@@ -173,6 +183,13 @@ pub fn port_open(port: u16) -> bool {
     std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
 
+/// Alive and not a zombie (PID 1 in these sandboxes may not reap orphans).
 pub fn pid_alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .map(|(_, rest)| !rest.starts_with('Z'))
+            .unwrap_or(false),
+        Err(_) => false,
+    }
 }

@@ -147,8 +147,9 @@ fn a_killed_broker_is_recovered_by_start_with_every_acknowledged_message() {
         nix::sys::signal::Signal::SIGKILL,
     )
     .unwrap();
-    for _ in 0..100 {
-        if !pid_alive(pid as u32) {
+    // Gone means: no live process and its listener closed (its threads finish after the main one).
+    for _ in 0..200 {
+        if !pid_alive(pid as u32) && !port_open(env.kafka_port) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));

@@ -6,3 +6,4 @@ mod hostile;
 mod lifecycle;
 mod mirror;
 mod render;
+mod services;

@@ -1,8 +1,10 @@
 //! Probes, topic admin and the self-test against real JVMs: a KRaft broker and ZooKeeper,
 //! started here from directories of jars on loopback ports, killed when the test ends.
 //!
-//! Needs `java` (JAVA_HOME or PATH) and two directories of jars (the classpath is `DIR/*`):
-//! - `KAFKUP_TEST_KAFKA_LIBS`: a Kafka distribution's `libs/` (4.x or 3.9.x);
+//! Needs `java` (JAVA_HOME or PATH) and directories of jars (the classpath is `DIR/*`):
+//! - `KAFKUP_TEST_KAFKA_LIBS`: a Kafka distribution's `libs/` (4.x, or 3.9.x), run in KRaft mode;
+//! - `KAFKUP_TEST_KAFKA39_LIBS`: a Kafka 3.9.x `libs/`, run in ZooKeeper mode with the
+//!   ZooKeeper server those jars contain;
 //! - `KAFKUP_TEST_ZOOKEEPER_LIBS`: a ZooKeeper distribution's `lib/`.
 //!
 //! A missing variable fails the test: nothing here is skipped silently.
@@ -177,9 +179,44 @@ offsets.topic.num.partitions=1
     }
 }
 
+/// A ZooKeeper-mode broker (id 1) of Kafka 3.9 registering in the ZooKeeper at `zk_port`.
+fn start_kafka_on_zookeeper(libs: &Path, zk_port: u16) -> Kafka {
+    let dir = tempfile::Builder::new()
+        .prefix("kafkup-it-kafka-zk-")
+        .tempdir()
+        .unwrap();
+    let port = free_port();
+    let props = dir.path().join("server.properties");
+    fs::write(
+        &props,
+        format!(
+            "broker.id=1
+zookeeper.connect=127.0.0.1:{zk_port}
+listeners=PLAINTEXT://127.0.0.1:{port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+log.dirs={}
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    Kafka {
+        jvm: Jvm::spawn("kafka", dir, libs, "kafka.Kafka", &[&props]),
+        bootstrap: format!("127.0.0.1:{port}"),
+    }
+}
+
 /// A ZooKeeper on a free loopback port; `extra` goes into zoo.cfg.
 fn start_zookeeper(extra: &str) -> (Jvm, u16) {
-    let libs = jars_from_env("KAFKUP_TEST_ZOOKEEPER_LIBS");
+    start_zookeeper_from(&jars_from_env("KAFKUP_TEST_ZOOKEEPER_LIBS"), extra)
+}
+
+fn start_zookeeper_from(libs: &Path, extra: &str) -> (Jvm, u16) {
     let dir = tempfile::Builder::new()
         .prefix("kafkup-it-zk-")
         .tempdir()
@@ -202,7 +239,7 @@ fn start_zookeeper(extra: &str) -> (Jvm, u16) {
     let jvm = Jvm::spawn(
         "zookeeper",
         dir,
-        &libs,
+        libs,
         "org.apache.zookeeper.server.quorum.QuorumPeerMain",
         &[&cfg],
     );
@@ -406,4 +443,53 @@ async fn zookeeper_four_letter_words() {
         "{err}\n{}",
         lonely.log_tail()
     );
+}
+
+/// The default mode as setup runs it: ZooKeeper, then a broker on it, both probes in order
+/// inside one deadline, then a short self-test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zookeeper_mode_probes_in_order() {
+    let libs = jars_from_env("KAFKUP_TEST_KAFKA39_LIBS");
+    let (zk, zk_port) = start_zookeeper_from(&libs, "");
+    // The broker starts at once and retries ZooKeeper itself, as under a runner.
+    let kafka = start_kafka_on_zookeeper(&libs, zk_port);
+    let probes = [
+        ProbeSpec::ZookeeperServing {
+            host: "127.0.0.1".into(),
+            port: zk_port,
+        },
+        ProbeSpec::KafkaBrokerListed {
+            bootstrap: kafka.bootstrap.clone(),
+            node_id: 1,
+        },
+    ];
+    let alive = || zk.alive().and_then(|()| kafka.jvm.alive());
+    let outcomes = probe::wait_ready(
+        &probes,
+        Instant::now() + Duration::from_secs(90),
+        Duration::from_millis(100),
+        &alive,
+        &Silent,
+    )
+    .await
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}: {:?}\n{}\n{}",
+            e.last_error,
+            zk.log_tail(),
+            kafka.jvm.log_tail()
+        )
+    });
+    eprintln!(
+        "zookeeper mode: processes start -> {} / {}: {}",
+        outcomes[0].description,
+        outcomes[1].description,
+        ms(kafka.jvm.spawned.elapsed())
+    );
+    assert_eq!(outcomes.len(), 2);
+    let report = kafkup::selftest::run(&kafka.bootstrap, 20, Duration::from_secs(60), &Silent)
+        .await
+        .unwrap_or_else(|e| panic!("{e}: {e:?}\n{}", kafka.jvm.log_tail()));
+    eprintln!("zookeeper mode selftest: {}", report.summary());
+    assert!(report.topic_deleted);
 }
