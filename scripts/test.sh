@@ -62,7 +62,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$sums" ]; then
 fi
 export KAFKUP_TEST_KAFKA_LIBS="$unpacked/kafka_2.13-4.4.0/libs"
 export KAFKUP_TEST_KAFKA39_LIBS="$unpacked/kafka_2.13-3.9.2/libs"
-export KAFKUP_TEST_ZOOKEEPER_LIBS="$unpacked/apache-zookeeper-3.9.6-bin/lib"
+export KAFKUP_TEST_ZOOKEEPER_LIBS="$unpacked/apache-zookeeper-3.9.5-bin/lib"
 
 # --- build and test ---------------------------------------------------------
 say "building kafkup (release)"

@@ -8,8 +8,9 @@ use url::Url;
 pub const DEFAULT_KAFKA_VERSION_ZOOKEEPER_MODE: &str = "3.9.2";
 /// The newest Kafka 4.x whose jars resolve on Maven Central (checked Nov 2026).
 pub const DEFAULT_KAFKA_VERSION_KRAFT_MODE: &str = "4.4.0";
-/// The newest ZooKeeper 3.9.x whose jars resolve on Maven Central (checked Nov 2026).
-pub const DEFAULT_ZOOKEEPER_VERSION: &str = "3.9.6";
+/// The newest ZooKeeper 3.9.x that resolves on Maven Central (checked Nov 2026: 3.9.6's jars are
+/// there, but its parent POM is not, so Maven cannot resolve it).
+pub const DEFAULT_ZOOKEEPER_VERSION: &str = "3.9.5";
 /// Kafka 4.x is built for Scala 2.13 only, and 2.13 is the usual choice for 3.x.
 pub const DEFAULT_SCALA_VERSION: &str = "2.13";
 

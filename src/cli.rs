@@ -47,7 +47,7 @@ pub struct InstallArgs {
     /// Kafka release [default: 3.9.2 in zookeeper mode, 4.4.0 in kraft mode].
     #[arg(long, env = "KAFKUP_KAFKA_VERSION", value_name = "VERSION")]
     pub kafka_version: Option<String>,
-    /// ZooKeeper release [default: 3.9.6].
+    /// ZooKeeper release [default: 3.9.5].
     #[arg(long, env = "KAFKUP_ZOOKEEPER_VERSION", value_name = "VERSION")]
     pub zookeeper_version: Option<String>,
     /// Base URL serving the tarballs, tried in order (repeatable; KAFKUP_MIRROR is comma-separated)
