@@ -81,17 +81,24 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
             .as_ref()
             .and_then(|p| p.service(spec.name))
             .is_some_and(|r| r.spec == *spec);
-        let config_changed = changed_files
+        let owned: Vec<String> = changed_files
             .iter()
-            .any(|f| owner_of(f, &plan) == Some(spec.name));
+            .filter(|f| owner_of(f, &plan) == Some(spec.name))
+            .map(|f| f.display().to_string())
+            .collect();
         let running = runner.state(spec.name).is_running();
-        if !running || !same_spec || config_changed {
+        if !running || !same_spec || !owned.is_empty() {
             to_restart.insert(spec.name);
         }
-        if running && (!same_spec || config_changed) {
+        if running && (!same_spec || !owned.is_empty()) {
+            let mut what = owned;
+            if !same_spec {
+                what.push("its command line (version, Java, heap or paths)".into());
+            }
             reporter.step(&format!(
-                "{} configuration changed: it will be restarted",
-                spec.name
+                "{} will be restarted: changed {}",
+                spec.name,
+                what.join(", ")
             ));
         }
     }

@@ -233,3 +233,58 @@ fn missing_java_is_a_clear_error_and_nothing_starts() {
     );
     assert!(!port_open(env.kafka_port));
 }
+
+#[test]
+fn changed_settings_restart_only_the_service_they_touch() {
+    let env = TestEnv::new();
+    env.ok(&[
+        "setup",
+        "--mode",
+        "zookeeper",
+        "--backend",
+        "process",
+        "--no-selftest",
+    ]);
+    let (_, status) = env.status_json();
+    let before = pids(&status);
+
+    let config = env.root().join("kafkup.toml");
+    std::fs::write(&config, "kafka_heap = \"768m\"\n").unwrap();
+    let out = env.run(&[
+        "--config",
+        config.to_str().unwrap(),
+        "setup",
+        "--mode",
+        "zookeeper",
+        "--backend",
+        "process",
+        "--no-selftest",
+    ]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("kafka will be restarted"),
+        "setup says what changes: {said}"
+    );
+    assert!(!said.contains("zookeeper will be restarted"), "{said}");
+
+    let (code, status) = env.status_json();
+    assert_eq!(code, 0);
+    let after = pids(&status);
+    let pid_of =
+        |list: &[(String, u64)], name: &str| list.iter().find(|(n, _)| n == name).unwrap().1;
+    assert_eq!(
+        pid_of(&before, "zookeeper"),
+        pid_of(&after, "zookeeper"),
+        "ZooKeeper untouched"
+    );
+    assert_ne!(
+        pid_of(&before, "kafka"),
+        pid_of(&after, "kafka"),
+        "Kafka restarted with the new heap"
+    );
+    let log = std::fs::read_to_string(env.root().join("state/run/kafka.pid")).unwrap();
+    let pid = log.lines().next().unwrap();
+    let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap();
+    assert!(cmdline.contains("-Xmx768m"), "the new heap is in effect");
+}
