@@ -226,6 +226,7 @@ impl Transport {
     }
 }
 
+/// Why a download did not finish.
 pub enum DownloadFailed {
     /// Every source failed.
     Sources(Vec<SourceFailure>),

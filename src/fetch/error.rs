@@ -6,12 +6,11 @@ use super::policy::UrlRefused;
 use crate::error::{Diagnose, ExitCode};
 use std::io;
 use std::path::PathBuf;
-use url::Url;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error("cannot use {url}: {reason}")]
-    UrlRefused { url: Url, reason: UrlRefused },
+    UrlRefused { url: String, reason: UrlRefused },
 
     #[error("no {what} URL is configured")]
     NoSources { what: &'static str },
@@ -50,18 +49,18 @@ pub enum FetchError {
     },
 
     #[error("the SHA-512 checksum file {url} is empty")]
-    ChecksumEmpty { url: Url },
+    ChecksumEmpty { url: String },
 
     #[error("the SHA-512 checksum file {url} is malformed: {problem}")]
     ChecksumMalformed {
-        url: Url,
+        url: String,
         problem: super::checksum::ChecksumFileError,
     },
 
     #[error("{file} does not match its published SHA-512 checksum ({checksum_url})\n  expected {expected}\n  got      {actual}")]
     ChecksumMismatch {
         file: String,
-        checksum_url: Url,
+        checksum_url: String,
         expected: String,
         actual: String,
         cached: bool,
@@ -81,18 +80,18 @@ pub enum FetchError {
 
     #[error("the KEYS file {url} holds no key kafkup can read ({skipped} of {blocks} key blocks unreadable)")]
     NoKeys {
-        url: Url,
+        url: String,
         blocks: usize,
         skipped: usize,
     },
 
     #[error("the signature {url} cannot be used: {reason}")]
-    SignatureMalformed { url: Url, reason: String },
+    SignatureMalformed { url: String, reason: String },
 
     #[error("{file} is signed by a key that is not in {keys_url}: {issuers}")]
     UnknownSigner {
         file: String,
-        keys_url: Url,
+        keys_url: String,
         issuers: String,
     },
 

@@ -151,7 +151,7 @@ fn check_sources(sources: &Sources) -> Result<(), FetchError> {
     }
     for url in sources.mirrors.iter().chain(&sources.dists) {
         policy::check_url(url).map_err(|reason| FetchError::UrlRefused {
-            url: url.clone(),
+            url: url.to_string(),
             reason,
         })?;
     }
@@ -210,8 +210,13 @@ async fn published_sha512(
             ));
             Ok((url, hex))
         }
-        Err(checksum::ChecksumFileError::Empty) => Err(FetchError::ChecksumEmpty { url }),
-        Err(problem) => Err(FetchError::ChecksumMalformed { url, problem }),
+        Err(checksum::ChecksumFileError::Empty) => Err(FetchError::ChecksumEmpty {
+            url: url.to_string(),
+        }),
+        Err(problem) => Err(FetchError::ChecksumMalformed {
+            url: url.to_string(),
+            problem,
+        }),
     }
 }
 
@@ -264,23 +269,23 @@ async fn signer(
     }
     if ring.keys.is_empty() {
         return Err(FetchError::NoKeys {
-            url: keys_url,
+            url: keys_url.to_string(),
             blocks: ring.blocks,
             skipped: ring.skipped,
         });
     }
     let sig = signature::parse_signature(&asc).map_err(|e| FetchError::SignatureMalformed {
-        url: asc_url.clone(),
+        url: asc_url.to_string(),
         reason: e.to_string(),
     })?;
     let verifier = ring.signer_of(&sig).map_err(|e| match e {
         signature::SignatureError::UnknownSigner { issuers, .. } => FetchError::UnknownSigner {
             file: file.clone(),
-            keys_url: keys_url.clone(),
+            keys_url: keys_url.to_string(),
             issuers,
         },
         other => FetchError::SignatureMalformed {
-            url: asc_url.clone(),
+            url: asc_url.to_string(),
             reason: other.to_string(),
         },
     })?;
@@ -414,7 +419,7 @@ async fn verify(
     if actual != proofs.expected {
         return Err(FetchError::ChecksumMismatch {
             file: name,
-            checksum_url: proofs.checksum_url.clone(),
+            checksum_url: proofs.checksum_url.to_string(),
             expected: proofs.expected.clone(),
             actual,
             cached,

@@ -444,6 +444,100 @@ fn a_mirror_answering_404_is_skipped_for_the_next() {
 }
 
 #[test]
+fn dist_sites_are_tried_in_order() {
+    let env = FetchEnv::new();
+    let retired = MirrorServer::serve(env.site()).not_found();
+    let mirror = env.mirror.url();
+    let args = [
+        "fetch",
+        "--mode",
+        "kraft",
+        "--kafka-version",
+        KAFKA_VERSION,
+        "--mirror",
+        &mirror,
+    ];
+    let (first, second) = (retired.url(), env.dist.url());
+    let out = run(
+        env.root.path(),
+        &[&args[..], &["--dist", &first, "--dist", &second]].concat(),
+    );
+    assert_ok(&out);
+    assert_eq!(
+        retired.requests().len(),
+        3,
+        "sha512, asc and KEYS were asked there first"
+    );
+    assert_eq!(env.dist.requests().len(), 3);
+}
+
+#[test]
+fn unreadable_key_blocks_are_skipped_with_one_warning() {
+    let env = FetchEnv::new();
+    let keys = env.release.keys_in(env.site());
+    let mut content = std::fs::read(&keys).unwrap();
+    content.extend(b"\npub   rsa1024 1999-01-01\n-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nbm90IGEga2V5\n-----END PGP PUBLIC KEY BLOCK-----\n");
+    std::fs::write(&keys, content).unwrap();
+    let out = env.fetch(&[]);
+    assert_ok(&out);
+    let warnings: Vec<String> = stderr(&out)
+        .lines()
+        .filter(|l| l.contains("key blocks"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("skipped 1 of 2"), "{warnings:?}");
+}
+
+#[test]
+fn without_signature_checking_no_signature_is_needed() {
+    let env = FetchEnv::new();
+    std::fs::remove_file(env.release.asc_in(env.site())).unwrap();
+    assert_failed(
+        &env.fetch(&[]),
+        3,
+        &["no OpenPGP signature", "--no-verify-signature"],
+    );
+    env.assert_nothing_left();
+    assert_ok(&env.fetch(&["--no-verify-signature"]));
+    assert!(
+        env.dist.requests_for(".asc").len() == 1,
+        "only the first run asked for it"
+    );
+}
+
+#[test]
+fn an_install_made_without_signature_check_is_verified_when_asked() {
+    let env = FetchEnv::new();
+    assert_ok(&env.fetch(&["--no-verify-signature"]));
+    assert!(env.dist.requests_for(".asc").is_empty());
+    let marker = env
+        .install()
+        .join(&env.release.top_dir)
+        .join(".kafkup-verified.json");
+    assert!(std::fs::read_to_string(&marker)
+        .unwrap()
+        .contains("\"signature_checked\": false"));
+
+    assert_ok(&env.fetch(&[]));
+    assert_eq!(env.dist.requests_for(".asc").len(), 1);
+    assert_eq!(
+        env.tarball_requests().len(),
+        1,
+        "the cached tarball is verified, not downloaded"
+    );
+    assert!(std::fs::read_to_string(&marker)
+        .unwrap()
+        .contains("\"signature_checked\": true"));
+    let installs: Vec<_> = std::fs::read_dir(env.install()).unwrap().collect();
+    assert_eq!(
+        installs.len(),
+        1,
+        "the old tree was replaced, nothing else left"
+    );
+}
+
+#[test]
 fn all_mirrors_down_lists_each_failure() {
     let env = FetchEnv::new();
     let down = MirrorServer::serve(env.site()).fail_first(100);
