@@ -1,0 +1,145 @@
+//! The command line through the real binary: help, settings errors, dry run and render.
+
+use crate::env::TestEnv;
+
+#[test]
+fn help_lists_every_command_of_the_contract() {
+    let env = TestEnv::new();
+    let help = env.ok(&["--help"]);
+    for command in [
+        "setup", "fetch", "render", "start", "stop", "restart", "status", "probe", "selftest",
+        "logs", "topic", "produce", "consume", "serve", "teardown",
+    ] {
+        assert!(help.contains(command), "--help lists {command}");
+    }
+    let setup = env.ok(&["setup", "--help"]);
+    for flag in [
+        "--mode",
+        "--backend",
+        "--kafka-version",
+        "--zookeeper-version",
+        "--mirror",
+        "--dist",
+        "--no-verify-signature",
+        "--kafka-port",
+        "--zookeeper-port",
+        "--no-selftest",
+        "--dry-run",
+    ] {
+        assert!(setup.contains(flag), "setup --help lists {flag}");
+    }
+}
+
+#[test]
+fn a_bad_config_file_names_file_line_and_key() {
+    let env = TestEnv::new();
+    let config = env.root().join("bad.toml");
+    std::fs::write(&config, "mode = \"kraft\"\n\nkafka_port = \"not a port\"\n").unwrap();
+    let out = env.run(&["--config", config.to_str().unwrap(), "setup", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(config.to_str().unwrap()), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("kafka_port"), "{err}");
+}
+
+#[test]
+fn flags_beat_environment_which_beats_the_config_file() {
+    let env = TestEnv::new();
+    let config = env.root().join("k.toml");
+    std::fs::write(
+        &config,
+        "mode = \"kraft\"\nkafka_port = 1111\ncontroller_port = 1112\n",
+    )
+    .unwrap();
+    let plan = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "--config",
+            config.to_str().unwrap(),
+            "--json",
+            "setup",
+            "--dry-run",
+        ];
+        args.extend_from_slice(extra);
+        let out = env
+            .kafkup(&args)
+            .env_remove("KAFKUP_KAFKA_PORT")
+            .env_remove("KAFKUP_CONTROLLER_PORT")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(plan(&[])["plan"]["kafka"]["port"], 1111);
+    assert_eq!(
+        plan(&["--kafka-port", "3333"])["plan"]["kafka"]["port"],
+        3333
+    );
+    let out = env
+        .kafkup(&[
+            "--config",
+            config.to_str().unwrap(),
+            "--json",
+            "setup",
+            "--dry-run",
+        ])
+        .env("KAFKUP_KAFKA_PORT", "2222")
+        .env_remove("KAFKUP_CONTROLLER_PORT")
+        .output()
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["plan"]["kafka"]["port"], 2222);
+}
+
+#[test]
+fn zookeeper_mode_with_kafka_4_points_at_kraft() {
+    let env = TestEnv::new();
+    let out = env.run(&["setup", "--dry-run", "--kafka-version", "4.0.0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--mode kraft"));
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_touches_nothing() {
+    let env = TestEnv::new();
+    let out = env.ok(&["setup", "--dry-run"]);
+    assert!(out.contains("kafka_2.13-3.9.2.tgz"), "{out}");
+    assert!(out.contains("apache-zookeeper-3.9.5-bin.tar.gz"), "{out}");
+    assert!(out.contains("zoo.cfg"), "{out}");
+    assert_eq!(
+        std::fs::read_dir(env.root()).unwrap().count(),
+        0,
+        "dry run created nothing"
+    );
+}
+
+#[test]
+fn render_writes_every_file_setup_would_install() {
+    let env = TestEnv::new();
+    let out_dir = env.root().join("rendered");
+    env.ok(&[
+        "render",
+        "--mode",
+        "zookeeper",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    for rel in [
+        "zookeeper/zoo.cfg",
+        "zookeeper/logback.xml",
+        "kafka/server.properties",
+        "kafka/log4j.properties",
+        "systemd/kafkup-zookeeper.service",
+        "systemd/kafkup-kafka.service",
+    ] {
+        assert!(out_dir.join(rel).is_file(), "{rel} rendered");
+    }
+    let zoo = std::fs::read_to_string(out_dir.join("zookeeper/zoo.cfg")).unwrap();
+    assert!(zoo.contains("admin.enableServer=false"));
+    assert!(zoo.contains("4lw.commands.whitelist=srvr,ruok,mntr"));
+    assert!(zoo.contains(&format!("clientPort={}", env.zookeeper_port)));
+}
