@@ -10,7 +10,10 @@ kafkup=${KAFKUP_BIN:-$repo/target/release/kafkup}
 fixtures=${KAFKUP_FIXTURES:-$repo/fixtures/out}
 rounds=${ROUNDS:-3}
 mirror="file://$fixtures/mirror"
-work=$(mktemp -d /var/tmp/kafkup-bench-setup.XXXXXX)
+# Not under /tmp or /var/tmp: kafkup refuses to keep data where the system empties it.
+bench_parent=${KAFKUP_CACHE:-$HOME/.cache/kafkup-dev}
+mkdir -p "$bench_parent"
+work=$(mktemp -d "$bench_parent/bench-setup.XXXXXX")
 pids=()
 cleanup() {
   for p in "${pids[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
