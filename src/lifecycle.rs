@@ -132,7 +132,7 @@ impl crate::error::Diagnose for NotAllReady {
     }
     fn help(&self) -> Option<String> {
         Some(
-            "`kafkup start` starts what is stopped; `kafkup logs SERVICE` shows why one failed"
+            "`kafkup start` starts what is stopped (`kafkup setup` after a teardown); `kafkup logs SERVICE` shows why one failed"
                 .into(),
         )
     }

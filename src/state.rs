@@ -77,6 +77,8 @@ pub enum StateError {
     Damaged { path: PathBuf, reason: String },
     #[error("the manifest {path} was written by a newer kafkup (format {found})")]
     TooNew { path: PathBuf, found: u32 },
+    #[error("the manifest in {} was written for the directories under {}", given.display(), recorded.display())]
+    Moved { given: PathBuf, recorded: PathBuf },
     #[error("cannot write the manifest: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -93,6 +95,10 @@ impl crate::error::Diagnose for StateError {
             StateError::TooNew { .. } => {
                 Some("use the kafkup version that created this environment".into())
             }
+            StateError::Moved { recorded, .. } => Some(format!(
+                "kafkup acts only on the paths it set up: use --root (or the XDG directories) that point at {}",
+                recorded.display()
+            )),
             StateError::Io(_) => None,
         }
     }
@@ -115,12 +121,18 @@ pub fn load(paths: &Paths) -> Result<Option<Manifest>, StateError> {
             found: format,
         });
     }
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| StateError::Damaged {
-            path,
-            reason: e.to_string(),
-        })
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| StateError::Damaged {
+        path,
+        reason: e.to_string(),
+    })?;
+    // A copied or moved root must not make teardown delete the original's data.
+    if manifest.paths != *paths {
+        return Err(StateError::Moved {
+            given: paths.state.clone(),
+            recorded: manifest.paths.state.clone(),
+        });
+    }
+    Ok(Some(manifest))
 }
 
 /// Like [`load`], but a missing manifest is an error that says to run setup.

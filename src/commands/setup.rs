@@ -42,12 +42,38 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
 
     let (runner_kind, why) = match &previous {
         Some(prev) if !prev.services.is_empty() => {
-            (runner_kind_of(prev)?, "as set up before".to_string())
+            let kind = runner_kind_of(prev)?;
+            let requested = lifecycle::choose_backend(settings.backend)
+                .ok()
+                .map(|(k, _)| k);
+            if settings.backend != crate::settings::Backend::Auto && requested != Some(kind) {
+                reporter.warn(&format!(
+                    "ignoring --backend {}: this environment runs under the {kind} runner; \
+                     `kafkup teardown` first to switch",
+                    format!("{:?}", settings.backend).to_lowercase()
+                ));
+            }
+            (kind, "as set up before".to_string())
         }
         _ => lifecycle::choose_backend(settings.backend)?,
     };
     reporter.step(&format!("runner: {runner_kind} ({why})"));
     let runner = lifecycle::runner_for(runner_kind, &plan.paths)?;
+
+    // Ports before anything is downloaded or stopped: a port our own running service holds
+    // is fine, any other holder is an error now rather than after a restart half-done.
+    let ours: Vec<u16> = previous
+        .iter()
+        .flat_map(|p| p.services.iter())
+        .filter(|r| runner.state(r.spec.name).is_running())
+        .flat_map(|r| r.spec.ports.iter().copied())
+        .collect();
+    let foreign: Vec<(u16, &str)> = plan
+        .ports()
+        .into_iter()
+        .filter(|(p, _)| !ours.contains(p))
+        .collect();
+    preflight::check_ports(&foreign)?;
 
     let installed = super::fetch::fetch_all(ctx, settings, &plan).await?;
     let specs = service_specs(&plan);
@@ -80,7 +106,8 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
         let same_spec = previous
             .as_ref()
             .and_then(|p| p.service(spec.name))
-            .is_some_and(|r| r.spec == *spec);
+            .is_some_and(|r| r.spec == *spec)
+            && previous.as_ref().is_some_and(|p| p.java == java.path);
         let owned: Vec<String> = changed_files
             .iter()
             .filter(|f| owner_of(f, &plan) == Some(spec.name))
@@ -102,29 +129,17 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
             ));
         }
     }
-    // A broker follows its ZooKeeper: restarting ZooKeeper under it is fine, but a new
-    // ZooKeeper data dir is not — that case was refused above.
     if to_restart.is_empty() {
         return nothing_to_do(ctx, &mut manifest, &plan, runner.as_ref(), &specs, started).await;
     }
 
-    // Stop what must restart, then make sure nobody else holds the ports.
+    // Stop what must restart (its ports were checked above).
     let restarting_running: Vec<ServiceName> = specs
         .iter()
         .map(|s| s.name)
         .filter(|n| to_restart.contains(n) && runner.state(*n).is_running())
         .collect();
     lifecycle::stop_all(runner.as_ref(), &restarting_running, reporter)?;
-    let ports: Vec<(u16, &str)> = plan
-        .ports()
-        .into_iter()
-        .filter(|(port, _)| {
-            specs
-                .iter()
-                .any(|s| to_restart.contains(&s.name) && s.ports.contains(port))
-        })
-        .collect();
-    preflight::check_ports(&ports)?;
 
     // Files, directories and (KRaft) storage; the manifest is saved before anything starts
     // so that teardown can always find what was created.
@@ -150,7 +165,7 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
     manifest.kafka_port = plan.kafka.port;
     manifest.java = java.path.clone();
     manifest.kafkup_version = env!("CARGO_PKG_VERSION").into();
-    manifest.dists = installed
+    let mut dists: Vec<InstalledDist> = installed
         .iter()
         .map(|i| InstalledDist {
             project: i.artifact.project,
@@ -159,6 +174,16 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
             sha512: i.sha512.clone(),
         })
         .collect();
+    // Distributions of an earlier version stay listed (so teardown finds them) until the new
+    // ones run; then they are removed.
+    let retired: Vec<InstalledDist> = manifest
+        .dists
+        .iter()
+        .filter(|old| !dists.iter().any(|new| new.dir == old.dir))
+        .cloned()
+        .collect();
+    dists.extend(retired.iter().cloned());
+    manifest.dists = dists;
     manifest.services = specs
         .iter()
         .map(|spec| ServiceRecord {
@@ -207,6 +232,16 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
         started.elapsed().as_secs_f64()
     ));
 
+    for old in &retired {
+        if old.dir.starts_with(&plan.paths.install) && old.dir.is_dir() {
+            fs_err::remove_dir_all(&old.dir)?;
+            reporter.step(&format!(
+                "removed the replaced distribution {}",
+                old.dir.display()
+            ));
+        }
+    }
+    manifest.dists.retain(|d| !retired.contains(d));
     if plan.mode == Mode::Zookeeper {
         manifest.cluster_id = state::read_cluster_id(&plan.kafka.data_dir).or(manifest.cluster_id);
     }
@@ -346,10 +381,21 @@ fn create_dirs(manifest: &mut Manifest, dir: &Path) -> Result<()> {
         cur = d.parent();
     }
     for d in missing.iter().rev() {
-        fs_err::create_dir(d).or_else(|e| if d.is_dir() { Ok(()) } else { Err(e) })?;
+        create_private_dir(d)?;
         manifest.remember_dir(d);
     }
     Ok(())
+}
+
+/// Data, logs and config are the user's business alone: 0750, whatever the umask says.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    match std::fs::DirBuilder::new().mode(0o750).create(dir) {
+        Err(e) if !(e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir()) => {
+            Err(anyhow::Error::new(e).context(format!("cannot create {}", dir.display())))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Formats KRaft storage exactly once; an already formatted dir keeps its cluster id.

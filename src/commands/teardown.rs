@@ -40,12 +40,7 @@ pub fn run(ctx: &Context<'_>, purge: bool) -> Result<()> {
 
     if purge {
         // ZooKeeper and Kafka data go together: a half-wiped cluster id cannot survive.
-        for data in [manifest.paths.zookeeper_data(), manifest.paths.kafka_data()] {
-            if data.is_dir() {
-                fs_err::remove_dir_all(&data)?;
-                reporter.step(&format!("removed data {}", data.display()));
-            }
-        }
+        purge_data(&manifest.paths, reporter)?;
         let logs = manifest.paths.logs();
         if logs.is_dir() {
             fs_err::remove_dir_all(&logs)?;
@@ -81,6 +76,43 @@ pub fn run(ctx: &Context<'_>, purge: bool) -> Result<()> {
                 manifest.paths.data.display()
             );
         }
+    }
+    Ok(())
+}
+
+/// Moves both data directories aside first (renames on one filesystem, undone if the second
+/// fails), forgets the manifest, then deletes them: an interrupted purge never leaves one
+/// service's data without the other's.
+fn purge_data(paths: &crate::paths::Paths, reporter: &dyn crate::report::Reporter) -> Result<()> {
+    let present: Vec<std::path::PathBuf> = [paths.zookeeper_data(), paths.kafka_data()]
+        .into_iter()
+        .filter(|d| d.is_dir())
+        .collect();
+    if present.is_empty() {
+        return Ok(());
+    }
+    let trash = paths
+        .data
+        .join(format!(".kafkup-purge-{}", std::process::id()));
+    fs_err::create_dir_all(&trash)?;
+    let mut moved: Vec<(std::path::PathBuf, std::path::PathBuf)> = Vec::new();
+    for dir in &present {
+        let to = trash.join(dir.file_name().expect("data dirs have names"));
+        if let Err(e) = fs_err::rename(dir, &to) {
+            for (from, to) in moved.iter().rev() {
+                let _ = std::fs::rename(to, from);
+            }
+            let _ = std::fs::remove_dir(&trash);
+            return Err(
+                anyhow::Error::new(e).context("could not purge the data; nothing was deleted")
+            );
+        }
+        moved.push((dir.clone(), to));
+    }
+    crate::state::remove(paths)?;
+    fs_err::remove_dir_all(&trash)?;
+    for dir in &present {
+        reporter.step(&format!("removed data {}", dir.display()));
     }
     Ok(())
 }

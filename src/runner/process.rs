@@ -180,7 +180,12 @@ impl ProcessRunner {
         // SAFETY: setsid is async-signal-safe. A new session (and process group) detaches the
         // service from our terminal and its signals, and lets `stop` signal the whole group.
         unsafe {
-            cmd.pre_exec(|| nix::unistd::setsid().map(drop).map_err(io::Error::from));
+            cmd.pre_exec(|| {
+                // Files the service writes (segments, snapshots) are not for other users,
+                // as under systemd's UMask=0027.
+                nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o027));
+                nix::unistd::setsid().map(drop).map_err(io::Error::from)
+            });
         }
         let child = cmd.spawn().map_err(|source| RunnerError::Spawn {
             name,
