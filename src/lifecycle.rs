@@ -6,7 +6,7 @@ use crate::probe::{self, ProbeOutcome};
 use crate::report::Reporter;
 use crate::runner::{ProcessRunner, Runner, RunnerKind, StopOutcome};
 use crate::settings::Backend;
-use crate::spec::{ServiceName, ServiceSpec};
+use crate::spec::{ProbeSpec, ServiceName, ServiceSpec};
 use anyhow::{bail, Result};
 use std::path::Path;
 use std::time::Duration;
@@ -72,13 +72,24 @@ pub async fn wait_ready(
     timeout: Duration,
     reporter: &dyn Reporter,
 ) -> Result<Vec<ProbeOutcome>> {
+    wait_ready_with(runner, specs, timeout, reporter, |_| true).await
+}
+
+/// Like [`wait_ready`], with only the probes `include` accepts.
+pub async fn wait_ready_with(
+    runner: &dyn Runner,
+    specs: &[&ServiceSpec],
+    timeout: Duration,
+    reporter: &dyn Reporter,
+    include: impl Fn(&ProbeSpec) -> bool,
+) -> Result<Vec<ProbeOutcome>> {
     let deadline = tokio::time::Instant::now() + timeout;
     let probes: Vec<_> = specs
         .iter()
-        .flat_map(|s| s.probes.iter().cloned())
+        .flat_map(|s| s.probes.iter().filter(|p| include(p)).cloned())
         .collect();
     let names: Vec<ServiceName> = specs.iter().map(|s| s.name).collect();
-    let alive = |/* all services */| -> Result<(), String> {
+    let alive = || -> Result<(), String> {
         for name in &names {
             runner.alive(*name)?;
         }

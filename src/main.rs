@@ -21,7 +21,10 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(ExitCode::Error as u8);
         }
     };
-    match runtime.block_on(kafkup::commands::run(cli, &reporter)) {
+    let result = runtime.block_on(kafkup::commands::run(cli, &reporter));
+    // Best-effort background work (e.g. a coordinator warm-up) must never delay the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => std::process::ExitCode::SUCCESS,
         Err(err) => {

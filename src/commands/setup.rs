@@ -10,7 +10,7 @@ use crate::preflight;
 use crate::render::RenderedFile;
 use crate::runner::RunnerKind;
 use crate::settings::Settings;
-use crate::spec::{kraft_format_command, service_specs, ServiceName, ServiceSpec};
+use crate::spec::{kraft_format_command, service_specs, ProbeSpec, ServiceName, ServiceSpec};
 use crate::state::{self, InstalledDist, Manifest, ServiceRecord, MANIFEST_FORMAT};
 use anyhow::{bail, Context as _, Result};
 use std::collections::BTreeSet;
@@ -217,7 +217,23 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
         ));
     }
     let timeout = Duration::from_secs(plan.ready_timeout_secs);
-    if let Err(err) = lifecycle::wait_ready(runner.as_ref(), &all, timeout, reporter).await {
+    // While the probes wait, get the broker to create its group coordinator for the self-test.
+    let warm_up = plan.selftest.then(|| {
+        tokio::spawn(crate::selftest::warm_up_group_coordinator(
+            plan.bootstrap_server(),
+            timeout,
+        ))
+    });
+    // The self-test creates, leads and uses a topic of its own: the health-topic probe would
+    // only repeat that, so it waits for `start` and `status`.
+    let probes = |p: &ProbeSpec| !(plan.selftest && matches!(p, ProbeSpec::KafkaTopicReady { .. }));
+    let ready = lifecycle::wait_ready_with(runner.as_ref(), &all, timeout, reporter, probes).await;
+    if ready.is_err() {
+        if let Some(handle) = &warm_up {
+            handle.abort();
+        }
+    }
+    if let Err(err) = ready {
         // Leave nothing half-running: stop what this run started; files and data stay for
         // `kafkup logs` and a later setup, and `teardown` removes them.
         let names: Vec<ServiceName> = ordered.iter().map(|s| s.name).collect();
@@ -249,6 +265,9 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
         let report = crate::selftest::run(&plan.bootstrap_server(), 100, timeout, reporter).await?;
         reporter.step(&format!("self-test passed: {}", report.summary()));
         manifest.selftest_passed_at = Some(unix_now());
+    }
+    if let Some(handle) = warm_up {
+        let _ = handle.await;
     }
     state::save(&plan.paths, &manifest)?;
     print_summary(ctx, &plan, &manifest, started)
