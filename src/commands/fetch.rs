@@ -34,9 +34,13 @@ pub async fn fetch_all(
             "OpenPGP signature checking is OFF (--no-verify-signature): only the SHA-512 checksum protects these downloads",
         );
     }
-    let mut installed = Vec::new();
-    for artifact in plan.artifacts() {
-        installed.push(fetch::fetch(artifact, &sources, &plan.paths, ctx.reporter).await?);
-    }
-    Ok(installed)
+    // Both distributions at once (network and the two cores overlap); each runs to its end, so
+    // a failure of one never cancels the other half-way, then the first error is reported.
+    let results = futures_util::future::join_all(
+        plan.artifacts()
+            .into_iter()
+            .map(|artifact| fetch::fetch(artifact, &sources, &plan.paths, ctx.reporter)),
+    )
+    .await;
+    Ok(results.into_iter().collect::<Result<Vec<_>, _>>()?)
 }
