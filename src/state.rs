@@ -1,7 +1,7 @@
 //! The manifest: what kafkup created, so `setup` can be idempotent and `teardown` can remove
 //! exactly that. Written atomically; read by every command that acts on an environment.
 
-use crate::catalog::{Mode, Project};
+use crate::catalog::{Artifact, Mode};
 use crate::paths::Paths;
 use crate::spec::{ServiceName, ServiceSpec};
 use serde::{Deserialize, Serialize};
@@ -12,8 +12,7 @@ pub const MANIFEST_FORMAT: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstalledDist {
-    pub project: Project,
-    pub version: String,
+    pub artifact: Artifact,
     pub dir: PathBuf,
     pub sha512: String,
 }

@@ -168,8 +168,7 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
     let mut dists: Vec<InstalledDist> = installed
         .iter()
         .map(|i| InstalledDist {
-            project: i.artifact.project,
-            version: i.artifact.version.clone(),
+            artifact: i.artifact.clone(),
             dir: i.dir.clone(),
             sha512: i.sha512.clone(),
         })

@@ -27,10 +27,11 @@ pub fn run(ctx: &Context<'_>, purge: bool) -> Result<()> {
     for file in &manifest.files {
         remove_file(file)?;
     }
+    // Distributions go back to the cache, verified and unpacked, for the next setup.
     for dist in &manifest.dists {
         if dist.dir.starts_with(&manifest.paths.install) && dist.dir.is_dir() {
-            fs_err::remove_dir_all(&dist.dir)?;
-            reporter.step(&format!("removed {}", dist.dir.display()));
+            crate::fetch::keep_in_cache(&manifest.paths, &dist.artifact, &dist.sha512, &dist.dir)?;
+            reporter.step(&format!("moved {} to the cache", dist.dir.display()));
         }
     }
     manifest.services.clear();

@@ -21,6 +21,9 @@ pub struct CacheEntry {
     pub file: PathBuf,
     /// The download in progress.
     pub partial: PathBuf,
+    /// A verified, unpacked tree kept here by `teardown` (with its marker), so that the next
+    /// setup needs a rename instead of another unpack.
+    pub tree: PathBuf,
 }
 
 impl CacheEntry {
@@ -33,6 +36,7 @@ impl CacheEntry {
             root: cache.to_path_buf(),
             file: dir.join(&artifact.file_name),
             partial: dir.join(format!("{}.partial", artifact.file_name)),
+            tree: dir.join(&artifact.top_dir),
             dir,
         }
     }

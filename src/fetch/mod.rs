@@ -101,6 +101,9 @@ pub async fn fetch(
     };
 
     let entry = CacheEntry::new(&paths.cache, artifact, &proofs.expected);
+    if let Some(installed) = restore_kept_tree(&entry, &dest, &proofs, reporter) {
+        return Ok(installed);
+    }
     let unpack_to = UnpackTo {
         top_dir: artifact.top_dir.clone(),
         parent: paths.install.clone(),
@@ -132,6 +135,55 @@ pub async fn fetch(
         downloaded,
         signature_checked: marker.signature_checked,
     })
+}
+
+/// A tree `teardown` kept in the cache, verified from a tarball with today's published digest,
+/// is renamed back into place. Anything that does not match is left for the normal path.
+fn restore_kept_tree(
+    entry: &CacheEntry,
+    dest: &Path,
+    proofs: &Proofs<'_>,
+    reporter: &dyn Reporter,
+) -> Option<Installed> {
+    let marker = Marker::read(&entry.tree, proofs.artifact).ok()??;
+    let good_enough =
+        marker.sha512 == proofs.expected && (marker.signature_checked || proofs.verifier.is_none());
+    if !good_enough || dest.exists() || fs_err::rename(&entry.tree, dest).is_err() {
+        return None;
+    }
+    reporter.step(&format!(
+        "{}: restored the verified tree kept in the cache to {}",
+        proofs.artifact.file_name,
+        dest.display()
+    ));
+    Some(Installed {
+        artifact: proofs.artifact.clone(),
+        dir: dest.to_path_buf(),
+        sha512: marker.sha512,
+        downloaded: false,
+        signature_checked: marker.signature_checked,
+    })
+}
+
+/// Moves an installed distribution into its cache entry (replacing an older kept copy), for
+/// `teardown`: its data is gone from the install directory, its bytes stay reusable. Falls back
+/// to deleting it when it cannot be moved (e.g. the cache is on another filesystem).
+pub fn keep_in_cache(
+    paths: &Paths,
+    artifact: &Artifact,
+    sha512: &str,
+    dir: &Path,
+) -> std::io::Result<()> {
+    let entry = CacheEntry::new(&paths.cache, artifact, sha512);
+    if entry.tree.exists() {
+        fs_err::remove_dir_all(&entry.tree)?;
+    }
+    entry.create_dir()?;
+    if std::fs::rename(dir, &entry.tree).is_err() {
+        fs_err::remove_dir_all(dir)?;
+        entry.prune();
+    }
+    Ok(())
 }
 
 /// What the dist sites say the tarball must be.
