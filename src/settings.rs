@@ -173,28 +173,15 @@ pub fn parse_config(text: &str) -> Result<ConfigFile, String> {
 }
 
 fn parse_url(what: &'static str, value: &str) -> Result<Url, SettingsError> {
-    let bad = |reason: &str| SettingsError::BadUrl {
+    let bad = |reason: String| SettingsError::BadUrl {
         what,
         value: value.to_string(),
-        reason: reason.to_string(),
+        reason,
     };
-    let url = Url::parse(value).map_err(|e| bad(&e.to_string()))?;
-    match url.scheme() {
-        "https" | "file" => Ok(url),
-        "http" if is_loopback_host(&url) => Ok(url),
-        "http" => Err(bad("plain http is allowed only for loopback hosts")),
-        other => Err(bad(&format!("unsupported scheme {other}"))),
-    }
-}
-
-/// 127.0.0.0/8, ::1 and localhost.
-pub fn is_loopback_host(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
+    let url = Url::parse(value).map_err(|e| bad(e.to_string()))?;
+    // The same rule the fetch pipeline enforces on every request and redirect.
+    crate::fetch::policy::check_url(&url).map_err(|e| bad(e.to_string()))?;
+    Ok(url)
 }
 
 fn check_heap(value: &str) -> Result<(), SettingsError> {

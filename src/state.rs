@@ -3,6 +3,7 @@
 
 use crate::catalog::{Artifact, Mode};
 use crate::paths::Paths;
+use crate::runner::RunnerKind;
 use crate::spec::{ServiceName, ServiceSpec};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ pub struct InstalledDist {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceRecord {
     pub spec: ServiceSpec,
-    pub runner: String,
+    pub runner: RunnerKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +49,13 @@ pub struct Manifest {
 impl Manifest {
     pub fn bootstrap_server(&self) -> String {
         format!("{}:{}", self.host, self.kafka_port)
+    }
+
+    /// The runner the services were set up with (process when there are none).
+    pub fn runner_kind(&self) -> RunnerKind {
+        self.services
+            .first()
+            .map_or(RunnerKind::Process, |s| s.runner)
     }
 
     pub fn service(&self, name: ServiceName) -> Option<&ServiceRecord> {

@@ -35,14 +35,7 @@ pub fn select<'m>(manifest: &'m Manifest, service: Option<&str>) -> Result<Vec<&
 }
 
 pub fn runner_of(manifest: &Manifest) -> Result<Box<dyn crate::runner::Runner>> {
-    let kind = serde_json::from_value(serde_json::Value::String(
-        manifest
-            .services
-            .first()
-            .map(|s| s.runner.clone())
-            .unwrap_or_else(|| "process".into()),
-    ))?;
-    lifecycle::runner_for(kind, &manifest.paths)
+    lifecycle::runner_for(manifest.runner_kind(), &manifest.paths)
 }
 
 pub async fn start(ctx: &Context<'_>, service: Option<&str>) -> Result<()> {

@@ -42,7 +42,7 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
 
     let (runner_kind, why) = match &previous {
         Some(prev) if !prev.services.is_empty() => {
-            let kind = runner_kind_of(prev)?;
+            let kind = prev.runner_kind();
             let requested = lifecycle::choose_backend(settings.backend)
                 .ok()
                 .map(|(k, _)| k);
@@ -80,7 +80,7 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
     let files: Vec<RenderedFile> =
         crate::render::render_all(&plan, &specs, &java.path, settings.templates.as_deref())?
             .into_iter()
-            .filter(|f| runner_kind == RunnerKind::Systemd || !f.rel.starts_with("systemd"))
+            .filter(|f| installs_with(f, Some(runner_kind)))
             .collect();
 
     let mut manifest = previous.clone().unwrap_or_else(|| Manifest {
@@ -187,7 +187,7 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
         .iter()
         .map(|spec| ServiceRecord {
             spec: spec.clone(),
-            runner: runner_kind.as_str().into(),
+            runner: runner_kind,
         })
         .collect();
     manifest.selftest_passed_at = None;
@@ -351,14 +351,9 @@ fn refuse_incompatible(prev: &Manifest, plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-fn runner_kind_of(manifest: &Manifest) -> Result<RunnerKind> {
-    let name = manifest
-        .services
-        .first()
-        .map(|s| s.runner.as_str())
-        .unwrap_or("process");
-    serde_json::from_value(serde_json::Value::String(name.into()))
-        .with_context(|| format!("unknown runner {name:?} in the manifest"))
+/// Unit files are installed only by the systemd runner.
+fn installs_with(file: &RenderedFile, runner: Option<RunnerKind>) -> bool {
+    runner == Some(RunnerKind::Systemd) || !file.rel.starts_with("systemd")
 }
 
 /// Targets whose content on disk differs from what was rendered (or that do not exist).
@@ -469,7 +464,13 @@ fn unix_now() -> u64 {
 
 fn print_plan(ctx: &Context<'_>, settings: &Settings, plan: &Plan) -> Result<()> {
     let specs = service_specs(plan);
-    let files = super::render::render_plan(settings)?;
+    let runner_kind = lifecycle::choose_backend(settings.backend)
+        .map(|(k, _)| k)
+        .ok();
+    let files: Vec<RenderedFile> = super::render::render_plan(settings)?
+        .into_iter()
+        .filter(|f| installs_with(f, runner_kind))
+        .collect();
     if ctx.global.json {
         let value = serde_json::json!({
             "plan": plan,

@@ -61,7 +61,7 @@ pub async fn run(ctx: &Context<'_>) -> Result<()> {
         }
         services.push(ServiceStatus {
             name: spec.name.to_string(),
-            runner: record.runner.clone(),
+            runner: record.runner.to_string(),
             state,
             ports: spec.ports.clone(),
             ready,
