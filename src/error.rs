@@ -44,6 +44,7 @@ pub fn diagnose(err: &anyhow::Error) -> (ExitCode, Option<String>) {
             crate::preflight::PreflightError,
             crate::probe::NotReady,
             crate::lifecycle::NotAllReady,
+            crate::lock::LockError,
             crate::probe::ProbeError,
             crate::selftest::SelftestError,
             crate::messaging::admin::AdminError,

@@ -7,6 +7,7 @@ pub mod error;
 pub mod fetch;
 pub mod java;
 pub mod lifecycle;
+pub mod lock;
 pub mod messaging;
 pub mod paths;
 pub mod plan;

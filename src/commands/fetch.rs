@@ -34,6 +34,7 @@ pub async fn fetch_all(
             "OpenPGP signature checking is OFF (--no-verify-signature): only the SHA-512 checksum protects these downloads",
         );
     }
+    fetch::sweep_stale_staging(&plan.paths.install);
     // Both distributions at once (network and the two cores overlap); each runs to its end, so
     // a failure of one never cancels the other half-way, then the first error is reported.
     let results = futures_util::future::join_all(

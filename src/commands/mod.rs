@@ -36,19 +36,32 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             over.no_selftest = *no_selftest;
             over.ready_timeout_secs = *wait;
             let settings = resolve_settings(&ctx, over)?;
+            let _lock = (!*dry_run)
+                .then(|| crate::lock::acquire(&settings.paths))
+                .transpose()?;
             setup::run(&ctx, &settings, *dry_run).await
         }
         Command::Fetch { install } => {
             let settings = install_settings(&ctx, install)?;
+            let _lock = crate::lock::acquire(&settings.paths)?;
             fetch::run(&ctx, &settings).await.map(|_| ())
         }
         Command::Render { install, out } => {
             let settings = install_settings(&ctx, install)?;
             render::run(&ctx, &settings, out)
         }
-        Command::Start { service } => service::start(&ctx, service.as_deref()).await,
-        Command::Stop { service } => service::stop(&ctx, service.as_deref()),
-        Command::Restart { service } => service::restart(&ctx, service.as_deref()).await,
+        Command::Start { service } => {
+            let _lock = crate::lock::acquire(&paths(&ctx)?)?;
+            service::start(&ctx, service.as_deref()).await
+        }
+        Command::Stop { service } => {
+            let _lock = crate::lock::acquire(&paths(&ctx)?)?;
+            service::stop(&ctx, service.as_deref())
+        }
+        Command::Restart { service } => {
+            let _lock = crate::lock::acquire(&paths(&ctx)?)?;
+            service::restart(&ctx, service.as_deref()).await
+        }
         Command::Status => status::run(&ctx).await,
         Command::Probe { wait } => service::probe(&ctx, *wait).await,
         Command::Logs {
@@ -56,7 +69,10 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             follow,
             lines,
         } => logs::run(&ctx, service, *follow, *lines).await,
-        Command::Teardown { purge } => teardown::run(&ctx, *purge),
+        Command::Teardown { purge } => {
+            let _lock = crate::lock::acquire(&paths(&ctx)?)?;
+            teardown::run(&ctx, *purge)
+        }
         Command::Selftest { client, messages } => {
             let bootstrap = bootstrap_server(&ctx, client)?;
             let report = crate::selftest::run(

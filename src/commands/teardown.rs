@@ -13,6 +13,9 @@ pub fn run(ctx: &Context<'_>, purge: bool) -> Result<()> {
         if !ctx.global.quiet {
             println!("nothing to tear down under {}", paths.state.display());
         }
+        // Only our own lock was created by asking.
+        let _ = std::fs::remove_file(crate::lock::lock_file(&paths));
+        let _ = std::fs::remove_dir(&paths.state);
         return Ok(());
     };
     let reporter = ctx.reporter;
@@ -47,8 +50,10 @@ pub fn run(ctx: &Context<'_>, purge: bool) -> Result<()> {
             fs_err::remove_dir_all(&logs)?;
         }
         state::remove(&manifest.paths)?;
-        // The runner's own directory (pid files) goes once it is empty.
+        // The runner's own directory (pid files) goes once it is empty, and the lock we hold
+        // goes last (unlinking a held lock is fine: it is released when we exit).
         let _ = std::fs::remove_dir(manifest.paths.state.join("run"));
+        let _ = std::fs::remove_file(crate::lock::lock_file(&manifest.paths));
         // Created directories, deepest first, only where now empty; the cache is kept.
         for dir in manifest.dirs.iter().rev() {
             if !dir.starts_with(&manifest.paths.cache) {

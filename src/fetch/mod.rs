@@ -186,6 +186,23 @@ pub fn keep_in_cache(
     Ok(())
 }
 
+/// Removes unpack directories a killed kafkup left in the install directory. Call it only
+/// under the environment lock and before any fetch of this command starts.
+pub fn sweep_stale_staging(install: &Path) {
+    let Ok(entries) = std::fs::read_dir(install) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".kafkup-unpack-")
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// What the dist sites say the tarball must be.
 struct Proofs<'a> {
     artifact: &'a Artifact,

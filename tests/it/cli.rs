@@ -143,3 +143,36 @@ fn render_writes_every_file_setup_would_install() {
     assert!(zoo.contains("4lw.commands.whitelist=srvr,ruok,mntr"));
     assert!(zoo.contains(&format!("clientPort={}", env.zookeeper_port)));
 }
+
+#[test]
+fn a_second_command_on_the_same_environment_is_refused_while_one_works() {
+    let env = TestEnv::new();
+    let state = env.root().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let mut holder = std::process::Command::new("flock")
+        .arg(state.join("lock"))
+        .args(["sleep", "30"])
+        .spawn()
+        .expect("flock (util-linux) is installed");
+    // Wait (bounded) until flock holds it: `flock -n` then fails.
+    let lock = state.join("lock");
+    let held = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        !std::process::Command::new("flock")
+            .arg("-n")
+            .arg(&lock)
+            .arg("true")
+            .status()
+            .unwrap()
+            .success()
+    });
+    assert!(held, "flock took the lock");
+    let out = env.run(&["teardown"]);
+    let refused =
+        (out.status.code() == Some(1)).then(|| String::from_utf8_lossy(&out.stderr).into_owned());
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let err = refused.expect("teardown was refused while the lock was held");
+    assert!(err.contains("another kafkup command"), "{err}");
+    assert!(err.contains("help:"), "{err}");
+}
