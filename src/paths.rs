@@ -60,9 +60,19 @@ impl Paths {
         if nix::unistd::geteuid().is_root() {
             return Self::system();
         }
+        // Without HOME, the password database; never a relative path, which would make every
+        // directory depend on where kafkup happens to be run.
         let home = std::env::var_os("HOME")
             .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("."));
+            .filter(|h| h.is_absolute())
+            .or_else(|| {
+                nix::unistd::User::from_uid(nix::unistd::getuid())
+                    .ok()
+                    .flatten()
+                    .map(|u| u.dir)
+            })
+            .filter(|h| h.is_absolute())
+            .unwrap_or_else(|| PathBuf::from("/"));
         Self::user(&home, |name| {
             std::env::var_os(name)
                 .map(PathBuf::from)

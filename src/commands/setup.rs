@@ -141,18 +141,22 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
         .collect();
     lifecycle::stop_all(runner.as_ref(), &restarting_running, reporter)?;
 
-    // Files, directories and (KRaft) storage; the manifest is saved before anything starts
-    // so that teardown can always find what was created.
+    // Files, directories and (KRaft) storage. The manifest names each file and directory
+    // before it is written, and is saved again before anything starts, so that teardown can
+    // always find what was created, even after an interrupted setup.
     for file in &files {
         create_dirs(
             &mut manifest,
             file.target.parent().expect("rendered files have a parent"),
         )?;
+        manifest.remember_file(&file.target);
+    }
+    state::save(&plan.paths, &manifest)?;
+    for file in &files {
         if changed_files.contains(&file.target) {
             super::render::write_file(&file.target, file)?;
             reporter.step(&format!("wrote {}", file.target.display()));
         }
-        manifest.remember_file(&file.target);
     }
     for spec in &specs {
         for dir in &spec.data_dirs {
