@@ -141,6 +141,25 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
         .collect();
     lifecycle::stop_all(runner.as_ref(), &restarting_running, reporter)?;
 
+    let mut dists: Vec<InstalledDist> = installed
+        .iter()
+        .map(|i| InstalledDist {
+            artifact: i.artifact.clone(),
+            dir: i.dir.clone(),
+            sha512: i.sha512.clone(),
+        })
+        .collect();
+    // Distributions of an earlier version stay listed (so teardown finds them) until the new
+    // ones run; then they are removed.
+    let retired: Vec<InstalledDist> = manifest
+        .dists
+        .iter()
+        .filter(|old| !dists.iter().any(|new| new.dir == old.dir))
+        .cloned()
+        .collect();
+    dists.extend(retired.iter().cloned());
+    manifest.dists = dists;
+
     // Files, directories and (KRaft) storage. The manifest names each file and directory
     // before it is written, and is saved again before anything starts, so that teardown can
     // always find what was created, even after an interrupted setup.
@@ -169,24 +188,6 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
     manifest.kafka_port = plan.kafka.port;
     manifest.java = java.path.clone();
     manifest.kafkup_version = env!("CARGO_PKG_VERSION").into();
-    let mut dists: Vec<InstalledDist> = installed
-        .iter()
-        .map(|i| InstalledDist {
-            artifact: i.artifact.clone(),
-            dir: i.dir.clone(),
-            sha512: i.sha512.clone(),
-        })
-        .collect();
-    // Distributions of an earlier version stay listed (so teardown finds them) until the new
-    // ones run; then they are removed.
-    let retired: Vec<InstalledDist> = manifest
-        .dists
-        .iter()
-        .filter(|old| !dists.iter().any(|new| new.dir == old.dir))
-        .cloned()
-        .collect();
-    dists.extend(retired.iter().cloned());
-    manifest.dists = dists;
     manifest.services = specs
         .iter()
         .map(|spec| ServiceRecord {

@@ -40,22 +40,11 @@ pub async fn run(ctx: &Context<'_>) -> Result<()> {
         let mut ready = state.is_running();
         let mut probe = String::from("not probed: not running");
         if ready {
-            for p in &spec.probes {
-                match tokio::time::timeout(
-                    std::time::Duration::from_secs(5),
-                    crate::probe::check(p),
-                )
-                .await
-                {
-                    Ok(Ok(outcome)) => probe = outcome.description,
-                    Ok(Err(e)) => {
-                        ready = false;
-                        probe = e.to_string();
-                    }
-                    Err(_) => {
-                        ready = false;
-                        probe = "probe timed out after 5 s".into();
-                    }
+            match look(&spec.probes).await {
+                Ok(said) => probe = said.join("; "),
+                Err(why) => {
+                    ready = false;
+                    probe = why;
                 }
             }
         }
@@ -131,4 +120,36 @@ pub async fn run(ctx: &Context<'_>) -> Result<()> {
         return Err(crate::lifecycle::NotAllReady.into());
     }
     Ok(())
+}
+
+/// Runs the probes once, in order, stopping at the first failure. Read-only: a missing health
+/// topic is reported, not created (`start` and `probe` create it).
+async fn look(probes: &[crate::spec::ProbeSpec]) -> Result<Vec<String>, String> {
+    use crate::probe::{self, ProbeError};
+    use crate::spec::ProbeSpec;
+    let limit = std::time::Duration::from_secs(5);
+    let mut said = Vec::new();
+    for p in probes {
+        let outcome = match p {
+            ProbeSpec::KafkaTopicReady { bootstrap, topic } => {
+                match probe::topic_ready(bootstrap, topic, limit).await {
+                    Ok(d) => Ok(format!(
+                        "topic {topic}: {} partition(s), all led",
+                        d.partitions.len()
+                    )),
+                    Err(ProbeError::TopicMissing { .. }) => {
+                        Ok(format!("topic {topic} not created yet"))
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            other => match tokio::time::timeout(limit, probe::check(other)).await {
+                Ok(Ok(o)) => Ok(o.description),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("probe timed out after 5 s".into()),
+            },
+        };
+        said.push(outcome?);
+    }
+    Ok(said)
 }
