@@ -104,6 +104,13 @@ impl TestEnv {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// `kafkup setup --mode MODE --backend process EXTRA…`, which must succeed.
+    pub fn setup(&self, mode: &str, extra: &[&str]) -> String {
+        let mut args = vec!["setup", "--mode", mode, "--backend", "process"];
+        args.extend_from_slice(extra);
+        self.ok(&args)
+    }
+
     pub fn status_json(&self) -> (i32, serde_json::Value) {
         let out = self.run(&["status", "--json"]);
         let value = serde_json::from_slice(&out.stdout).expect("status --json prints JSON");

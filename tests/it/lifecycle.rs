@@ -27,7 +27,7 @@ fn lines(prefix: &str, n: usize) -> Vec<String> {
 
 fn full_lifecycle(mode: &str) {
     let env = TestEnv::new();
-    let out = env.ok(&["setup", "--mode", mode, "--backend", "process"]);
+    let out = env.setup(mode, &[]);
     assert!(
         out.contains(&env.bootstrap()),
         "setup names the bootstrap server: {out}"
@@ -53,7 +53,7 @@ fn full_lifecycle(mode: &str) {
     assert_eq!(kcat_consume_all(&env.bootstrap(), "interop"), sent);
 
     // A second setup with the same settings restarts nothing.
-    env.ok(&["setup", "--mode", mode, "--backend", "process"]);
+    env.setup(mode, &[]);
     let (_, status) = env.status_json();
     assert_eq!(
         pids(&status),
@@ -77,14 +77,7 @@ fn full_lifecycle(mode: &str) {
         env.root().join("data/kafka").is_dir(),
         "teardown without --purge keeps data"
     );
-    env.ok(&[
-        "setup",
-        "--mode",
-        mode,
-        "--backend",
-        "process",
-        "--no-selftest",
-    ]);
+    env.setup(mode, &["--no-selftest"]);
     let (_, status) = env.status_json();
     assert_eq!(
         status["cluster_id"].as_str(),
@@ -130,14 +123,7 @@ fn kraft_mode_full_lifecycle() {
 #[test]
 fn a_killed_broker_is_recovered_by_start_with_every_acknowledged_message() {
     let env = TestEnv::new();
-    env.ok(&[
-        "setup",
-        "--mode",
-        "kraft",
-        "--backend",
-        "process",
-        "--no-selftest",
-    ]);
+    env.setup("kraft", &["--no-selftest"]);
     let sent = lines("acked", 500);
     kcat_produce(&env.bootstrap(), "durable", &sent);
     let (_, status) = env.status_json();
@@ -164,14 +150,7 @@ fn a_killed_broker_is_recovered_by_start_with_every_acknowledged_message() {
 #[test]
 fn zookeeper_stopped_under_a_running_broker_is_reported() {
     let env = TestEnv::new();
-    env.ok(&[
-        "setup",
-        "--mode",
-        "zookeeper",
-        "--backend",
-        "process",
-        "--no-selftest",
-    ]);
+    env.setup("zookeeper", &["--no-selftest"]);
     env.ok(&["stop", "zookeeper"]);
     let (code, status) = env.status_json();
     assert_eq!(code, 4, "not ready → exit 4");
@@ -244,14 +223,7 @@ fn missing_java_is_a_clear_error_and_nothing_starts() {
 #[test]
 fn changed_settings_restart_only_the_service_they_touch() {
     let env = TestEnv::new();
-    env.ok(&[
-        "setup",
-        "--mode",
-        "zookeeper",
-        "--backend",
-        "process",
-        "--no-selftest",
-    ]);
+    env.setup("zookeeper", &["--no-selftest"]);
     let (_, status) = env.status_json();
     let before = pids(&status);
 
