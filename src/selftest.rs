@@ -586,6 +586,36 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Asks for a consumer-group coordinator until the broker has one, so that the broker creates
+/// `__consumer_offsets` now — while setup still waits for other probes — rather than during
+/// the self-test's group join (about a second on a fresh broker). Best effort: every failure
+/// is ignored, the self-test proper still checks everything.
+pub async fn warm_up_group_coordinator(bootstrap: String, timeout: Duration) {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::TopicPartitionList;
+    let deadline = std::time::Instant::now() + timeout;
+    let _ = tokio::task::spawn_blocking(move || {
+        let Ok(consumer) = client_config(&bootstrap)
+            .set("group.id", "kafkup-warm-up")
+            .set("enable.auto.commit", "false")
+            .create_with_context::<_, BaseConsumer<QuietContext>>(QuietContext::default())
+        else {
+            return;
+        };
+        let mut partitions = TopicPartitionList::new();
+        partitions.add_partition(crate::spec::HEALTH_TOPIC, 0);
+        // Fetching committed offsets needs the coordinator; retry while it is not there yet.
+        while std::time::Instant::now() < deadline {
+            match consumer.committed_offsets(partitions.clone(), Duration::from_secs(5)) {
+                Ok(_) => return,
+                Err(e) => tracing::debug!("coordinator warm-up: {e}"),
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
+    .await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -677,34 +707,4 @@ mod tests {
         assert_eq!(err.exit_code(), ExitCode::SelftestFailed);
         assert_eq!(err.to_string(), "received 3 of 10 messages within 30.0 s");
     }
-}
-
-/// Asks for a consumer-group coordinator until the broker has one, so that the broker creates
-/// `__consumer_offsets` now — while setup still waits for other probes — rather than during
-/// the self-test's group join (about a second on a fresh broker). Best effort: every failure
-/// is ignored, the self-test proper still checks everything.
-pub async fn warm_up_group_coordinator(bootstrap: String, timeout: Duration) {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::TopicPartitionList;
-    let deadline = std::time::Instant::now() + timeout;
-    let _ = tokio::task::spawn_blocking(move || {
-        let Ok(consumer) = client_config(&bootstrap)
-            .set("group.id", "kafkup-warm-up")
-            .set("enable.auto.commit", "false")
-            .create_with_context::<_, BaseConsumer<QuietContext>>(QuietContext::default())
-        else {
-            return;
-        };
-        let mut partitions = TopicPartitionList::new();
-        partitions.add_partition(crate::spec::HEALTH_TOPIC, 0);
-        // Fetching committed offsets needs the coordinator; retry while it is not there yet.
-        while std::time::Instant::now() < deadline {
-            match consumer.committed_offsets(partitions.clone(), Duration::from_secs(5)) {
-                Ok(_) => return,
-                Err(e) => tracing::debug!("coordinator warm-up: {e}"),
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    })
-    .await;
 }

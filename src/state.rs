@@ -180,9 +180,17 @@ pub fn read_cluster_id(kafka_data: &Path) -> Option<String> {
 }
 
 /// A new KRaft cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's format).
+/// Like Kafka's own `Uuid.randomUuid`, never one starting with `-`: the storage tool would
+/// read it as an option (1 id in 64 otherwise).
 pub fn new_cluster_id() -> String {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+    loop {
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(uuid::Uuid::new_v4().as_bytes());
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
 }
 
 #[cfg(test)]

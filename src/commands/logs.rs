@@ -43,7 +43,10 @@ async fn tail_file(path: &std::path::Path, lines: usize, follow: bool) -> Result
     let mut stdout = std::io::stdout().lock();
     let mut pos = start + std::io::copy(&mut file, &mut stdout)?;
     stdout.flush()?;
-    while follow {
+    if !follow {
+        return Ok(());
+    }
+    loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let len = fs_err::metadata(path)?.len();
         if len < pos {
@@ -55,7 +58,6 @@ async fn tail_file(path: &std::path::Path, lines: usize, follow: bool) -> Result
             stdout.flush()?;
         }
     }
-    Ok(())
 }
 
 /// Where the last `lines` lines start, reading backwards in blocks (logs can be large).

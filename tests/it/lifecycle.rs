@@ -46,6 +46,12 @@ fn full_lifecycle(mode: &str) {
         .expect("cluster id known")
         .to_string();
     let first_pids = pids(&status);
+    let log = env.ok(&["logs", "kafka", "-n", "5"]);
+    assert_eq!(
+        log.lines().count(),
+        5,
+        "logs -n 5 prints the last five lines: {log}"
+    );
 
     // An independent client produces to and reads back from the broker kafkup set up.
     let sent = lines("first", 50);

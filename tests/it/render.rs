@@ -225,7 +225,7 @@ fn units_are_well_sandboxed() {
         for unit in units {
             let (ok, output) = systemd_analyze(
                 &["security", "--offline=true", "--no-pager"],
-                &[unit.clone()],
+                std::slice::from_ref(&unit),
             );
             let score = output
                 .lines()
