@@ -54,6 +54,17 @@ pub async fn start_and_wait(
     timeout: Duration,
     reporter: &dyn Reporter,
 ) -> Result<Vec<ProbeOutcome>> {
+    start_all(runner, specs, java, reporter)?;
+    wait_ready(runner, specs, timeout, reporter).await
+}
+
+/// Installs and starts the given services in order; a running one is left alone.
+pub fn start_all(
+    runner: &dyn Runner,
+    specs: &[&ServiceSpec],
+    java: &Path,
+    reporter: &dyn Reporter,
+) -> Result<()> {
     for spec in specs {
         runner.install(spec, java)?;
         let state = runner.start(spec, java)?;
@@ -63,7 +74,7 @@ pub async fn start_and_wait(
             describe_state(&state)
         ));
     }
-    wait_ready(runner, specs, timeout, reporter).await
+    Ok(())
 }
 
 pub async fn wait_ready(

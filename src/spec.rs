@@ -136,16 +136,7 @@ pub fn service_specs(plan: &Plan) -> Vec<ServiceSpec> {
     }
     let k = &plan.kafka;
     let mut jvm_options = common_jvm_options(&k.heap, &k.data_dir);
-    match k.logging {
-        KafkaLogging::Log4j => jvm_options.push(format!(
-            "-Dlog4j.configuration=file:{}",
-            k.config_dir.join("log4j.properties").display()
-        )),
-        KafkaLogging::Log4j2 => jvm_options.push(format!(
-            "-Dlog4j2.configurationFile={}",
-            k.config_dir.join("log4j2.properties").display()
-        )),
-    }
+    jvm_options.push(kafka_logging_option(plan));
     let mut ports = vec![k.port];
     ports.extend(k.controller_port);
     specs.push(ServiceSpec {
@@ -177,20 +168,28 @@ pub fn service_specs(plan: &Plan) -> Vec<ServiceSpec> {
     specs
 }
 
+/// The JVM option that points Kafka's logging (reload4j on 3.x, log4j2 on 4.x) at our config.
+fn kafka_logging_option(plan: &Plan) -> String {
+    let dir = &plan.kafka.config_dir;
+    match plan.kafka.logging {
+        KafkaLogging::Log4j => format!(
+            "-Dlog4j.configuration=file:{}",
+            dir.join("log4j.properties").display()
+        ),
+        KafkaLogging::Log4j2 => format!(
+            "-Dlog4j2.configurationFile={}",
+            dir.join("log4j2.properties").display()
+        ),
+    }
+}
+
 /// The one-off KRaft storage format command (run once, before the first start).
 pub fn kraft_format_command(plan: &Plan, java: &Path, cluster_id: &str) -> Vec<String> {
     let k = &plan.kafka;
     vec![
         java.display().to_string(),
         "-Xmx256m".into(),
-        format!(
-            "-Dlog4j2.configurationFile={}",
-            k.config_dir.join("log4j2.properties").display()
-        ),
-        format!(
-            "-Dlog4j.configuration=file:{}",
-            k.config_dir.join("log4j.properties").display()
-        ),
+        kafka_logging_option(plan),
         "-cp".into(),
         format!("{}/libs/*", k.dist_dir.display()),
         "kafka.tools.StorageTool".into(),

@@ -211,15 +211,7 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
         .filter(|s| to_restart.contains(&s.name))
         .collect();
     let all: Vec<&ServiceSpec> = specs.iter().collect();
-    for spec in &ordered {
-        runner.install(spec, &java.path)?;
-        let state = runner.start(spec, &java.path)?;
-        reporter.step(&format!(
-            "{} started ({})",
-            spec.name,
-            lifecycle::describe_state(&state)
-        ));
-    }
+    lifecycle::start_all(runner.as_ref(), &ordered, &java.path, reporter)?;
     let timeout = Duration::from_secs(plan.ready_timeout_secs);
     // While the probes wait, get the broker to create its group coordinator for the self-test.
     let warm_up = plan.selftest.then(|| {
@@ -266,9 +258,7 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
         manifest.cluster_id = state::read_cluster_id(&plan.kafka.data_dir).or(manifest.cluster_id);
     }
     if plan.selftest {
-        let report = crate::selftest::run(&plan.bootstrap_server(), 100, timeout, reporter).await?;
-        reporter.step(&format!("self-test passed: {}", report.summary()));
-        manifest.selftest_passed_at = Some(unix_now());
+        run_selftest(plan.bootstrap_server(), timeout, &mut manifest, reporter).await?;
     }
     if let Some(handle) = warm_up {
         let _ = handle.await;
@@ -297,19 +287,27 @@ async fn nothing_to_do(
     ctx.reporter
         .step("everything is already set up and ready: nothing changed");
     if plan.selftest && manifest.selftest_passed_at.is_none() {
-        let report = crate::selftest::run(
-            &plan.bootstrap_server(),
-            100,
-            Duration::from_secs(plan.ready_timeout_secs),
-            ctx.reporter,
-        )
-        .await?;
-        ctx.reporter
-            .step(&format!("self-test passed: {}", report.summary()));
-        manifest.selftest_passed_at = Some(unix_now());
+        let timeout = Duration::from_secs(plan.ready_timeout_secs);
+        run_selftest(plan.bootstrap_server(), timeout, manifest, ctx.reporter).await?;
         state::save(&plan.paths, manifest)?;
     }
     print_summary(ctx, plan, manifest, started)
+}
+
+/// How many messages setup's self-test sends.
+const SELFTEST_MESSAGES: u32 = 100;
+
+/// Runs the self-test and records when it passed.
+async fn run_selftest(
+    bootstrap: String,
+    timeout: Duration,
+    manifest: &mut Manifest,
+    reporter: &dyn crate::report::Reporter,
+) -> Result<()> {
+    let report = crate::selftest::run(&bootstrap, SELFTEST_MESSAGES, timeout, reporter).await?;
+    reporter.step(&format!("self-test passed: {}", report.summary()));
+    manifest.selftest_passed_at = Some(unix_now());
+    Ok(())
 }
 
 fn print_summary(

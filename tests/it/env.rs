@@ -87,15 +87,7 @@ impl TestEnv {
 
     /// Runs kafkup and returns its output, printing it on failure for the test log.
     pub fn run(&self, args: &[&str]) -> Output {
-        let out = self.kafkup(args).output().unwrap();
-        eprintln!(
-            "$ kafkup {} -> {}\n{}{}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        echo(args, self.kafkup(args).output().unwrap())
     }
 
     pub fn ok(&self, args: &[&str]) -> String {
@@ -126,6 +118,18 @@ impl Drop for TestEnv {
             .timeout(std::time::Duration::from_secs(90))
             .output();
     }
+}
+
+/// Prints a kafkup run to the test log (shown when the test fails) and hands it back.
+pub fn echo(args: &[&str], out: Output) -> Output {
+    eprintln!(
+        "$ kafkup {} -> {}\n{}{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// Produces lines with kcat (an independent client), acks=all.

@@ -154,14 +154,7 @@ fn run(root: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap();
-    eprintln!(
-        "$ kafkup {} -> {}\n{}{}",
-        args.join(" "),
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    crate::env::echo(args, out)
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
