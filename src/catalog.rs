@@ -1,27 +1,10 @@
 //! Versions, modes and the ASF's artifact layout. Pure data: no I/O.
 
+use crate::defaults;
+use crate::error::{Diagnose, ExitCode};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use url::Url;
-
-/// Kafka in ZooKeeper mode, as in the guide (3.9.x is the last line that has it).
-pub const DEFAULT_KAFKA_VERSION_ZOOKEEPER_MODE: &str = "3.9.2";
-/// The newest Kafka 4.x whose jars resolve on Maven Central (checked Nov 2026).
-pub const DEFAULT_KAFKA_VERSION_KRAFT_MODE: &str = "4.4.0";
-/// The newest ZooKeeper 3.9.x that resolves on Maven Central (checked Nov 2026: 3.9.6's jars are
-/// there, but its parent POM is not, so Maven cannot resolve it).
-pub const DEFAULT_ZOOKEEPER_VERSION: &str = "3.9.5";
-/// Kafka 4.x is built for Scala 2.13 only, and 2.13 is the usual choice for 3.x.
-pub const DEFAULT_SCALA_VERSION: &str = "2.13";
-
-pub const DEFAULT_MIRRORS: &[&str] = &[
-    "https://dlcdn.apache.org",
-    "https://archive.apache.org/dist",
-];
-pub const DEFAULT_DISTS: &[&str] = &[
-    "https://downloads.apache.org",
-    "https://archive.apache.org/dist",
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -44,8 +27,8 @@ impl fmt::Display for Mode {
 impl Mode {
     pub fn default_kafka_version(self) -> &'static str {
         match self {
-            Mode::Zookeeper => DEFAULT_KAFKA_VERSION_ZOOKEEPER_MODE,
-            Mode::Kraft => DEFAULT_KAFKA_VERSION_KRAFT_MODE,
+            Mode::Zookeeper => defaults::KAFKA_VERSION_ZOOKEEPER_MODE,
+            Mode::Kraft => defaults::KAFKA_VERSION_KRAFT_MODE,
         }
     }
 }
@@ -99,11 +82,15 @@ pub enum CatalogError {
     BadVersion { what: &'static str, value: String },
 }
 
-impl CatalogError {
-    pub fn help(&self) -> Option<String> {
+impl Diagnose for CatalogError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::Usage
+    }
+    fn help(&self) -> Option<String> {
         match self {
             CatalogError::ZookeeperModeUnsupported { .. } => Some(format!(
-                "use `--mode kraft` for Kafka 4.x, or `--kafka-version {DEFAULT_KAFKA_VERSION_ZOOKEEPER_MODE}` to keep ZooKeeper"
+                "use `--mode kraft` for Kafka 4.x, or `--kafka-version {}` to keep ZooKeeper",
+                defaults::KAFKA_VERSION_ZOOKEEPER_MODE
             )),
             CatalogError::BadVersion { .. } => None,
         }

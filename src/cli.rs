@@ -1,8 +1,11 @@
 //! The command line. Doc comments are the help text.
 
 use crate::catalog::Mode;
-use crate::settings::{Backend, Overrides};
+use crate::defaults as d;
+use crate::runner::Backend;
+use crate::settings::Overrides;
 use clap::{Args, Parser, Subcommand};
+use const_format::formatcp;
 use std::path::PathBuf;
 
 /// A verified, working ZooKeeper + Kafka environment with one command, gone with another.
@@ -44,41 +47,32 @@ pub struct InstallArgs {
     /// How to run the services.
     #[arg(long, env = "KAFKUP_BACKEND", value_enum)]
     pub backend: Option<Backend>,
-    /// Kafka release [default: 3.9.2 in zookeeper mode, 4.4.0 in kraft mode].
-    #[arg(long, env = "KAFKUP_KAFKA_VERSION", value_name = "VERSION")]
+    #[arg(long, env = "KAFKUP_KAFKA_VERSION", value_name = "VERSION", help = formatcp!(
+        "Kafka release [default: {} in zookeeper mode, {} in kraft mode]",
+        d::KAFKA_VERSION_ZOOKEEPER_MODE, d::KAFKA_VERSION_KRAFT_MODE))]
     pub kafka_version: Option<String>,
-    /// ZooKeeper release [default: 3.9.5].
-    #[arg(long, env = "KAFKUP_ZOOKEEPER_VERSION", value_name = "VERSION")]
+    #[arg(long, env = "KAFKUP_ZOOKEEPER_VERSION", value_name = "VERSION",
+        help = formatcp!("ZooKeeper release [default: {}]", d::ZOOKEEPER_VERSION))]
     pub zookeeper_version: Option<String>,
-    /// Base URL serving the tarballs, tried in order (repeatable; KAFKUP_MIRROR is comma-separated)
-    /// [default: https://dlcdn.apache.org, https://archive.apache.org/dist].
-    #[arg(
-        long = "mirror",
-        env = "KAFKUP_MIRROR",
-        value_name = "URL",
-        value_delimiter = ','
-    )]
+    #[arg(long = "mirror", env = "KAFKUP_MIRROR", value_name = "URL", value_delimiter = ',',
+        help = formatcp!("Base URL serving the tarballs, tried in order (repeatable; \
+            KAFKUP_MIRROR is comma-separated) [default: {}, {}]", d::MIRRORS[0], d::MIRRORS[1]))]
     pub mirrors: Vec<String>,
-    /// Base URL serving .sha512, .asc and KEYS, never the mirror's copy (repeatable)
-    /// [default: https://downloads.apache.org, https://archive.apache.org/dist].
-    #[arg(
-        long = "dist",
-        env = "KAFKUP_DIST",
-        value_name = "URL",
-        value_delimiter = ','
-    )]
+    #[arg(long = "dist", env = "KAFKUP_DIST", value_name = "URL", value_delimiter = ',',
+        help = formatcp!("Base URL serving .sha512, .asc and KEYS, never the mirror's copy \
+            (repeatable) [default: {}, {}]", d::DISTS[0], d::DISTS[1]))]
     pub dists: Vec<String>,
     /// Skip the OpenPGP signature check (the SHA-512 check still runs).
     #[arg(long)]
     pub no_verify_signature: bool,
-    /// Kafka broker port on 127.0.0.1 [default: 9092].
-    #[arg(long, env = "KAFKUP_KAFKA_PORT", value_name = "PORT")]
+    #[arg(long, env = "KAFKUP_KAFKA_PORT", value_name = "PORT",
+        help = formatcp!("Kafka broker port on {} [default: {}]", d::HOST, d::KAFKA_PORT))]
     pub kafka_port: Option<u16>,
-    /// ZooKeeper client port on 127.0.0.1 [default: 2181].
-    #[arg(long, env = "KAFKUP_ZOOKEEPER_PORT", value_name = "PORT")]
+    #[arg(long, env = "KAFKUP_ZOOKEEPER_PORT", value_name = "PORT",
+        help = formatcp!("ZooKeeper client port on {} [default: {}]", d::HOST, d::ZOOKEEPER_PORT))]
     pub zookeeper_port: Option<u16>,
-    /// KRaft controller port on 127.0.0.1 [default: 9093].
-    #[arg(long, env = "KAFKUP_CONTROLLER_PORT", value_name = "PORT")]
+    #[arg(long, env = "KAFKUP_CONTROLLER_PORT", value_name = "PORT",
+        help = formatcp!("KRaft controller port on {} [default: {}]", d::HOST, d::CONTROLLER_PORT))]
     pub controller_port: Option<u16>,
     /// Directory whose templates override the built-in ones by file name.
     #[arg(long, env = "KAFKUP_TEMPLATES", value_name = "DIR")]
@@ -109,6 +103,12 @@ impl InstallArgs {
     }
 }
 
+const WAIT_HELP: &str = formatcp!(
+    "Seconds to wait for the services to become ready [default: {}]",
+    d::READY_TIMEOUT_SECS
+);
+const WAIT_AS_SETUP_HELP: &str = "Seconds to wait for readiness [default: as long as setup waited]";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Fetch, verify, configure, start and self-test ZooKeeper + Kafka (idempotent).
@@ -121,8 +121,7 @@ pub enum Command {
         /// Print the plan and change nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Seconds to wait for the services to become ready [default: 120].
-        #[arg(long, value_name = "SECS")]
+        #[arg(long, value_name = "SECS", help = WAIT_HELP)]
         wait: Option<u64>,
     },
     /// Download, verify and unpack the distributions; prints their paths. Starts nothing.
@@ -139,17 +138,25 @@ pub enum Command {
         out: PathBuf,
     },
     /// Start the services (all, or one).
-    Start { service: Option<String> },
+    Start {
+        service: Option<String>,
+        #[arg(long, value_name = "SECS", help = WAIT_AS_SETUP_HELP)]
+        wait: Option<u64>,
+    },
     /// Stop the services gracefully, then kill after a timeout.
     Stop { service: Option<String> },
     /// Stop, then start.
-    Restart { service: Option<String> },
+    Restart {
+        service: Option<String>,
+        #[arg(long, value_name = "SECS", help = WAIT_AS_SETUP_HELP)]
+        wait: Option<u64>,
+    },
     /// Each service: runner, pid, ports and probe results.
     Status,
     /// Run the readiness probes once, or until ready.
     Probe {
-        /// Keep probing up to this many seconds.
-        #[arg(long, value_name = "SECS")]
+        #[arg(long, value_name = "SECS", help = formatcp!(
+            "Keep probing up to this many seconds [default: one look of {} s]", d::PROBE_ONCE_SECS))]
         wait: Option<u64>,
     },
     /// Produce/consume round trip on a temporary topic; prints latency.
@@ -157,7 +164,7 @@ pub enum Command {
         #[command(flatten)]
         client: ClientArgs,
         /// Messages to send.
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = d::SELFTEST_MESSAGES)]
         messages: u32,
     },
     /// Show a service's log.
@@ -168,7 +175,7 @@ pub enum Command {
         #[arg(short, long)]
         follow: bool,
         /// Lines from the end.
-        #[arg(short = 'n', long, default_value_t = 100)]
+        #[arg(short = 'n', long, default_value_t = d::LOG_LINES)]
         lines: usize,
     },
     /// Create, list, describe or delete topics.
@@ -212,7 +219,7 @@ pub enum Command {
     Serve {
         #[command(flatten)]
         client: ClientArgs,
-        #[arg(long, default_value = "127.0.0.1:5000")]
+        #[arg(long, default_value = d::SERVE_BIND)]
         bind: String,
         #[arg(long)]
         topic: String,
@@ -259,4 +266,38 @@ pub enum TopicAction {
         client: ClientArgs,
         name: String,
     },
+}
+
+impl Command {
+    /// The command's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Setup { .. } => "setup",
+            Command::Fetch { .. } => "fetch",
+            Command::Render { .. } => "render",
+            Command::Start { .. } => "start",
+            Command::Stop { .. } => "stop",
+            Command::Restart { .. } => "restart",
+            Command::Status => "status",
+            Command::Probe { .. } => "probe",
+            Command::Selftest { .. } => "selftest",
+            Command::Logs { .. } => "logs",
+            Command::Topic { .. } => "topic",
+            Command::Produce { .. } => "produce",
+            Command::Consume { .. } => "consume",
+            Command::Serve { .. } => "serve",
+            Command::Teardown { .. } => "teardown",
+        }
+    }
+}
+
+impl TopicAction {
+    pub fn client(&self) -> &ClientArgs {
+        match self {
+            TopicAction::Create { client, .. }
+            | TopicAction::List { client }
+            | TopicAction::Describe { client, .. }
+            | TopicAction::Delete { client, .. } => client,
+        }
+    }
 }

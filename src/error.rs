@@ -1,5 +1,6 @@
-//! Exit codes and "help:" hints. Error types that a user can act on implement [`Diagnose`];
-//! `main` looks for the first such error in an anyhow chain.
+//! Exit codes and `help:` hints: the one way an error tells the user what happened and what to
+//! do. A leaf module: error types everywhere implement [`Diagnose`], and the binary's edge
+//! (`main.rs`) finds the first one in an error chain.
 
 /// The documented exit codes (see the README).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,41 +24,45 @@ pub trait Diagnose {
     }
 }
 
-/// The exit code and hint of the first error in the chain that knows them.
-pub fn diagnose(err: &anyhow::Error) -> (ExitCode, Option<String>) {
-    for cause in err.chain() {
-        macro_rules! try_type {
-            ($($ty:ty),* $(,)?) => {
-                $(if let Some(e) = cause.downcast_ref::<$ty>() {
-                    return (e.exit_code(), e.help());
-                })*
-            };
-        }
-        try_type!(
-            crate::catalog::CatalogError,
-            crate::settings::SettingsError,
-            crate::fetch::FetchError,
-            crate::state::StateError,
-            crate::java::JavaError,
-            crate::render::RenderError,
-            crate::runner::RunnerError,
-            crate::preflight::PreflightError,
-            crate::probe::NotReady,
-            crate::lifecycle::NotAllReady,
-            crate::lock::LockError,
-            crate::probe::ProbeError,
-            crate::selftest::SelftestError,
-            crate::messaging::admin::AdminError,
-        );
-    }
-    (ExitCode::Error, None)
+/// A one-off failure whose message, exit code and hint are all known where it happens, for
+/// conditions that do not deserve an error enum of their own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Problem {
+    pub message: String,
+    pub code: ExitCode,
+    pub help: Option<String>,
 }
 
-impl Diagnose for crate::catalog::CatalogError {
+impl Problem {
+    /// Exit code 1 with a hint.
+    pub fn new(message: impl Into<String>, help: impl Into<String>) -> Self {
+        Problem {
+            message: message.into(),
+            code: ExitCode::Error,
+            help: Some(help.into()),
+        }
+    }
+
+    /// Exit code 2: the command line or configuration asks for something that cannot be.
+    pub fn usage(message: impl Into<String>, help: impl Into<String>) -> Self {
+        Problem {
+            code: ExitCode::Usage,
+            ..Problem::new(message, help)
+        }
+    }
+
+    pub fn with_code(mut self, code: ExitCode) -> Self {
+        self.code = code;
+        self
+    }
+}
+
+impl Diagnose for Problem {
     fn exit_code(&self) -> ExitCode {
-        ExitCode::Usage
+        self.code
     }
     fn help(&self) -> Option<String> {
-        crate::catalog::CatalogError::help(self)
+        self.help.clone()
     }
 }

@@ -3,11 +3,17 @@
 pub mod catalog;
 pub mod cli;
 pub mod commands;
+pub mod datacheck;
+pub mod defaults;
+pub mod deploy;
+pub mod environment;
 pub mod error;
 pub mod fetch;
+pub mod files;
 pub mod java;
 pub mod lifecycle;
 pub mod lock;
+pub mod logtail;
 pub mod messaging;
 pub mod paths;
 pub mod plan;

@@ -1,146 +1,83 @@
 //! Bringing services up and down through a runner, in dependency order, with one deadline
-//! for readiness. Shared by setup, start, stop, restart and teardown.
+//! for readiness. Shared by setup's executor and by start, stop, restart, probe and teardown.
 
-use crate::paths::Paths;
-use crate::probe::{self, ProbeOutcome};
+use crate::probe::{self, ProbeOutcome, TopicAccess};
 use crate::report::Reporter;
-use crate::runner::{ProcessRunner, Runner, RunnerKind, StopOutcome};
-use crate::settings::Backend;
+use crate::runner::{AnyRunner, Runner};
 use crate::spec::{ProbeSpec, ServiceName, ServiceSpec};
-use anyhow::{bail, Result};
-use std::path::Path;
+use anyhow::Result;
 use std::time::Duration;
 
-/// How long a service gets to shut down after SIGTERM before it is killed.
-pub fn stop_grace(name: ServiceName) -> Duration {
-    match name {
-        // A broker flushes logs and closes segments: give it time.
-        ServiceName::Kafka => Duration::from_secs(30),
-        ServiceName::Zookeeper => Duration::from_secs(15),
-    }
-}
+/// How often the probes are polled while waiting.
+const PROBE_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Picks the runner for `--backend`, saying why.
-pub fn choose_backend(requested: Backend) -> Result<(RunnerKind, String)> {
-    match requested {
-        Backend::Process => Ok((
-            RunnerKind::Process,
-            "requested with --backend process".into(),
-        )),
-        Backend::Auto => Ok((
-            RunnerKind::Process,
-            "auto: the systemd and docker runners are not available in this build yet".into(),
-        )),
-        Backend::Systemd | Backend::Docker => bail!(
-            "the {} runner is not implemented yet; use --backend process (or auto)",
-            format!("{requested:?}").to_lowercase()
-        ),
-    }
-}
+/// A service with the command line its runner runs.
+pub type Launch<'a> = (&'a ServiceSpec, &'a [String]);
 
-pub fn runner_for(kind: RunnerKind, paths: &Paths) -> Result<Box<dyn Runner>> {
-    match kind {
-        RunnerKind::Process => Ok(Box::new(ProcessRunner::new(paths))),
-        other => bail!("the {other} runner is not implemented yet"),
-    }
-}
-
-/// Starts the given services in order (a running one is left alone), then waits until every
-/// probe of every service passes, failing at once if a service dies.
-pub async fn start_and_wait(
-    runner: &dyn Runner,
-    specs: &[&ServiceSpec],
-    java: &Path,
-    timeout: Duration,
-    reporter: &dyn Reporter,
-) -> Result<Vec<ProbeOutcome>> {
-    start_all(runner, specs, java, reporter)?;
-    wait_ready(runner, specs, timeout, reporter).await
-}
-
-/// Installs and starts the given services in order; a running one is left alone.
-pub fn start_all(
-    runner: &dyn Runner,
-    specs: &[&ServiceSpec],
-    java: &Path,
+/// Starts the given services in order; a running one is left alone and said to be.
+pub async fn start_all(
+    runner: &AnyRunner,
+    services: &[Launch<'_>],
     reporter: &dyn Reporter,
 ) -> Result<()> {
-    for spec in specs {
-        runner.install(spec, java)?;
-        let state = runner.start(spec, java)?;
-        reporter.step(&format!(
-            "{} started ({})",
-            spec.name,
-            describe_state(&state)
-        ));
+    for (spec, command) in services {
+        let was_running = runner.state(spec.name).await?.is_running();
+        let state = runner.start(spec, command).await?;
+        let verb = if was_running {
+            "was already running"
+        } else {
+            "started"
+        };
+        reporter.step(&format!("{} {verb} ({})", spec.name, state.describe()));
     }
     Ok(())
 }
 
-pub async fn wait_ready(
-    runner: &dyn Runner,
+/// Stops the given services in reverse order, each within its grace period.
+pub async fn stop_all(
+    runner: &AnyRunner,
     specs: &[&ServiceSpec],
-    timeout: Duration,
     reporter: &dyn Reporter,
-) -> Result<Vec<ProbeOutcome>> {
-    wait_ready_with(runner, specs, timeout, reporter, |_| true).await
+) -> Result<()> {
+    for spec in specs.iter().rev() {
+        let outcome = runner.stop(spec.name, spec.stop_grace()).await?;
+        reporter.step(&format!("{} {}", spec.name, outcome.describe()));
+    }
+    Ok(())
 }
 
-/// Like [`wait_ready`], with only the probes `include` accepts.
-pub async fn wait_ready_with(
-    runner: &dyn Runner,
+/// Waits until every probe `include` accepts passes, in order, within `timeout`; fails at
+/// once if one of the services dies meanwhile.
+pub async fn wait_ready(
+    runner: &AnyRunner,
     specs: &[&ServiceSpec],
     timeout: Duration,
     reporter: &dyn Reporter,
     include: impl Fn(&ProbeSpec) -> bool,
-) -> Result<Vec<ProbeOutcome>> {
+) -> Result<Vec<ProbeOutcome>, probe::NotReady> {
     let deadline = tokio::time::Instant::now() + timeout;
-    let probes: Vec<_> = specs
+    let probes: Vec<ProbeSpec> = specs
         .iter()
         .flat_map(|s| s.probes.iter().filter(|p| include(p)).cloned())
         .collect();
     let names: Vec<ServiceName> = specs.iter().map(|s| s.name).collect();
-    let alive = || -> Result<(), String> {
-        for name in &names {
-            runner.alive(*name)?;
-        }
-        Ok(())
-    };
-    Ok(probe::wait_ready(
+    let alive = || all_alive(runner, &names);
+    probe::wait_ready(
         &probes,
+        TopicAccess::CreateIfMissing,
         deadline,
-        Duration::from_millis(100),
-        &alive,
+        PROBE_INTERVAL,
+        alive,
         reporter,
     )
-    .await?)
+    .await
 }
 
-/// Stops services in reverse dependency order.
-pub fn stop_all(runner: &dyn Runner, names: &[ServiceName], reporter: &dyn Reporter) -> Result<()> {
-    for name in names.iter().rev() {
-        let outcome = runner.stop(*name, stop_grace(*name))?;
-        let said = match outcome {
-            StopOutcome::NotRunning => "was not running",
-            StopOutcome::Terminated => "stopped",
-            StopOutcome::Killed => "did not stop in time and was killed",
-        };
-        reporter.step(&format!("{name} {said}"));
+async fn all_alive(runner: &AnyRunner, names: &[ServiceName]) -> Result<(), String> {
+    for name in names {
+        runner.alive(*name).await.map_err(|e| e.to_string())?;
     }
     Ok(())
-}
-
-pub fn describe_state(state: &crate::runner::ServiceState) -> String {
-    use crate::runner::ServiceState::*;
-    match state {
-        Running {
-            pid: Some(pid),
-            detail,
-        } if detail.is_empty() => format!("running, pid {pid}"),
-        Running { detail, .. } => format!("running, {detail}"),
-        Stopped => "stopped".into(),
-        Failed { detail } => format!("failed: {detail}"),
-    }
 }
 
 /// `status` found a service that is not running or not answering its probe.

@@ -19,7 +19,7 @@ pub enum LockError {
         path: PathBuf,
         holder: Option<String>,
     },
-    #[error("cannot lock {}: {source}", path.display())]
+    #[error("cannot lock {}", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,

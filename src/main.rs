@@ -4,7 +4,7 @@ mod draw;
 
 use clap::Parser;
 use kafkup::cli::Cli;
-use kafkup::error::{diagnose, ExitCode};
+use kafkup::error::{Diagnose, ExitCode};
 use std::io::IsTerminal;
 
 fn main() -> std::process::ExitCode {
@@ -30,13 +30,19 @@ fn main() -> std::process::ExitCode {
         Err(err) => {
             reporter.clear();
             let (code, help) = diagnose(&err);
-            eprintln!("error: {err:#}");
-            if let Some(help) = help {
-                eprintln!("help: {help}");
+            // stderr may be closed too; there is nobody left to tell then.
+            let _ = writeln_stderr(&format!("error: {err:#}"));
+            if let Some(help) = help.filter(|h| !h.is_empty()) {
+                let _ = writeln_stderr(&format!("help: {help}"));
             }
             std::process::ExitCode::from(code as u8)
         }
     }
+}
+
+fn writeln_stderr(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    writeln!(std::io::stderr().lock(), "{text}")
 }
 
 fn init_logging(verbose: u8, quiet: bool) {
@@ -59,4 +65,152 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain()
         .filter_map(|e| e.downcast_ref::<std::io::Error>())
         .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Every error type that implements [`Diagnose`]. A test checks that none is missing.
+macro_rules! diagnosed {
+    ($($ty:ty),* $(,)?) => {
+        /// The exit code and hint of the first error in the chain that knows them.
+        fn diagnose(err: &anyhow::Error) -> (ExitCode, Option<String>) {
+            for cause in err.chain() {
+                $(if let Some(e) = cause.downcast_ref::<$ty>() {
+                    return (e.exit_code(), e.help());
+                })*
+            }
+            (ExitCode::Error, None)
+        }
+
+        #[cfg(test)]
+        const DIAGNOSED: &[&str] = &[$(stringify!($ty)),*];
+    };
+}
+
+diagnosed!(
+    kafkup::error::Problem,
+    kafkup::catalog::CatalogError,
+    kafkup::settings::SettingsError,
+    kafkup::fetch::FetchError,
+    kafkup::state::StateError,
+    kafkup::java::JavaError,
+    kafkup::render::RenderError,
+    kafkup::runner::RunnerError,
+    kafkup::preflight::PreflightError,
+    kafkup::probe::NotReady,
+    kafkup::probe::ProbeError,
+    kafkup::lifecycle::NotAllReady,
+    kafkup::lock::LockError,
+    kafkup::selftest::SelftestError,
+    kafkup::messaging::admin::AdminError,
+    kafkup::datacheck::DataProblem,
+    kafkup::deploy::decide::Conflict,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafkup::runner::{RunnerError, RunnerKind};
+    use std::path::Path;
+
+    /// Every `impl … Diagnose for X` under src/ names a type listed in `diagnosed!`: a type
+    /// left off would silently exit 1 without its hint.
+    #[test]
+    fn every_diagnosed_error_type_is_listed() {
+        fn walk(dir: &Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for line in text.lines() {
+                        let line = line.trim();
+                        if let Some(rest) = line.strip_prefix("impl ") {
+                            if let Some((_, ty)) = rest.split_once("Diagnose for ") {
+                                let ty = ty.trim_end_matches(" {").trim();
+                                found.push(ty.rsplit("::").next().unwrap().to_string());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut implemented = Vec::new();
+        walk(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut implemented,
+        );
+        assert!(implemented.len() >= 15, "{implemented:?}");
+        let listed: Vec<&str> = DIAGNOSED
+            .iter()
+            .map(|t| t.rsplit("::").next().unwrap().trim())
+            .collect();
+        for ty in &implemented {
+            assert!(
+                listed.contains(&ty.as_str()),
+                "{ty} implements Diagnose but is not in diagnosed!()"
+            );
+        }
+    }
+
+    fn code_of(err: impl std::error::Error + Send + Sync + 'static) -> ExitCode {
+        // Context on top, as commands add it, must not hide the diagnosis.
+        diagnose(&anyhow::Error::new(err).context("while doing something")).0
+    }
+
+    #[test]
+    fn errors_map_to_their_documented_exit_codes() {
+        use kafkup::error::Problem;
+        assert_eq!(code_of(Problem::usage("x", "y")), ExitCode::Usage);
+        assert_eq!(code_of(Problem::new("x", "y")), ExitCode::Error);
+        assert_eq!(
+            code_of(kafkup::catalog::CatalogError::ZookeeperModeUnsupported {
+                kafka_version: "4.0.0".into()
+            }),
+            ExitCode::Usage
+        );
+        assert_eq!(
+            code_of(kafkup::settings::SettingsError::PortZero {
+                what: "--kafka-port"
+            }),
+            ExitCode::Usage
+        );
+        assert_eq!(
+            code_of(RunnerError::Unavailable {
+                kind: RunnerKind::Docker,
+                reason: "x".into()
+            }),
+            ExitCode::Usage
+        );
+        assert_eq!(
+            code_of(kafkup::fetch::FetchError::BadSignature {
+                file: "f".into(),
+                signer: "s".into(),
+                reason: "r".into()
+            }),
+            ExitCode::VerificationFailed
+        );
+        assert_eq!(code_of(kafkup::lifecycle::NotAllReady), ExitCode::NotReady);
+        assert_eq!(
+            code_of(kafkup::probe::NotReady {
+                probe: "p".into(),
+                service: kafkup::spec::ServiceName::Kafka,
+                waited: std::time::Duration::from_secs(1),
+                last_error: None,
+                died: None,
+            }),
+            ExitCode::NotReady
+        );
+        assert_eq!(
+            code_of(kafkup::selftest::SelftestError::ProduceTimedOut {
+                acked: 1,
+                expected: 2
+            }),
+            ExitCode::SelftestFailed
+        );
+        assert_eq!(
+            diagnose(&anyhow::anyhow!("plain")).0,
+            ExitCode::Error,
+            "an unknown error is a plain failure"
+        );
+    }
 }

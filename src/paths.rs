@@ -80,6 +80,12 @@ impl Paths {
         })
     }
 
+    /// The one directory everything lives below (`--root`), if this layout is one.
+    pub fn root(&self) -> Option<PathBuf> {
+        let root = self.state.parent()?;
+        (Paths::under_root(root) == *self).then(|| root.to_path_buf())
+    }
+
     pub fn manifest(&self) -> PathBuf {
         self.state.join("manifest.json")
     }
@@ -117,5 +123,7 @@ mod tests {
         for dir in [&p.install, &p.data, &p.config, &p.cache, &p.state] {
             assert!(dir.starts_with("/r"));
         }
+        assert_eq!(p.root(), Some(PathBuf::from("/r")));
+        assert_eq!(Paths::system().root(), None);
     }
 }

@@ -2,16 +2,12 @@
 //! is touched. Pure data — `--dry-run` prints it, templates render from it, runners follow it.
 
 use crate::catalog::{Artifact, Mode, VersionNumber};
+use crate::defaults;
 use crate::paths::Paths;
-use crate::settings::{Backend, Settings};
+use crate::runner::Backend;
+use crate::settings::Settings;
 use serde::Serialize;
 use std::path::PathBuf;
-
-/// Four-letter words ZooKeeper answers: the ones our probes use, nothing more.
-pub const FOUR_LETTER_WORDS: &str = "srvr,ruok,mntr";
-
-/// The dedicated system user the systemd runner runs services as.
-pub const SERVICE_USER: &str = "kafkup";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
@@ -76,7 +72,7 @@ impl KafkaPlan {
 impl Plan {
     pub fn from_settings(settings: &Settings) -> Plan {
         let paths = settings.paths.clone();
-        let host = "127.0.0.1".to_string();
+        let host = defaults::HOST.to_string();
         let zookeeper = (settings.mode == Mode::Zookeeper).then(|| {
             let artifact = Artifact::zookeeper(&settings.zookeeper_version);
             ZookeeperPlan {
@@ -84,7 +80,7 @@ impl Plan {
                 config_dir: paths.config.join("zookeeper"),
                 data_dir: paths.zookeeper_data(),
                 client_port: settings.zookeeper_port,
-                four_letter_words: FOUR_LETTER_WORDS.to_string(),
+                four_letter_words: defaults::FOUR_LETTER_WORDS.to_string(),
                 heap: settings.zookeeper_heap.clone(),
                 artifact,
             }
@@ -114,7 +110,7 @@ impl Plan {
             backend: settings.backend,
             paths,
             host,
-            service_user: SERVICE_USER.to_string(),
+            service_user: defaults::SERVICE_USER.to_string(),
             zookeeper,
             kafka,
             selftest: settings.selftest,

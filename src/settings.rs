@@ -2,21 +2,13 @@
 //! Clap already merges flags with the environment; this file adds the config file and defaults.
 
 use crate::catalog::{self, Mode};
+use crate::defaults;
 use crate::error::{Diagnose, ExitCode};
 use crate::paths::Paths;
+use crate::runner::Backend;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use url::Url;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    /// systemd when it is PID 1 and we are root, else docker when the daemon answers, else process.
-    Auto,
-    Systemd,
-    Docker,
-    Process,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Settings {
@@ -86,10 +78,10 @@ pub struct Overrides {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}: {reason}")]
     ConfigUnreadable {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("config file {path}: {message}")]
     ConfigInvalid { path: PathBuf, message: String },
@@ -127,16 +119,16 @@ impl Diagnose for SettingsError {
             SettingsError::BadUrl { .. } => Some("use https:// (http:// only for 127.0.0.1/localhost), or file:// for a local directory".into()),
             SettingsError::PortClash { .. } | SettingsError::PortZero { .. } => Some("choose distinct ports with --kafka-port, --zookeeper-port and --controller-port".into()),
             SettingsError::BadHeap { .. } => None,
-            SettingsError::Catalog(e) => e.help(),
+            SettingsError::Catalog(e) => Diagnose::help(e),
         }
     }
 }
 
 /// Reads and parses a config file; errors name the file, the line and the key.
 pub fn load_config_file(path: &Path) -> Result<ConfigFile, SettingsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::ConfigUnreadable {
+    let text = std::fs::read_to_string(path).map_err(|reason| SettingsError::ConfigUnreadable {
         path: path.to_path_buf(),
-        source,
+        reason,
     })?;
     parse_config(&text).map_err(|message| SettingsError::ConfigInvalid {
         path: path.to_path_buf(),
@@ -213,10 +205,10 @@ impl Settings {
         let zookeeper_version = over
             .zookeeper_version
             .or(file.zookeeper_version)
-            .unwrap_or_else(|| catalog::DEFAULT_ZOOKEEPER_VERSION.to_string());
+            .unwrap_or_else(|| defaults::ZOOKEEPER_VERSION.to_string());
         let scala_version = file
             .scala_version
-            .unwrap_or_else(|| catalog::DEFAULT_SCALA_VERSION.to_string());
+            .unwrap_or_else(|| defaults::SCALA_VERSION.to_string());
         catalog::check_version("Kafka version", &kafka_version)?;
         catalog::check_version("ZooKeeper version", &zookeeper_version)?;
         catalog::check_version("Scala version", &scala_version)?;
@@ -235,20 +227,21 @@ impl Settings {
                 .map(|s| parse_url(what, s))
                 .collect::<Result<Vec<_>, _>>()
         };
-        let mirrors = pick_urls(
-            over.mirrors,
-            file.mirrors,
-            catalog::DEFAULT_MIRRORS,
-            "mirror",
-        )?;
-        let dists = pick_urls(over.dists, file.dists, catalog::DEFAULT_DISTS, "dist")?;
+        let mirrors = pick_urls(over.mirrors, file.mirrors, defaults::MIRRORS, "mirror")?;
+        let dists = pick_urls(over.dists, file.dists, defaults::DISTS, "dist")?;
 
-        let kafka_port = over.kafka_port.or(file.kafka_port).unwrap_or(9092);
-        let zookeeper_port = over.zookeeper_port.or(file.zookeeper_port).unwrap_or(2181);
+        let kafka_port = over
+            .kafka_port
+            .or(file.kafka_port)
+            .unwrap_or(defaults::KAFKA_PORT);
+        let zookeeper_port = over
+            .zookeeper_port
+            .or(file.zookeeper_port)
+            .unwrap_or(defaults::ZOOKEEPER_PORT);
         let controller_port = over
             .controller_port
             .or(file.controller_port)
-            .unwrap_or(9093);
+            .unwrap_or(defaults::CONTROLLER_PORT);
         let mut used: Vec<(u16, &'static str)> = vec![(kafka_port, "--kafka-port")];
         if mode == Mode::Zookeeper {
             used.push((zookeeper_port, "--zookeeper-port"));
@@ -268,8 +261,12 @@ impl Settings {
             }
         }
 
-        let kafka_heap = file.kafka_heap.unwrap_or_else(|| "1g".into());
-        let zookeeper_heap = file.zookeeper_heap.unwrap_or_else(|| "512m".into());
+        let kafka_heap = file
+            .kafka_heap
+            .unwrap_or_else(|| defaults::KAFKA_HEAP.into());
+        let zookeeper_heap = file
+            .zookeeper_heap
+            .unwrap_or_else(|| defaults::ZOOKEEPER_HEAP.into());
         check_heap(&kafka_heap)?;
         check_heap(&zookeeper_heap)?;
 
@@ -280,7 +277,7 @@ impl Settings {
 
         Ok(Settings {
             mode,
-            backend: over.backend.or(file.backend).unwrap_or(Backend::Auto),
+            backend: over.backend.or(file.backend).unwrap_or_default(),
             kafka_version,
             zookeeper_version,
             scala_version,
@@ -299,8 +296,19 @@ impl Settings {
             ready_timeout_secs: over
                 .ready_timeout_secs
                 .or(file.ready_timeout_secs)
-                .unwrap_or(120),
+                .unwrap_or(defaults::READY_TIMEOUT_SECS),
         })
+    }
+}
+
+impl Settings {
+    /// Where the distributions come from, and how they are proven.
+    pub fn sources(&self) -> crate::fetch::Sources {
+        crate::fetch::Sources {
+            mirrors: self.mirrors.clone(),
+            dists: self.dists.clone(),
+            verify_signature: self.verify_signature,
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! One launch description per service, the same for every runner: the JVM is started
 //! directly (no distribution shell scripts), so process, systemd and docker run one command.
 
+use crate::defaults;
 use crate::plan::{KafkaLogging, Plan};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -14,6 +15,9 @@ pub enum ServiceName {
 }
 
 impl ServiceName {
+    /// Every service, in start order.
+    pub const ALL: [ServiceName; 2] = [ServiceName::Zookeeper, ServiceName::Kafka];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ServiceName::Zookeeper => "zookeeper",
@@ -75,9 +79,15 @@ pub struct ServiceSpec {
     pub probes: Vec<ProbeSpec>,
     /// Started after, stopped before this one.
     pub requires: Option<ServiceName>,
+    /// How long it may take to stop before it is killed (every runner, the unit too).
+    pub stop_grace_secs: u64,
 }
 
 impl ServiceSpec {
+    pub fn stop_grace(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.stop_grace_secs)
+    }
+
     /// The full command line: `java <jvm options> -cp <classpath> <main class> <args>`.
     pub fn command(&self, java: &Path) -> Vec<String> {
         let mut cmd = vec![java.display().to_string()];
@@ -132,6 +142,7 @@ pub fn service_specs(plan: &Plan) -> Vec<ServiceSpec> {
                 port: zk.client_port,
             }],
             requires: None,
+            stop_grace_secs: defaults::ZOOKEEPER_STOP_GRACE.as_secs(),
         });
     }
     let k = &plan.kafka;
@@ -164,6 +175,7 @@ pub fn service_specs(plan: &Plan) -> Vec<ServiceSpec> {
             },
         ],
         requires: plan.zookeeper.as_ref().map(|_| ServiceName::Zookeeper),
+        stop_grace_secs: defaults::KAFKA_STOP_GRACE.as_secs(),
     });
     specs
 }

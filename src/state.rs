@@ -3,13 +3,14 @@
 
 use crate::catalog::{Artifact, Mode};
 use crate::paths::Paths;
-use crate::runner::RunnerKind;
+use crate::runner::{RunnerKind, RunnerRecord};
 use crate::spec::{ServiceName, ServiceSpec};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// Bumped when the manifest's meaning changes incompatibly.
-pub const MANIFEST_FORMAT: u32 = 1;
+/// Bumped when the manifest's meaning changes incompatibly; older formats are still read.
+/// 2: the runner's own record, each service's exact command line, the readiness timeout.
+pub const MANIFEST_FORMAT: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstalledDist {
@@ -21,7 +22,8 @@ pub struct InstalledDist {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceRecord {
     pub spec: ServiceSpec,
-    pub runner: RunnerKind,
+    /// The command line the runner starts it with (its Java included).
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,7 +34,8 @@ pub struct Manifest {
     pub paths: Paths,
     pub host: String,
     pub kafka_port: u16,
-    pub java: PathBuf,
+    /// What the runner created; none before the first setup chose one and after teardown.
+    pub runner: Option<RunnerRecord>,
     /// KRaft: the id the storage was formatted with; ZooKeeper mode: read from meta.properties.
     pub cluster_id: Option<String>,
     pub dists: Vec<InstalledDist>,
@@ -44,18 +47,38 @@ pub struct Manifest {
     pub services: Vec<ServiceRecord>,
     /// Unix seconds of the last self-test that passed with this configuration.
     pub selftest_passed_at: Option<u64>,
+    /// How long `setup` waited for readiness; `start` waits as long.
+    pub ready_timeout_secs: u64,
 }
 
 impl Manifest {
+    /// An environment about to be set up for the first time.
+    pub fn new(mode: Mode, paths: &Paths, host: &str, kafka_port: u16, ready: u64) -> Manifest {
+        Manifest {
+            format: MANIFEST_FORMAT,
+            kafkup_version: env!("CARGO_PKG_VERSION").into(),
+            mode,
+            paths: paths.clone(),
+            host: host.to_string(),
+            kafka_port,
+            runner: None,
+            cluster_id: None,
+            dists: vec![],
+            files: vec![],
+            dirs: vec![],
+            services: vec![],
+            selftest_passed_at: None,
+            ready_timeout_secs: ready,
+        }
+    }
+
     pub fn bootstrap_server(&self) -> String {
         format!("{}:{}", self.host, self.kafka_port)
     }
 
-    /// The runner the services were set up with (process when there are none).
-    pub fn runner_kind(&self) -> RunnerKind {
-        self.services
-            .first()
-            .map_or(RunnerKind::Process, |s| s.runner)
+    /// The runner the services were set up with.
+    pub fn runner_kind(&self) -> Option<RunnerKind> {
+        self.runner.as_ref().map(RunnerRecord::kind)
     }
 
     pub fn service(&self, name: ServiceName) -> Option<&ServiceRecord> {
@@ -76,6 +99,74 @@ impl Manifest {
     }
 }
 
+/// Format 1, read so that an environment set up by an older kafkup keeps working.
+mod v1 {
+    use super::*;
+
+    #[derive(Deserialize)]
+    pub struct Manifest {
+        pub kafkup_version: String,
+        pub mode: Mode,
+        pub paths: Paths,
+        pub host: String,
+        pub kafka_port: u16,
+        pub java: PathBuf,
+        pub cluster_id: Option<String>,
+        pub dists: Vec<InstalledDist>,
+        pub files: Vec<PathBuf>,
+        pub dirs: Vec<PathBuf>,
+        pub services: Vec<Service>,
+        pub selftest_passed_at: Option<u64>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Service {
+        pub spec: Spec,
+    }
+
+    /// A format-1 spec had no stop grace; it gets today's default.
+    #[derive(Deserialize)]
+    pub struct Spec {
+        #[serde(flatten)]
+        pub fields: serde_json::Map<String, serde_json::Value>,
+    }
+
+    impl Manifest {
+        pub fn upgrade(self) -> Result<super::Manifest, serde_json::Error> {
+            let mut services = Vec::new();
+            for s in self.services {
+                let mut fields = s.spec.fields;
+                let name: ServiceName = serde_json::from_value(fields["name"].clone())?;
+                let grace = match name {
+                    ServiceName::Kafka => crate::defaults::KAFKA_STOP_GRACE,
+                    ServiceName::Zookeeper => crate::defaults::ZOOKEEPER_STOP_GRACE,
+                };
+                fields.insert("stop_grace_secs".into(), grace.as_secs().into());
+                let spec: ServiceSpec = serde_json::from_value(fields.into())?;
+                let command = spec.command(&self.java);
+                services.push(ServiceRecord { spec, command });
+            }
+            Ok(super::Manifest {
+                format: MANIFEST_FORMAT,
+                kafkup_version: self.kafkup_version,
+                mode: self.mode,
+                paths: self.paths,
+                host: self.host,
+                kafka_port: self.kafka_port,
+                // Format 1 knew only the process runner.
+                runner: (!services.is_empty()).then_some(RunnerRecord::Process),
+                cluster_id: self.cluster_id,
+                dists: self.dists,
+                files: self.files,
+                dirs: self.dirs,
+                services,
+                selftest_passed_at: self.selftest_passed_at,
+                ready_timeout_secs: crate::defaults::READY_TIMEOUT_SECS,
+            })
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("no kafkup environment under {}", .0.display())]
@@ -86,7 +177,7 @@ pub enum StateError {
     TooNew { path: PathBuf, found: u32 },
     #[error("the manifest in {} was written for the directories under {}", given.display(), recorded.display())]
     Moved { given: PathBuf, recorded: PathBuf },
-    #[error("cannot write the manifest: {0}")]
+    #[error("cannot read or write the manifest")]
     Io(#[from] std::io::Error),
 }
 
@@ -128,7 +219,11 @@ pub fn load(paths: &Paths) -> Result<Option<Manifest>, StateError> {
             found: format,
         });
     }
-    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| StateError::Damaged {
+    let parsed = match format {
+        1 => serde_json::from_str::<v1::Manifest>(&text).and_then(v1::Manifest::upgrade),
+        _ => serde_json::from_str::<Manifest>(&text),
+    };
+    let manifest = parsed.map_err(|e| StateError::Damaged {
         path,
         reason: e.to_string(),
     })?;
@@ -148,25 +243,14 @@ pub fn require(paths: &Paths) -> Result<Manifest, StateError> {
 }
 
 pub fn save(paths: &Paths, manifest: &Manifest) -> Result<(), StateError> {
-    use std::io::Write;
-    fs_err::create_dir_all(&paths.state)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(&paths.state)?;
-    tmp.write_all(
-        serde_json::to_string_pretty(manifest)
-            .expect("manifest serialises")
-            .as_bytes(),
-    )?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(paths.manifest())
-        .map_err(|e| StateError::Io(e.error))?;
+    crate::files::create_private_dirs(&paths.state)?;
+    let json = serde_json::to_string_pretty(manifest).expect("manifest serialises");
+    crate::files::write_atomic(&paths.manifest(), json.as_bytes(), 0o640)?;
     Ok(())
 }
 
 pub fn remove(paths: &Paths) -> Result<(), StateError> {
-    match fs_err::remove_file(paths.manifest()) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StateError::Io(e)),
-        _ => Ok(()),
-    }
+    Ok(crate::files::remove_file_if_exists(&paths.manifest())?)
 }
 
 /// Kafka's `meta.properties` `cluster.id`, if the data dir has been used.
@@ -223,21 +307,8 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let paths = Paths::under_root(root.path());
         assert!(load(&paths).unwrap().is_none());
-        let m = Manifest {
-            format: MANIFEST_FORMAT,
-            kafkup_version: "0".into(),
-            mode: Mode::Kraft,
-            paths: paths.clone(),
-            host: "127.0.0.1".into(),
-            kafka_port: 9092,
-            java: "/usr/bin/java".into(),
-            cluster_id: Some(new_cluster_id()),
-            dists: vec![],
-            files: vec![],
-            dirs: vec![],
-            services: vec![],
-            selftest_passed_at: None,
-        };
+        let mut m = Manifest::new(Mode::Kraft, &paths, "127.0.0.1", 9092, 120);
+        m.cluster_id = Some(new_cluster_id());
         save(&paths, &m).unwrap();
         assert_eq!(load(&paths).unwrap().unwrap(), m);
         std::fs::write(paths.manifest(), "{not json").unwrap();

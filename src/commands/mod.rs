@@ -9,11 +9,16 @@ mod status;
 mod teardown;
 mod topic;
 
-use crate::cli::{Cli, Command, GlobalArgs, InstallArgs};
+use crate::cli::{Cli, ClientArgs, Command, GlobalArgs, InstallArgs};
+use crate::defaults;
+use crate::error::Problem;
+use crate::lock;
 use crate::paths::Paths;
 use crate::report::Reporter;
 use crate::settings::{self, ConfigFile, Settings};
 use anyhow::Result;
+use std::io::Write;
+use std::time::Duration;
 
 pub struct Context<'a> {
     pub global: &'a GlobalArgs,
@@ -37,30 +42,29 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             over.ready_timeout_secs = *wait;
             let settings = resolve_settings(&ctx, over)?;
             let _lock = (!*dry_run)
-                .then(|| crate::lock::acquire(&settings.paths))
+                .then(|| lock::acquire(&settings.paths))
                 .transpose()?;
             setup::run(&ctx, &settings, *dry_run).await
         }
         Command::Fetch { install } => {
             let settings = install_settings(&ctx, install)?;
-            let _lock = crate::lock::acquire(&settings.paths)?;
-            fetch::run(&ctx, &settings).await.map(|_| ())
+            let _lock = lock::acquire(&settings.paths)?;
+            fetch::run(&ctx, &settings).await
         }
         Command::Render { install, out } => {
-            let settings = install_settings(&ctx, install)?;
-            render::run(&ctx, &settings, out)
+            render::run(&ctx, &install_settings(&ctx, install)?, out)
         }
-        Command::Start { service } => {
-            let _lock = crate::lock::acquire(&paths(&ctx)?)?;
-            service::start(&ctx, service.as_deref()).await
+        Command::Start { service, wait } => {
+            let _lock = lock::acquire(&paths(&ctx)?)?;
+            service::start(&ctx, service.as_deref(), *wait).await
         }
         Command::Stop { service } => {
-            let _lock = crate::lock::acquire(&paths(&ctx)?)?;
-            service::stop(&ctx, service.as_deref())
+            let _lock = lock::acquire(&paths(&ctx)?)?;
+            service::stop(&ctx, service.as_deref()).await
         }
-        Command::Restart { service } => {
-            let _lock = crate::lock::acquire(&paths(&ctx)?)?;
-            service::restart(&ctx, service.as_deref()).await
+        Command::Restart { service, wait } => {
+            let _lock = lock::acquire(&paths(&ctx)?)?;
+            service::restart(&ctx, service.as_deref(), *wait).await
         }
         Command::Status => status::run(&ctx).await,
         Command::Probe { wait } => service::probe(&ctx, *wait).await,
@@ -70,56 +74,32 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             lines,
         } => logs::run(&ctx, service, *follow, *lines).await,
         Command::Teardown { purge } => {
-            let _lock = crate::lock::acquire(&paths(&ctx)?)?;
-            teardown::run(&ctx, *purge)
+            let paths = paths(&ctx)?;
+            teardown::run(&ctx, &paths, *purge).await
         }
-        Command::Selftest { client, messages } => {
-            let bootstrap = bootstrap_server(&ctx, client)?;
-            let report = crate::selftest::run(
-                &bootstrap,
-                *messages,
-                std::time::Duration::from_secs(60),
-                reporter,
-            )
-            .await?;
-            if cli.global.json {
-                print_json(&report)
-            } else {
-                println!("self-test passed: {}", report.summary());
-                Ok(())
-            }
-        }
+        Command::Selftest { client, messages } => selftest(&ctx, client, *messages).await,
         Command::Topic { action } => {
-            let client = match action {
-                crate::cli::TopicAction::Create { client, .. }
-                | crate::cli::TopicAction::List { client }
-                | crate::cli::TopicAction::Describe { client, .. }
-                | crate::cli::TopicAction::Delete { client, .. } => client,
-            };
-            let bootstrap = bootstrap_server(&ctx, client)?;
+            let bootstrap = bootstrap_server(&ctx, action.client())?;
             topic::run(action, &bootstrap, cli.global.json).await
         }
-        other => anyhow::bail!("`{}` is not implemented yet", command_name(other)),
+        Command::Produce { .. } | Command::Consume { .. } | Command::Serve { .. } => {
+            Err(Problem::new(
+                format!("`{}` is not implemented yet", cli.command.name()),
+                "kcat (or Kafka's console tools) can produce and consume meanwhile",
+            )
+            .into())
+        }
     }
 }
 
-fn command_name(command: &Command) -> &'static str {
-    match command {
-        Command::Setup { .. } => "setup",
-        Command::Fetch { .. } => "fetch",
-        Command::Render { .. } => "render",
-        Command::Start { .. } => "start",
-        Command::Stop { .. } => "stop",
-        Command::Restart { .. } => "restart",
-        Command::Status => "status",
-        Command::Probe { .. } => "probe",
-        Command::Selftest { .. } => "selftest",
-        Command::Logs { .. } => "logs",
-        Command::Topic { .. } => "topic",
-        Command::Produce { .. } => "produce",
-        Command::Consume { .. } => "consume",
-        Command::Serve { .. } => "serve",
-        Command::Teardown { .. } => "teardown",
+async fn selftest(ctx: &Context<'_>, client: &ClientArgs, messages: u32) -> Result<()> {
+    let bootstrap = bootstrap_server(ctx, client)?;
+    let timeout = Duration::from_secs(defaults::SELFTEST_TIMEOUT_SECS);
+    let report = crate::selftest::run(&bootstrap, messages, timeout, ctx.reporter).await?;
+    if ctx.global.json {
+        print_json(&report)
+    } else {
+        say(&format!("self-test passed: {}", report.summary()))
     }
 }
 
@@ -138,7 +118,7 @@ pub fn paths(ctx: &Context) -> Result<Paths> {
 }
 
 /// `--bootstrap-server`, else the broker of the environment under --root.
-pub fn bootstrap_server(ctx: &Context, client: &crate::cli::ClientArgs) -> Result<String> {
+pub fn bootstrap_server(ctx: &Context, client: &ClientArgs) -> Result<String> {
     if let Some(b) = &client.bootstrap_server {
         return Ok(b.clone());
     }
@@ -161,8 +141,36 @@ fn resolve_settings(ctx: &Context, over: settings::Overrides) -> Result<Settings
     )?)
 }
 
+/// Prints text and a newline on stdout. A write error (a closed pipe, a full disk) comes back
+/// as an error, never a panic; `main` treats a broken pipe as a quiet success.
+pub fn say(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    say(&serde_json::to_string_pretty(value)?)
+}
+
+/// `kafkup` with `--root` when the environment is not at the default place, quoted for a shell.
+pub fn kafkup_command(paths: &Paths) -> String {
+    let default = Paths::default_for_current_user();
+    match paths.root().filter(|_| *paths != default) {
+        Some(root) => {
+            let root = root.to_string_lossy();
+            let quoted =
+                shlex::try_quote(&root).map_or_else(|_| root.to_string(), |q| q.into_owned());
+            format!("kafkup --root {quoted}")
+        }
+        _ => "kafkup".into(),
+    }
+}
+
+/// The commands `setup` suggests at the end; each runs as printed (a test runs them).
+pub fn try_next(paths: &Paths) -> String {
+    let k = kafkup_command(paths);
+    format!("{k} topic create demo && {k} topic describe demo && {k} status")
 }

@@ -1,15 +1,21 @@
 //! `kafkup status`: each service's runner state and probe result, plus what depends on what.
+//! Read-only: it creates nothing, not even a missing health topic.
 
 use super::Context;
-use crate::lifecycle::describe_state;
-use crate::runner::ServiceState;
-use crate::state;
+use crate::environment::Environment;
+use crate::probe::{self, TopicAccess};
+use crate::runner::{Runner, ServiceState};
+use crate::spec::ServiceName;
+use crate::state::{self, StateError};
 use anyhow::Result;
 use serde::Serialize;
 
+/// How long each probe may take.
+const PROBE_LIMIT: std::time::Duration = crate::probe::DEFAULT_TIMEOUT;
+
 #[derive(Serialize)]
 struct ServiceStatus {
-    name: String,
+    name: ServiceName,
     runner: String,
     state: ServiceState,
     ports: Vec<u16>,
@@ -21,135 +27,156 @@ struct ServiceStatus {
 
 #[derive(Serialize)]
 struct Status {
-    root: String,
-    mode: String,
-    bootstrap_server: String,
+    environment: bool,
+    /// The `--root` directory, when everything lives below one.
+    root: Option<String>,
+    state_dir: String,
+    mode: Option<String>,
+    bootstrap_server: Option<String>,
     cluster_id: Option<String>,
+    /// What is wrong with the data directories, if anything.
+    data_problem: Option<String>,
     all_ready: bool,
     services: Vec<ServiceStatus>,
 }
 
 /// Exit code 0 when every service is ready, 4 (not ready) otherwise, so scripts can ask.
 pub async fn run(ctx: &Context<'_>) -> Result<()> {
-    let manifest = state::require(&super::paths(ctx)?)?;
-    let runner = super::service::runner_of(&manifest)?;
+    let paths = super::paths(ctx)?;
+    if state::load(&paths)?.is_none() {
+        return no_environment(ctx, &paths);
+    }
+    let env = Environment::open(&paths).await?;
+    let m = &env.manifest;
+    let data_problem = crate::datacheck::check_environment(m).err();
     let mut services = Vec::new();
-    for record in &manifest.services {
-        let spec = &record.spec;
-        let state = runner.state(spec.name);
-        let mut ready = state.is_running();
-        let mut probe = String::from("not probed: not running");
-        if ready {
-            match look(&spec.probes).await {
-                Ok(said) => probe = said.join("; "),
-                Err(why) => {
-                    ready = false;
-                    probe = why;
-                }
-            }
-        }
-        services.push(ServiceStatus {
-            name: spec.name.to_string(),
-            runner: record.runner.to_string(),
-            state,
-            ports: spec.ports.clone(),
-            ready,
-            probe,
-            warnings: vec![],
-        });
+    for record in &m.services {
+        services.push(look(&env, record, data_problem.is_some()).await?);
     }
-    // A broker whose ZooKeeper is down may still answer metadata, but it cannot change anything.
-    let down: Vec<String> = services
-        .iter()
-        .filter(|s| !s.ready)
-        .map(|s| s.name.clone())
-        .collect();
-    for (record, status) in manifest.services.iter().zip(services.iter_mut()) {
-        if let Some(dep) = record.spec.requires {
-            if down.contains(&dep.to_string()) {
-                status
-                    .warnings
-                    .push(format!("{dep}, which it requires, is not ready"));
-                status.ready = false;
-            }
-        }
-    }
-    let all_ready = !services.is_empty() && services.iter().all(|s| s.ready);
+    flag_dependencies(&env, &mut services);
     let status = Status {
-        root: manifest.paths.state.display().to_string(),
-        mode: manifest.mode.to_string(),
-        bootstrap_server: manifest.bootstrap_server(),
-        cluster_id: manifest.cluster_id.clone(),
-        all_ready,
+        environment: true,
+        root: paths.root().map(|r| r.display().to_string()),
+        state_dir: paths.state.display().to_string(),
+        mode: Some(m.mode.to_string()),
+        bootstrap_server: Some(m.bootstrap_server()),
+        cluster_id: m.cluster_id.clone(),
+        data_problem: data_problem.as_ref().map(|p| p.to_string()),
+        all_ready: !services.is_empty()
+            && services.iter().all(|s| s.ready)
+            && data_problem.is_none(),
         services,
     };
-    if ctx.global.json {
-        super::print_json(&status)?;
-    } else {
-        println!(
-            "{} mode, bootstrap server {} (advertised to clients as is: use it from this host)",
-            status.mode, status.bootstrap_server
-        );
-        if let Some(id) = &status.cluster_id {
-            println!("cluster id {id}");
-        }
-        if status.services.is_empty() {
-            println!("no services: torn down (data kept); run `kafkup setup` to bring them back");
-        }
-        for s in &status.services {
-            let mark = if s.ready { "ready" } else { "NOT READY" };
-            println!(
-                "{:<10} {:<9} {} ({} runner), ports {}",
-                s.name,
-                mark,
-                describe_state(&s.state),
-                s.runner,
-                s.ports
-                    .iter()
-                    .map(|p| p.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            println!("{:<10} probe: {}", "", s.probe);
-            for w in &s.warnings {
-                println!("{:<10} warning: {w}", "");
-            }
-        }
+    print(ctx, &status)?;
+    match (data_problem, status.all_ready) {
+        (Some(problem), _) => Err(problem.into()),
+        (None, false) => Err(crate::lifecycle::NotAllReady.into()),
+        (None, true) => Ok(()),
     }
-    if !status.all_ready {
-        return Err(crate::lifecycle::NotAllReady.into());
-    }
-    Ok(())
 }
 
-/// Runs the probes once, in order, stopping at the first failure. Read-only: a missing health
-/// topic is reported, not created (`start` and `probe` create it).
-async fn look(probes: &[crate::spec::ProbeSpec]) -> Result<Vec<String>, String> {
-    use crate::probe::{self, ProbeError};
-    use crate::spec::ProbeSpec;
-    let limit = std::time::Duration::from_secs(5);
-    let mut said = Vec::new();
-    for p in probes {
-        let outcome = match p {
-            ProbeSpec::KafkaTopicReady { bootstrap, topic } => {
-                match probe::topic_ready(bootstrap, topic, limit).await {
-                    Ok(d) => Ok(format!(
-                        "topic {topic}: {} partition(s), all led",
-                        d.partitions.len()
-                    )),
-                    Err(ProbeError::TopicMissing { .. }) => {
-                        Ok(format!("topic {topic} not created yet"))
-                    }
-                    Err(e) => Err(e.to_string()),
-                }
+/// One service: its runner's view, then (if it runs) its probes, once each.
+async fn look(
+    env: &Environment,
+    record: &crate::state::ServiceRecord,
+    data_problem: bool,
+) -> Result<ServiceStatus> {
+    let spec = &record.spec;
+    let runner = env.runner()?;
+    let state = runner.state(spec.name).await?;
+    let (ready, probe) = if state.is_running() {
+        match probe::check_all(&spec.probes, TopicAccess::ReadOnly, PROBE_LIMIT).await {
+            Ok(outcomes) => {
+                let said: Vec<String> = outcomes.into_iter().map(|o| o.description).collect();
+                (!data_problem, said.join("; "))
             }
-            other => match tokio::time::timeout(limit, probe::check(other)).await {
-                Ok(Ok(o)) => Ok(o.description),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err("probe timed out after 5 s".into()),
-            },
-        };
-        said.push(outcome?);
+            Err(e) => (false, e.to_string()),
+        }
+    } else {
+        (false, "not probed: not running".to_string())
+    };
+    Ok(ServiceStatus {
+        name: spec.name,
+        runner: runner.kind().to_string(),
+        state,
+        ports: spec.ports.clone(),
+        ready,
+        probe,
+        warnings: vec![],
+    })
+}
+
+/// A broker whose ZooKeeper is down may still answer metadata, but it cannot change anything.
+fn flag_dependencies(env: &Environment, services: &mut [ServiceStatus]) {
+    let down: Vec<ServiceName> = services
+        .iter()
+        .filter(|s| !s.ready)
+        .map(|s| s.name)
+        .collect();
+    for (record, status) in env.manifest.services.iter().zip(services.iter_mut()) {
+        if let Some(dep) = record.spec.requires.filter(|d| down.contains(d)) {
+            status
+                .warnings
+                .push(format!("{dep}, which it requires, is not ready"));
+            status.ready = false;
+        }
     }
-    Ok(said)
+}
+
+fn no_environment(ctx: &Context<'_>, paths: &crate::paths::Paths) -> Result<()> {
+    if ctx.global.json {
+        super::print_json(&Status {
+            environment: false,
+            root: paths.root().map(|r| r.display().to_string()),
+            state_dir: paths.state.display().to_string(),
+            mode: None,
+            bootstrap_server: None,
+            cluster_id: None,
+            data_problem: None,
+            all_ready: false,
+            services: vec![],
+        })?;
+    }
+    Err(StateError::Missing(paths.state.clone()).into())
+}
+
+fn print(ctx: &Context<'_>, status: &Status) -> Result<()> {
+    if ctx.global.json {
+        return super::print_json(status);
+    }
+    let mut out = vec![format!(
+        "{} mode, bootstrap server {} (advertised to clients as is: use it from this host)",
+        status.mode.as_deref().unwrap_or("?"),
+        status.bootstrap_server.as_deref().unwrap_or("?")
+    )];
+    if let Some(id) = &status.cluster_id {
+        out.push(format!("cluster id {id}"));
+    }
+    if let Some(problem) = &status.data_problem {
+        out.push(format!("DATA PROBLEM: {problem}"));
+    }
+    if status.services.is_empty() {
+        out.push(
+            "no services: torn down (data kept); run `kafkup setup` to bring them back".into(),
+        );
+    }
+    for s in &status.services {
+        let mark = if s.ready { "ready" } else { "NOT READY" };
+        let ports: Vec<String> = s.ports.iter().map(|p| p.to_string()).collect();
+        out.push(format!(
+            "{:<10} {:<9} {} ({} runner), ports {}",
+            s.name.as_str(),
+            mark,
+            s.state.describe(),
+            s.runner,
+            ports.join(", ")
+        ));
+        out.push(format!("{:<10} probe: {}", "", s.probe));
+        out.extend(
+            s.warnings
+                .iter()
+                .map(|w| format!("{:<10} warning: {w}", "")),
+        );
+    }
+    super::say(&out.join("\n"))
 }

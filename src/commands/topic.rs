@@ -36,10 +36,10 @@ async fn act(admin: &Admin, action: &TopicAction, json: bool) -> Result<()> {
                     "replication_factor": replication_factor,
                 }))?;
             } else {
-                println!(
+                super::say(&format!(
                     "created topic {name} ({partitions} {}, replication factor {replication_factor})",
                     plural(*partitions as usize, "partition", "partitions")
-                );
+                ))?;
             }
         }
         TopicAction::List { .. } => {
@@ -47,9 +47,7 @@ async fn act(admin: &Admin, action: &TopicAction, json: bool) -> Result<()> {
             if json {
                 super::print_json(&names)?;
             } else {
-                for name in names {
-                    println!("{name}");
-                }
+                super::say(&names.join("\n"))?;
             }
         }
         TopicAction::Describe { name, .. } => {
@@ -60,7 +58,7 @@ async fn act(admin: &Admin, action: &TopicAction, json: bool) -> Result<()> {
             if json {
                 super::print_json(&description)?;
             } else {
-                print!("{}", describe_text(&description));
+                super::say(describe_text(&description).trim_end())?;
             }
         }
         TopicAction::Delete { name, .. } => {
@@ -71,7 +69,7 @@ async fn act(admin: &Admin, action: &TopicAction, json: bool) -> Result<()> {
             if json {
                 super::print_json(&json!({ "deleted": name }))?;
             } else {
-                println!("deleted topic {name}");
+                super::say(&format!("deleted topic {name}"))?;
             }
         }
     }

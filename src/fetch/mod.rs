@@ -31,6 +31,9 @@ use stream::{Digested, Sink, UnpackTo};
 use unpack::{Staged, UnpackError};
 use url::Url;
 
+/// Said whenever the signature check is off.
+pub const NO_SIGNATURE_WARNING: &str = "OpenPGP signature checking is OFF (--no-verify-signature): only the SHA-512 checksum protects these downloads";
+
 /// Where to get bytes (mirrors) and where to get what proves them (dists).
 #[derive(Debug, Clone)]
 pub struct Sources {
@@ -135,6 +138,32 @@ pub async fn fetch(
         downloaded,
         signature_checked: marker.signature_checked,
     })
+}
+
+/// Every artifact at once (network and the two cores overlap). Each runs to its end, so a
+/// failure of one never cancels the other half-way; the results come back in order.
+/// Call it only under the environment lock.
+pub async fn fetch_all(
+    artifacts: &[&Artifact],
+    sources: &Sources,
+    paths: &Paths,
+    reporter: &dyn Reporter,
+) -> Vec<Result<Installed, FetchError>> {
+    sweep_stale_staging(&paths.install);
+    futures_util::future::join_all(
+        artifacts
+            .iter()
+            .map(|artifact| fetch(artifact, sources, paths, reporter)),
+    )
+    .await
+}
+
+/// Whether `dir` holds a verified install of `artifact` that `fetch` would take as it is.
+pub fn is_installed(dir: &Path, artifact: &Artifact, verify_signature: bool) -> bool {
+    matches!(
+        Marker::read(dir, artifact),
+        Ok(Some(m)) if m.signature_checked || !verify_signature
+    )
 }
 
 /// A tree `teardown` kept in the cache, verified from a tarball with today's published digest,

@@ -16,7 +16,7 @@ pub enum UnpackError {
     Damaged(String),
     #[error("the archive has no top directory {0:?}")]
     NoTopDir(String),
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Write { path: PathBuf, source: io::Error },
 }
 

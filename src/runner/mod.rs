@@ -1,42 +1,27 @@
 //! Runners decide *how* a [`ServiceSpec`] runs: as a detached process, a systemd unit or a
-//! container. The command line is the spec's; a runner only starts, stops and observes it.
+//! container. The command line is the spec's; a runner installs, starts, stops and observes it.
 //!
-//! The trait is synchronous on purpose: every operation is a few short system calls (or one short
-//! `systemctl`/Engine API call), and the only wait, in `stop`, is bounded by `grace`.
+//! The trait is async because two of the three runners talk to a daemon (systemd, the Docker
+//! Engine) and every wait (a stop's grace period) must not block the runtime. The set of
+//! runners is closed, so [`AnyRunner`] dispatches over an enum rather than a trait object.
 
+pub mod detect;
+mod kind;
 pub mod process;
 
-use crate::error::Diagnose;
-use crate::spec::{ServiceName, ServiceSpec};
-use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
+pub use kind::{Backend, RunnerKind};
 pub use process::ProcessRunner;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunnerKind {
-    Process,
-    Systemd,
-    Docker,
-}
-
-impl RunnerKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunnerKind::Process => "process",
-            RunnerKind::Systemd => "systemd",
-            RunnerKind::Docker => "docker",
-        }
-    }
-}
-
-impl std::fmt::Display for RunnerKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::error::Diagnose;
+use crate::java::{Java, JavaError};
+use crate::paths::Paths;
+use crate::spec::{ServiceName, ServiceSpec};
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "lowercase")]
@@ -53,6 +38,22 @@ impl ServiceState {
     pub fn is_running(&self) -> bool {
         matches!(self, ServiceState::Running { .. })
     }
+
+    pub fn pid(&self) -> Option<u32> {
+        match self {
+            ServiceState::Running { pid, .. } => *pid,
+            _ => None,
+        }
+    }
+
+    /// "running, pid 12 (log …)", "stopped", "failed: …".
+    pub fn describe(&self) -> String {
+        match self {
+            ServiceState::Running { detail, .. } => format!("running, {detail}"),
+            ServiceState::Stopped => "stopped".into(),
+            ServiceState::Failed { detail } => format!("failed: {detail}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,77 +67,267 @@ pub enum StopOutcome {
     Killed,
 }
 
-/// Where a service's output can be read; `kafkup logs` turns this into a tail or a follow.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum LogSource {
-    File {
-        path: PathBuf,
-    },
-    /// `journalctl -u <unit>`
-    Journal {
-        unit: String,
-    },
-    /// Container logs through the Engine API.
-    Container {
-        name: String,
-    },
+impl StopOutcome {
+    pub fn describe(self) -> &'static str {
+        match self {
+            StopOutcome::NotRunning => "was not running",
+            StopOutcome::Terminated => "stopped",
+            StopOutcome::Killed => "did not stop in time and was killed",
+        }
+    }
 }
+
+/// Why a service that should run does not: what the runner saw, and its last output.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{service} {how}{}", tail_text(.log_tail, .log_name))]
+pub struct NotRunning {
+    pub service: ServiceName,
+    /// "exited with status 1", "was killed by signal 9 (SIGKILL)", "is not running (it was not started)".
+    pub how: String,
+    /// The service's last output lines of its current run.
+    pub log_tail: Vec<String>,
+    /// Where the output is ("/var/lib/…/kafka.log", "journal of kafkup-kafka.service").
+    pub log_name: String,
+}
+
+fn tail_text(tail: &[String], log_name: &str) -> String {
+    if tail.is_empty() {
+        return if log_name.is_empty() {
+            String::new()
+        } else {
+            format!("; {log_name} has no output")
+        };
+    }
+    let indented: Vec<String> = tail.iter().map(|l| format!("  {l}")).collect();
+    format!("; last log lines:\n{}", indented.join("\n"))
+}
+
+/// A service's output as the runner keeps it: past lines, then (following) new ones.
+pub type LogStream = BoxStream<'static, std::io::Result<Bytes>>;
+
+/// A one-off command run the way the services run (same user, same files): the KRaft
+/// storage format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tool {
+    /// For messages: "KRaft storage format".
+    pub what: String,
+    pub command: Vec<String>,
+    /// Directories it writes, which must belong to the service user.
+    pub writes: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolOutput {
+    pub success: bool,
+    /// "exit status 1"
+    pub status: String,
+    pub output: String,
+}
+
+/// Everything a runner needs to be made; what each runner uses of it is its own business.
+#[derive(Debug, Clone)]
+pub struct RunnerContext {
+    pub paths: Paths,
+    /// `--java-home`, for the runners that use the host's Java.
+    pub java_home: Option<PathBuf>,
+}
+
+/// What a runner created that `teardown` must find again, kept in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum RunnerRecord {
+    Process,
+}
+
+impl RunnerRecord {
+    pub fn kind(&self) -> RunnerKind {
+        match self {
+            RunnerRecord::Process => RunnerKind::Process,
+        }
+    }
+}
+
+type Fut<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 pub trait Runner: Send + Sync {
     fn kind(&self) -> RunnerKind;
 
-    /// Prepares what `start` needs (unit file, container, user). Idempotent.
-    fn install(&self, spec: &ServiceSpec, java: &Path) -> Result<(), RunnerError>;
+    /// The Java the services run on, as this runner sees it (the host's, or the image's).
+    fn java(&self) -> impl Future<Output = Result<Java, JavaError>> + Send;
+
+    /// Prepares what `start` needs (unit, container, directories owned by the service user).
+    /// Idempotent.
+    fn install(
+        &self,
+        spec: &ServiceSpec,
+        command: &[String],
+    ) -> impl Future<Output = Result<(), RunnerError>> + Send;
 
     /// Starts the service unless it already runs; a running service is left alone (same pid).
-    fn start(&self, spec: &ServiceSpec, java: &Path) -> Result<ServiceState, RunnerError>;
+    fn start(
+        &self,
+        spec: &ServiceSpec,
+        command: &[String],
+    ) -> impl Future<Output = Result<ServiceState, RunnerError>> + Send;
 
-    /// SIGTERM, wait up to `grace`, then SIGKILL.
-    fn stop(&self, name: ServiceName, grace: Duration) -> Result<StopOutcome, RunnerError>;
+    /// Asks the service to stop, waits up to `grace`, then kills it.
+    fn stop(
+        &self,
+        name: ServiceName,
+        grace: Duration,
+    ) -> impl Future<Output = Result<StopOutcome, RunnerError>> + Send;
 
-    fn state(&self, name: ServiceName) -> ServiceState;
+    fn state(
+        &self,
+        name: ServiceName,
+    ) -> impl Future<Output = Result<ServiceState, RunnerError>> + Send;
 
-    /// `Err` says why the service is not running, for readiness waits to fail early:
-    /// "kafka exited with status 1; last log lines: …".
-    fn alive(&self, name: ServiceName) -> Result<(), String>;
+    /// `Err` says why the service is not running, for readiness waits to fail early.
+    fn alive(&self, name: ServiceName) -> impl Future<Output = Result<(), NotRunning>> + Send;
 
-    fn log_source(&self, name: ServiceName) -> LogSource;
+    /// The service's output: the last `lines` lines, then (with `follow`) new ones.
+    fn logs(
+        &self,
+        name: ServiceName,
+        lines: usize,
+        follow: bool,
+    ) -> impl Future<Output = Result<LogStream, RunnerError>> + Send;
 
-    /// Removes what `install` and `start` created; logs only with `purge`. The service must be
-    /// stopped first.
-    fn uninstall(&self, name: ServiceName, purge: bool) -> Result<(), RunnerError>;
+    /// Runs a one-off tool as the services run, and waits for it.
+    fn run_tool(&self, tool: &Tool)
+        -> impl Future<Output = Result<ToolOutput, RunnerError>> + Send;
+
+    /// Removes everything this runner created for the environment (services must be
+    /// stopped); with `purge` also what holds data or logs.
+    fn uninstall(&self, purge: bool) -> impl Future<Output = Result<(), RunnerError>> + Send;
+
+    /// What to keep in the manifest so that a later command finds it all again.
+    fn record(&self) -> RunnerRecord;
+}
+
+/// One of the runners; each method goes to the runner inside.
+pub enum AnyRunner {
+    Process(ProcessRunner),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $r:ident => $call:expr) => {
+        match $self {
+            AnyRunner::Process($r) => $call,
+        }
+    };
+}
+
+impl AnyRunner {
+    /// Makes the runner of `kind` (connecting to its daemon, if it has one). `record` is what
+    /// an earlier run kept in the manifest.
+    pub async fn open(
+        kind: RunnerKind,
+        ctx: &RunnerContext,
+        record: Option<&RunnerRecord>,
+    ) -> Result<AnyRunner, RunnerError> {
+        let _ = record;
+        match kind {
+            RunnerKind::Process => Ok(AnyRunner::Process(ProcessRunner::new(ctx))),
+            other => Err(RunnerError::Unavailable {
+                kind: other,
+                reason: "it is not part of this build yet".into(),
+            }),
+        }
+    }
+
+    /// Boxed so that recursive callers (the executor) get a nameable future.
+    pub fn alive_boxed(&self, name: ServiceName) -> Fut<'_, Result<(), NotRunning>> {
+        Box::pin(self.alive(name))
+    }
+}
+
+impl Runner for AnyRunner {
+    fn kind(&self) -> RunnerKind {
+        dispatch!(self, r => r.kind())
+    }
+    async fn java(&self) -> Result<Java, JavaError> {
+        dispatch!(self, r => r.java().await)
+    }
+    async fn install(&self, spec: &ServiceSpec, command: &[String]) -> Result<(), RunnerError> {
+        dispatch!(self, r => r.install(spec, command).await)
+    }
+    async fn start(
+        &self,
+        spec: &ServiceSpec,
+        command: &[String],
+    ) -> Result<ServiceState, RunnerError> {
+        dispatch!(self, r => r.start(spec, command).await)
+    }
+    async fn stop(&self, name: ServiceName, grace: Duration) -> Result<StopOutcome, RunnerError> {
+        dispatch!(self, r => r.stop(name, grace).await)
+    }
+    async fn state(&self, name: ServiceName) -> Result<ServiceState, RunnerError> {
+        dispatch!(self, r => r.state(name).await)
+    }
+    async fn alive(&self, name: ServiceName) -> Result<(), NotRunning> {
+        dispatch!(self, r => r.alive(name).await)
+    }
+    async fn logs(
+        &self,
+        name: ServiceName,
+        lines: usize,
+        follow: bool,
+    ) -> Result<LogStream, RunnerError> {
+        dispatch!(self, r => r.logs(name, lines, follow).await)
+    }
+    async fn run_tool(&self, tool: &Tool) -> Result<ToolOutput, RunnerError> {
+        dispatch!(self, r => r.run_tool(tool).await)
+    }
+    async fn uninstall(&self, purge: bool) -> Result<(), RunnerError> {
+        dispatch!(self, r => r.uninstall(purge).await)
+    }
+    fn record(&self) -> RunnerRecord {
+        dispatch!(self, r => r.record())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunnerError {
-    #[error("could not start {name} ({program})")]
+    #[error("the {kind} runner cannot be used: {reason}")]
+    Unavailable { kind: RunnerKind, reason: String },
+    #[error("could not start {name} ({program}): {reason}")]
     Spawn {
-        name: ServiceName,
+        name: String,
         program: String,
-        #[source]
-        source: std::io::Error,
+        reason: String,
     },
-    #[error("could not send {signal} to {name} (pid {pid})")]
+    #[error("could not send {signal} to {name} (pid {pid}): {errno}")]
     Signal {
         name: ServiceName,
         pid: u32,
         signal: &'static str,
-        #[source]
-        source: nix::errno::Errno,
+        errno: nix::errno::Errno,
     },
     #[error("{name} (pid {pid}) did not exit even after SIGKILL")]
     Unkillable { name: ServiceName, pid: u32 },
     #[error("{name} is still running (pid {pid})")]
     StillRunning { name: ServiceName, pid: u32 },
+    #[error("{name} has no log yet ({where_})")]
+    NoLog { name: ServiceName, where_: String },
     /// File errors come from fs-err and name their path.
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
 impl Diagnose for RunnerError {
+    fn exit_code(&self) -> crate::error::ExitCode {
+        match self {
+            RunnerError::Unavailable { .. } => crate::error::ExitCode::Usage,
+            _ => crate::error::ExitCode::Error,
+        }
+    }
+
     fn help(&self) -> Option<String> {
         match self {
+            RunnerError::Unavailable { .. } => {
+                Some("choose another with --backend (process works everywhere)".into())
+            }
             RunnerError::Spawn { .. } => {
                 Some("check that Java is installed and that the path above exists".into())
             }
@@ -144,10 +335,14 @@ impl Diagnose for RunnerError {
                 "it runs as another user: stop it as that user or as root (e.g. `sudo kafkup stop`)"
                     .into(),
             ),
-            RunnerError::Unkillable { .. } => {
-                Some("the process is stuck in the kernel (D state); check `ps -o stat,wchan -p PID`".into())
-            }
+            RunnerError::Unkillable { .. } => Some(
+                "the process is stuck in the kernel (D state); check `ps -o stat,wchan -p PID`"
+                    .into(),
+            ),
             RunnerError::StillRunning { .. } => Some("run `kafkup stop` first".into()),
+            RunnerError::NoLog { .. } => {
+                Some("start it first (`kafkup start`); `kafkup status` shows its state".into())
+            }
             RunnerError::Io(_) => None,
         }
     }

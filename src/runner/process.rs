@@ -3,20 +3,23 @@
 //! `<state>/run/<service>.pid` records pid, start time and main class, so a recycled pid is
 //! never mistaken for the service.
 
-use super::{LogSource, Runner, RunnerError, RunnerKind, ServiceState, StopOutcome};
-use crate::paths::Paths;
+use super::{
+    LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerKind, RunnerRecord,
+    ServiceState, StopOutcome, Tool, ToolOutput,
+};
+use crate::files;
+use crate::java::{Java, JavaError};
 use crate::spec::{ServiceName, ServiceSpec};
 use fs_err::os::unix::fs::OpenOptionsExt;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use std::collections::HashMap;
-use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::DirBuilderExt;
+use std::io::{self, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 const POLL: Duration = Duration::from_millis(50);
 /// How long a SIGKILLed process may take to disappear before we call it stuck.
@@ -27,6 +30,7 @@ const TAIL_LINES: usize = 10;
 pub struct ProcessRunner {
     run_dir: PathBuf,
     logs_dir: PathBuf,
+    java_home: Option<PathBuf>,
     /// Children started by this kafkup process: kept so we reap them (no zombies while we run)
     /// and can report their exit status. After kafkup exits, init reaps them.
     children: Mutex<HashMap<ServiceName, Child>>,
@@ -70,10 +74,11 @@ enum Observed {
 }
 
 impl ProcessRunner {
-    pub fn new(paths: &Paths) -> Self {
+    pub fn new(ctx: &RunnerContext) -> Self {
         ProcessRunner {
-            run_dir: paths.state.join("run"),
-            logs_dir: paths.logs(),
+            run_dir: ctx.paths.state.join("run"),
+            logs_dir: ctx.paths.logs(),
+            java_home: ctx.java_home.clone(),
             children: Mutex::new(HashMap::new()),
         }
     }
@@ -144,28 +149,22 @@ impl ProcessRunner {
         }
     }
 
-    /// `start` with an explicit command line (tests run /bin/sh instead of java).
+    /// Starts `command` for `spec` unless it already runs (tests run /bin/sh instead of java).
     fn launch(&self, spec: &ServiceSpec, command: &[String]) -> Result<ServiceState, RunnerError> {
         let name = spec.name;
         if let Observed::Running(record) = self.observe(name) {
             return Ok(self.running_state(name, record.pid));
         }
-        for dir in &spec.data_dirs {
-            create_dir(dir)?;
+        for dir in spec.data_dirs.iter().chain([&self.run_dir, &self.logs_dir]) {
+            files::create_private_dirs(dir)?;
         }
-        create_dir(&self.run_dir)?;
-        create_dir(&self.logs_dir)?;
-
         let mut log = fs_err::OpenOptions::new()
             .create(true)
             .append(true)
             .mode(0o640)
             .open(self.log_file(name))?;
-        writeln!(
-            log,
-            "{START_MARKER} {} ----",
-            utc_timestamp(SystemTime::now())
-        )?;
+        let now = humantime::format_rfc3339_seconds(SystemTime::now());
+        writeln!(log, "{START_MARKER} {now} ----")?;
         let log = log.into_file();
 
         let (program, args) = command
@@ -177,20 +176,19 @@ impl ProcessRunner {
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log);
-        // SAFETY: setsid is async-signal-safe. A new session (and process group) detaches the
-        // service from our terminal and its signals, and lets `stop` signal the whole group.
+        // SAFETY: umask and setsid are async-signal-safe. A new session (and process group)
+        // detaches the service from our terminal and its signals, and lets `stop` signal the
+        // whole group. Files the service writes are not for other users (systemd's UMask=0027).
         unsafe {
             cmd.pre_exec(|| {
-                // Files the service writes (segments, snapshots) are not for other users,
-                // as under systemd's UMask=0027.
                 nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o027));
                 nix::unistd::setsid().map(drop).map_err(io::Error::from)
             });
         }
         let child = cmd.spawn().map_err(|source| RunnerError::Spawn {
-            name,
+            name: name.to_string(),
             program: program.clone(),
-            source,
+            reason: source.to_string(),
         })?;
         let pid = child.id();
         // Our unreaped child always has a stat file, even if it already exited.
@@ -205,12 +203,12 @@ impl ProcessRunner {
             start_time,
             marker: spec.main_class.clone(),
         };
-        write_atomically(&self.pid_file(name), &record.render())?;
+        files::write_atomic(&self.pid_file(name), record.render().as_bytes(), 0o640)?;
         Ok(self.running_state(name, pid))
     }
 
     /// Polls until the process is gone or `limit` passed; true if it is gone.
-    fn wait_gone(&self, name: ServiceName, record: &PidRecord, limit: Duration) -> bool {
+    async fn wait_gone(&self, name: ServiceName, record: &PidRecord, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;
         loop {
             // A killed JVM's main thread can be a zombie while its other threads still close
@@ -221,7 +219,7 @@ impl ProcessRunner {
             if Instant::now() >= deadline {
                 return !self.is_running(name, record);
             }
-            std::thread::sleep(POLL);
+            tokio::time::sleep(POLL).await;
         }
     }
 
@@ -229,17 +227,27 @@ impl ProcessRunner {
         match killpg(Pid::from_raw(pid as i32), signal) {
             // Exited between our check and the signal: fine.
             Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
-            Err(source) => Err(RunnerError::Signal {
+            Err(errno) => Err(RunnerError::Signal {
                 name,
                 pid,
                 signal: signal.as_str(),
-                source,
+                errno,
             }),
         }
     }
 
-    fn remove_pid_file(&self, name: ServiceName) -> io::Result<()> {
-        remove_if_exists(&self.pid_file(name))
+    /// Why `name` is not running, with its last output.
+    fn not_running(&self, name: ServiceName, how: String) -> NotRunning {
+        let log = self.log_file(name);
+        let tail = crate::logtail::last_lines(&log, 200)
+            .map(|lines| crate::logtail::since_marker(&lines, START_MARKER))
+            .unwrap_or_default();
+        NotRunning {
+            service: name,
+            how,
+            log_tail: tail[tail.len().saturating_sub(TAIL_LINES)..].to_vec(),
+            log_name: log.display().to_string(),
+        }
     }
 }
 
@@ -248,30 +256,44 @@ impl Runner for ProcessRunner {
         RunnerKind::Process
     }
 
+    /// The host's Java: --java-home, JAVA_HOME, then PATH.
+    async fn java(&self) -> Result<Java, JavaError> {
+        let home = self.java_home.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::java::inspect(&crate::java::locate(home.as_deref())?)
+        })
+        .await
+        .expect("java inspection panicked")
+    }
+
     /// Nothing to install: `start` creates directories, log and pid file.
-    fn install(&self, _spec: &ServiceSpec, _java: &Path) -> Result<(), RunnerError> {
+    async fn install(&self, _spec: &ServiceSpec, _command: &[String]) -> Result<(), RunnerError> {
         Ok(())
     }
 
-    fn start(&self, spec: &ServiceSpec, java: &Path) -> Result<ServiceState, RunnerError> {
-        self.launch(spec, &spec.command(java))
+    async fn start(
+        &self,
+        spec: &ServiceSpec,
+        command: &[String],
+    ) -> Result<ServiceState, RunnerError> {
+        self.launch(spec, command)
     }
 
-    fn stop(&self, name: ServiceName, grace: Duration) -> Result<StopOutcome, RunnerError> {
+    async fn stop(&self, name: ServiceName, grace: Duration) -> Result<StopOutcome, RunnerError> {
         let record = match self.observe(name) {
             Observed::Running(record) => record,
             Observed::NoPidFile => return Ok(StopOutcome::NotRunning),
             Observed::Gone { .. } => {
-                self.remove_pid_file(name)?;
+                files::remove_file_if_exists(&self.pid_file(name))?;
                 return Ok(StopOutcome::NotRunning);
             }
         };
         self.signal(name, record.pid, Signal::SIGTERM)?;
-        let outcome = if self.wait_gone(name, &record, grace) {
+        let outcome = if self.wait_gone(name, &record, grace).await {
             StopOutcome::Terminated
         } else {
             self.signal(name, record.pid, Signal::SIGKILL)?;
-            if !self.wait_gone(name, &record, KILL_WAIT) {
+            if !self.wait_gone(name, &record, KILL_WAIT).await {
                 return Err(RunnerError::Unkillable {
                     name,
                     pid: record.pid,
@@ -279,59 +301,100 @@ impl Runner for ProcessRunner {
             }
             StopOutcome::Killed
         };
-        self.remove_pid_file(name)?;
+        files::remove_file_if_exists(&self.pid_file(name))?;
         Ok(outcome)
     }
 
-    fn state(&self, name: ServiceName) -> ServiceState {
-        match self.observe(name) {
+    async fn state(&self, name: ServiceName) -> Result<ServiceState, RunnerError> {
+        Ok(match self.observe(name) {
             Observed::NoPidFile => ServiceState::Stopped,
             Observed::Running(record) => self.running_state(name, record.pid),
             Observed::Gone { pid, status } => ServiceState::Failed {
                 detail: describe_exit(pid, status),
             },
-        }
+        })
     }
 
-    fn alive(&self, name: ServiceName) -> Result<(), String> {
+    async fn alive(&self, name: ServiceName) -> Result<(), NotRunning> {
         match self.observe(name) {
             Observed::Running(_) => Ok(()),
-            Observed::NoPidFile => Err(format!("{name} is not running (it was not started)")),
+            Observed::NoPidFile => Err(NotRunning {
+                service: name,
+                how: "is not running (it was not started)".into(),
+                log_tail: vec![],
+                log_name: String::new(),
+            }),
             Observed::Gone { pid, status } => {
-                let log = self.log_file(name);
-                let tail = read_tail(&log)
-                    .map(|text| last_lines(&text, TAIL_LINES))
-                    .unwrap_or_default();
-                let tail = if tail.is_empty() {
-                    format!("{} has no output", log.display())
-                } else {
-                    let indented: Vec<String> = tail.iter().map(|l| format!("  {l}")).collect();
-                    format!("last log lines:\n{}", indented.join("\n"))
-                };
-                Err(format!("{name} {}; {tail}", describe_exit(pid, status)))
+                Err(self.not_running(name, describe_exit(pid, status)))
             }
         }
     }
 
-    fn log_source(&self, name: ServiceName) -> LogSource {
-        LogSource::File {
-            path: self.log_file(name),
-        }
+    async fn logs(
+        &self,
+        name: ServiceName,
+        lines: usize,
+        follow: bool,
+    ) -> Result<LogStream, RunnerError> {
+        let path = self.log_file(name);
+        crate::logtail::stream_file(&path, lines, follow).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => RunnerError::NoLog {
+                name,
+                where_: path.display().to_string(),
+            },
+            _ => RunnerError::Io(e),
+        })
     }
 
-    fn uninstall(&self, name: ServiceName, purge: bool) -> Result<(), RunnerError> {
-        if let Observed::Running(record) = self.observe(name) {
-            return Err(RunnerError::StillRunning {
-                name,
-                pid: record.pid,
-            });
+    async fn run_tool(&self, tool: &Tool) -> Result<ToolOutput, RunnerError> {
+        for dir in &tool.writes {
+            files::create_private_dirs(dir)?;
         }
-        self.children().remove(&name);
-        self.remove_pid_file(name)?;
+        let (program, args) = tool.command.split_first().expect("a tool has a command");
+        let out = tokio::process::Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .map_err(|e| RunnerError::Spawn {
+                name: tool.what.clone(),
+                program: program.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(ToolOutput {
+            success: out.status.success(),
+            status: out.status.to_string(),
+            output: String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        })
+    }
+
+    /// Pid files (and, with `purge`, logs) of both services; refuses while one runs.
+    async fn uninstall(&self, purge: bool) -> Result<(), RunnerError> {
+        for name in ServiceName::ALL {
+            if let Observed::Running(record) = self.observe(name) {
+                return Err(RunnerError::StillRunning {
+                    name,
+                    pid: record.pid,
+                });
+            }
+        }
+        for name in ServiceName::ALL {
+            self.children().remove(&name);
+            files::remove_file_if_exists(&self.pid_file(name))?;
+            if purge {
+                files::remove_file_if_exists(&self.log_file(name))?;
+            }
+        }
+        files::remove_dir_if_empty(&self.run_dir);
         if purge {
-            remove_if_exists(&self.log_file(name))?;
+            files::remove_dir_if_empty(&self.logs_dir);
         }
         Ok(())
+    }
+
+    fn record(&self) -> RunnerRecord {
+        RunnerRecord::Process
     }
 }
 
@@ -350,128 +413,32 @@ fn describe_exit(pid: Option<u32>, status: Option<ExitStatus>) -> String {
     }
 }
 
-/// (state, start time) from /proc/<pid>/stat.
 /// Threads of `pid` still alive (0 once it is gone or reaped).
-fn threads_left(pid: u32) -> usize {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("Threads:"))
-                .and_then(|n| n.trim().parse().ok())
-        })
-        .unwrap_or(0)
+fn threads_left(pid: u32) -> u64 {
+    procfs::process::Process::new(pid as i32)
+        .and_then(|p| p.status())
+        .map_or(0, |s| s.threads)
 }
 
+/// (state, start time) from /proc/<pid>/stat.
 fn read_stat(pid: u32) -> Option<(char, u64)> {
-    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
-}
-
-/// The command name (field 2) is in parentheses and may contain spaces and parentheses itself,
-/// so fields are counted after the last `)`: state is field 3, start time field 22.
-fn parse_stat(text: &str) -> Option<(char, u64)> {
-    let rest = &text[text.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let state = fields.first()?.chars().next()?;
-    let start_time = fields.get(22 - 3)?.parse().ok()?;
-    Some((state, start_time))
+    let stat = procfs::process::Process::new(pid as i32)
+        .ok()?
+        .stat()
+        .ok()?;
+    Some((stat.state, stat.starttime))
 }
 
 fn read_cmdline(pid: u32) -> Option<Vec<String>> {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    Some(
-        raw.split(|&b| b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect(),
-    )
-}
-
-/// The end of the log file (at most 64 KiB), enough for the last lines.
-fn read_tail(path: &Path) -> io::Result<String> {
-    let mut file = fs_err::File::open(path)?;
-    let len = file.metadata()?.len();
-    file.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)))?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// The last `n` lines written since the last start marker: older runs are not this failure.
-fn last_lines(text: &str, n: usize) -> Vec<String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let since = lines
-        .iter()
-        .rposition(|l| l.starts_with(START_MARKER))
-        .map_or(0, |i| i + 1);
-    let current = &lines[since..];
-    current[current.len().saturating_sub(n)..]
-        .iter()
-        .map(|l| l.to_string())
-        .collect()
-}
-
-/// 0750: data and state are the service's business, not everyone's.
-fn create_dir(path: &Path) -> io::Result<()> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o750)
-        .create(path)
-        .map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("failed to create directory `{}`: {e}", path.display()),
-            )
-        })
-}
-
-/// Write to a temp file then rename, so a reader never sees half a pid file.
-fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
-    let tmp = path.with_extension("pid.tmp");
-    fs_err::write(&tmp, text)?;
-    fs_err::rename(&tmp, path)
-}
-
-fn remove_if_exists(path: &Path) -> io::Result<()> {
-    match fs_err::remove_file(path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        other => other,
-    }
-}
-
-/// `2025-01-31T12:34:56Z` (UTC), without a date crate.
-fn utc_timestamp(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Days to civil date: Howard Hinnant's `civil_from_days`.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    procfs::process::Process::new(pid as i32)
+        .ok()?
+        .cmdline()
+        .ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stat_fields_are_counted_after_the_command_name() {
-        let text = "4242 (we ird) (x)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10";
-        assert_eq!(parse_stat(text), Some(('S', 98765)));
-        assert_eq!(parse_stat("garbage"), None);
-    }
 
     #[test]
     fn pid_record_round_trips_and_rejects_junk() {
@@ -485,25 +452,11 @@ mod tests {
         assert_eq!(PidRecord::parse("12\n"), None);
     }
 
-    #[test]
-    fn tail_only_covers_the_latest_run() {
-        let text = format!("old\n{START_MARKER} x ----\na\nb\nc\n");
-        assert_eq!(last_lines(&text, 2), vec!["b", "c"]);
-        assert_eq!(last_lines(&text, 10), vec!["a", "b", "c"]);
-        assert_eq!(last_lines("x\ny\n", 1), vec!["y"]);
-    }
-
-    #[test]
-    fn timestamps_are_utc_rfc3339() {
-        assert_eq!(utc_timestamp(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        let t = UNIX_EPOCH + Duration::from_secs(951_782_400 + 3661); // leap day 2000
-        assert_eq!(utc_timestamp(t), "2000-02-29T01:01:01Z");
-    }
-
     /// Real processes: /bin/sh stands in for java, the main class is its `$0`, so it is an
     /// argument of the running process as `kafka.Kafka` is for the JVM.
     mod live {
         use super::*;
+        use crate::paths::Paths;
         use crate::spec::ServiceSpec;
 
         const MARKER: &str = "kafkup.test.Main";
@@ -532,9 +485,14 @@ mod tests {
                     ports: vec![],
                     probes: vec![],
                     requires: None,
+                    stop_grace_secs: 30,
+                };
+                let ctx = RunnerContext {
+                    paths,
+                    java_home: None,
                 };
                 Env {
-                    runner: ProcessRunner::new(&paths),
+                    runner: ProcessRunner::new(&ctx),
                     spec,
                     _dir: dir,
                 }
@@ -548,8 +506,12 @@ mod tests {
                 self.runner.launch(&self.spec, &cmd).unwrap()
             }
 
-            fn pid(&self) -> u32 {
-                match self.runner.state(ServiceName::Kafka) {
+            async fn state(&self) -> ServiceState {
+                self.runner.state(ServiceName::Kafka).await.unwrap()
+            }
+
+            async fn pid(&self) -> u32 {
+                match self.state().await {
                     ServiceState::Running { pid: Some(pid), .. } => pid,
                     other => panic!("not running: {other:?}"),
                 }
@@ -560,12 +522,20 @@ mod tests {
                     .unwrap_or_default()
             }
 
+            async fn stop(&self, grace: Duration) -> StopOutcome {
+                self.runner.stop(ServiceName::Kafka, grace).await.unwrap()
+            }
+
             /// Polls `f` for up to 5 s.
-            fn eventually(&self, what: &str, f: impl Fn() -> bool) {
+            async fn eventually<F: std::future::Future<Output = bool>>(
+                &self,
+                what: &str,
+                f: impl Fn() -> F,
+            ) {
                 let deadline = Instant::now() + Duration::from_secs(5);
-                while !f() {
+                while !f().await {
                     assert!(Instant::now() < deadline, "timed out waiting for {what}");
-                    std::thread::sleep(POLL);
+                    tokio::time::sleep(POLL).await;
                 }
             }
         }
@@ -583,11 +553,11 @@ mod tests {
             }
         }
 
-        #[test]
-        fn starts_detached_with_pid_file_and_log_then_stops_gracefully() {
+        #[tokio::test]
+        async fn starts_detached_with_pid_file_and_log_then_stops_gracefully() {
             let env = Env::new();
             env.launch("echo hi; echo err >&2; sleep 30");
-            let pid = env.pid();
+            let pid = env.pid().await;
 
             let record = PidRecord::parse(
                 &std::fs::read_to_string(env.runner.pid_file(ServiceName::Kafka)).unwrap(),
@@ -600,89 +570,81 @@ mod tests {
             let sid = nix::unistd::getsid(Some(Pid::from_raw(pid as i32))).unwrap();
             assert_eq!(sid.as_raw(), pid as i32);
             assert!(env.spec.data_dirs[0].is_dir());
-            env.eventually("output in the log", || env.log().contains("err"));
+            env.eventually("output in the log", || async { env.log().contains("err") })
+                .await;
             let log = env.log();
             assert!(log.starts_with(START_MARKER), "{log}");
             assert!(log.contains("hi\n"), "{log}");
-            assert_eq!(env.runner.alive(ServiceName::Kafka), Ok(()));
+            assert_eq!(env.runner.alive(ServiceName::Kafka).await, Ok(()));
 
-            let outcome = env
-                .runner
-                .stop(ServiceName::Kafka, Duration::from_secs(5))
-                .unwrap();
-            assert_eq!(outcome, StopOutcome::Terminated);
-            assert_eq!(env.runner.state(ServiceName::Kafka), ServiceState::Stopped);
+            assert_eq!(
+                env.stop(Duration::from_secs(5)).await,
+                StopOutcome::Terminated
+            );
+            assert_eq!(env.state().await, ServiceState::Stopped);
             assert!(!env.runner.pid_file(ServiceName::Kafka).exists());
             assert_eq!(
-                env.runner
-                    .stop(ServiceName::Kafka, Duration::from_secs(1))
-                    .unwrap(),
+                env.stop(Duration::from_secs(1)).await,
                 StopOutcome::NotRunning
             );
         }
 
-        #[test]
-        fn starting_twice_keeps_the_same_process() {
+        #[tokio::test]
+        async fn starting_twice_keeps_the_same_process() {
             let env = Env::new();
             env.launch("sleep 30");
-            let pid = env.pid();
+            let pid = env.pid().await;
             let again = env.launch("sleep 30");
             assert!(matches!(again, ServiceState::Running { pid: Some(p), .. } if p == pid));
             assert_eq!(env.log().matches(START_MARKER).count(), 1);
-            env.runner
-                .stop(ServiceName::Kafka, Duration::from_secs(5))
-                .unwrap();
+            env.stop(Duration::from_secs(5)).await;
         }
 
-        #[test]
-        fn a_process_that_ignores_sigterm_is_killed_after_the_grace_period() {
+        #[tokio::test]
+        async fn a_process_that_ignores_sigterm_is_killed_after_the_grace_period() {
             let env = Env::new();
             // `ready` tells us the trap is in place before we signal.
             env.launch("trap '' TERM; echo ready; while :; do sleep 0.1; done");
-            env.eventually("the trap", || env.log().contains("ready"));
+            env.eventually("the trap", || async { env.log().contains("ready") })
+                .await;
             let started = Instant::now();
-            let outcome = env
-                .runner
-                .stop(ServiceName::Kafka, Duration::from_millis(300))
-                .unwrap();
+            let outcome = env.stop(Duration::from_millis(300)).await;
             assert_eq!(outcome, StopOutcome::Killed);
             assert!(started.elapsed() >= Duration::from_millis(300));
-            assert_eq!(env.runner.state(ServiceName::Kafka), ServiceState::Stopped);
+            assert_eq!(env.state().await, ServiceState::Stopped);
         }
 
-        #[test]
-        fn a_crash_is_reported_with_exit_status_and_log_tail() {
+        #[tokio::test]
+        async fn a_crash_is_reported_with_exit_status_and_log_tail() {
             let env = Env::new();
             env.launch("echo 'broker exploded' >&2; exit 3");
-            env.eventually("the crash", || {
-                env.runner.alive(ServiceName::Kafka).is_err()
-            });
-            let why = env.runner.alive(ServiceName::Kafka).unwrap_err();
+            env.eventually("the crash", || async {
+                env.runner.alive(ServiceName::Kafka).await.is_err()
+            })
+            .await;
+            let why = env.runner.alive(ServiceName::Kafka).await.unwrap_err();
+            assert_eq!(why.how, "exited with status 3");
+            assert_eq!(why.log_tail, vec!["broker exploded"]);
             assert!(
-                why.starts_with("kafka exited with status 3; last log lines:"),
+                why.to_string()
+                    .starts_with("kafka exited with status 3; last log lines:"),
                 "{why}"
             );
-            assert!(why.contains("broker exploded"), "{why}");
-            assert!(matches!(
-                env.runner.state(ServiceName::Kafka),
-                ServiceState::Failed { .. }
-            ));
+            assert!(matches!(env.state().await, ServiceState::Failed { .. }));
 
-            // A restart after the crash is a fresh process; stop then clears everything.
+            // A restart after the crash is a fresh process, and its log tail is its own.
             env.launch("sleep 30");
-            assert_eq!(env.runner.alive(ServiceName::Kafka), Ok(()));
-            env.runner
-                .stop(ServiceName::Kafka, Duration::from_secs(5))
-                .unwrap();
-            env.runner.uninstall(ServiceName::Kafka, true).unwrap();
+            assert_eq!(env.runner.alive(ServiceName::Kafka).await, Ok(()));
+            env.stop(Duration::from_secs(5)).await;
+            env.runner.uninstall(true).await.unwrap();
             assert!(!env.runner.log_file(ServiceName::Kafka).exists());
         }
 
-        #[test]
-        fn a_recycled_pid_is_not_our_service() {
+        #[tokio::test]
+        async fn a_recycled_pid_is_not_our_service() {
             let env = Env::new();
             env.launch("sleep 30");
-            let pid = env.pid();
+            let pid = env.pid().await;
             // Same pid, different start time: what a pid file looks like after a reboot.
             let forged = PidRecord {
                 pid,
@@ -692,22 +654,17 @@ mod tests {
             let pid_file = env.runner.pid_file(ServiceName::Kafka);
             let real = std::fs::read_to_string(&pid_file).unwrap();
             std::fs::write(&pid_file, forged.render()).unwrap();
-            assert!(matches!(
-                env.runner.state(ServiceName::Kafka),
-                ServiceState::Failed { .. }
-            ));
+            assert!(matches!(env.state().await, ServiceState::Failed { .. }));
             // Another program under our pid: wrong main class.
             let other = PidRecord {
                 marker: "org.other.Main".into(),
                 ..PidRecord::parse(&real).unwrap()
             };
             std::fs::write(&pid_file, other.render()).unwrap();
-            assert!(!env.runner.state(ServiceName::Kafka).is_running());
+            assert!(!env.state().await.is_running());
             // Stop must not signal a stranger; it only removes the stale pid file.
             assert_eq!(
-                env.runner
-                    .stop(ServiceName::Kafka, Duration::from_secs(1))
-                    .unwrap(),
+                env.stop(Duration::from_secs(1)).await,
                 StopOutcome::NotRunning
             );
             assert!(!pid_file.exists());
@@ -717,22 +674,40 @@ mod tests {
             );
         }
 
-        #[test]
-        fn uninstall_refuses_a_running_service() {
+        #[tokio::test]
+        async fn uninstall_refuses_a_running_service() {
             let env = Env::new();
             env.launch("sleep 30");
             assert!(matches!(
-                env.runner.uninstall(ServiceName::Kafka, false),
+                env.runner.uninstall(false).await,
                 Err(RunnerError::StillRunning { .. })
             ));
-            env.runner
-                .stop(ServiceName::Kafka, Duration::from_secs(5))
-                .unwrap();
-            env.runner.uninstall(ServiceName::Kafka, false).unwrap();
+            env.stop(Duration::from_secs(5)).await;
+            env.runner.uninstall(false).await.unwrap();
             assert!(
                 env.runner.log_file(ServiceName::Kafka).exists(),
                 "logs stay without purge"
             );
+        }
+
+        #[tokio::test]
+        async fn logs_stream_the_tail() {
+            use futures_util::StreamExt;
+            let env = Env::new();
+            env.launch("echo one; echo two; echo three; exit 0");
+            env.eventually("the exit", || async {
+                env.runner.alive(ServiceName::Kafka).await.is_err()
+            })
+            .await;
+            let chunks: Vec<_> = env
+                .runner
+                .logs(ServiceName::Kafka, 2, false)
+                .await
+                .unwrap()
+                .map(|c| c.unwrap())
+                .collect()
+                .await;
+            assert_eq!(chunks.concat(), b"two\nthree\n");
         }
     }
 }

@@ -12,7 +12,9 @@ fn pids(status: &Value) -> Vec<(String, u64)> {
         .map(|s| {
             (
                 s["name"].as_str().unwrap().to_string(),
-                s["state"]["pid"].as_u64().unwrap_or(0),
+                s["state"]["pid"]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("a running service has a pid: {s}")),
             )
         })
         .collect()

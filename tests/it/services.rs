@@ -10,7 +10,7 @@
 //! A missing variable fails the test: nothing here is skipped silently.
 
 use kafkup::messaging::admin::{Admin, AdminError};
-use kafkup::probe::{self, ProbeError, Timeouts};
+use kafkup::probe::{self, ProbeError, Timeouts, TopicAccess};
 use kafkup::report::Silent;
 use kafkup::spec::ProbeSpec;
 use std::fs;
@@ -266,9 +266,10 @@ async fn kafka_probe_admin_and_selftest() {
     // Readiness from process start: refused, then listed.
     let outcomes = probe::wait_ready(
         std::slice::from_ref(&spec),
+        TopicAccess::CreateIfMissing,
         Instant::now() + Duration::from_secs(90),
         Duration::from_millis(100),
-        &|| kafka.jvm.alive(),
+        || async { kafka.jvm.alive() },
         &Silent,
     )
     .await
@@ -361,9 +362,10 @@ async fn kafka_probe_admin_and_selftest() {
     let started = Instant::now();
     let err = probe::wait_ready(
         std::slice::from_ref(&spec),
+        TopicAccess::CreateIfMissing,
         Instant::now() + Duration::from_secs(60),
         Duration::from_millis(100),
-        &|| kafka.jvm.alive(),
+        || async { kafka.jvm.alive() },
         &Silent,
     )
     .await
@@ -384,9 +386,10 @@ async fn zookeeper_four_letter_words() {
     };
     let outcomes = probe::wait_ready(
         std::slice::from_ref(&spec),
+        TopicAccess::CreateIfMissing,
         Instant::now() + Duration::from_secs(60),
         Duration::from_millis(100),
-        &|| zk.alive(),
+        || async { zk.alive() },
         &Silent,
     )
     .await
@@ -463,12 +466,13 @@ async fn zookeeper_mode_probes_in_order() {
             node_id: 1,
         },
     ];
-    let alive = || zk.alive().and_then(|()| kafka.jvm.alive());
+    let alive = || async { zk.alive().and_then(|()| kafka.jvm.alive()) };
     let outcomes = probe::wait_ready(
         &probes,
+        TopicAccess::CreateIfMissing,
         Instant::now() + Duration::from_secs(90),
         Duration::from_millis(100),
-        &alive,
+        alive,
         &Silent,
     )
     .await

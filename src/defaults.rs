@@ -1,0 +1,62 @@
+//! Every default value, in one place: settings, help texts, templates and commands read
+//! them from here.
+
+use std::time::Duration;
+
+/// Kafka in ZooKeeper mode, as in the guide (3.9.x is the last line that has it).
+pub const KAFKA_VERSION_ZOOKEEPER_MODE: &str = "3.9.2";
+/// The newest Kafka 4.x whose jars resolve on Maven Central (checked Nov 2026).
+pub const KAFKA_VERSION_KRAFT_MODE: &str = "4.4.0";
+/// The newest ZooKeeper 3.9.x that resolves on Maven Central (checked Nov 2026: 3.9.6's jars
+/// are there, but its parent POM is not, so Maven cannot resolve it).
+pub const ZOOKEEPER_VERSION: &str = "3.9.5";
+/// Kafka 4.x is built for Scala 2.13 only, and 2.13 is the usual choice for 3.x.
+pub const SCALA_VERSION: &str = "2.13";
+
+/// Bases serving the tarballs, tried in order (the CDN, then the archive of retired releases).
+pub const MIRRORS: &[&str] = &[
+    "https://dlcdn.apache.org",
+    "https://archive.apache.org/dist",
+];
+/// Bases serving checksums, signatures and KEYS: the ASF's own sites, never a mirror.
+pub const DISTS: &[&str] = &[
+    "https://downloads.apache.org",
+    "https://archive.apache.org/dist",
+];
+
+pub const KAFKA_PORT: u16 = 9092;
+pub const ZOOKEEPER_PORT: u16 = 2181;
+pub const CONTROLLER_PORT: u16 = 9093;
+
+/// The distributions' own script defaults.
+pub const KAFKA_HEAP: &str = "1g";
+pub const ZOOKEEPER_HEAP: &str = "512m";
+
+/// How long `setup` and `start` wait for readiness.
+pub const READY_TIMEOUT_SECS: u64 = 120;
+/// `probe` without `--wait`: one look, short enough that a down service fails fast.
+pub const PROBE_ONCE_SECS: u64 = 2;
+/// How long `kafkup selftest` may take.
+pub const SELFTEST_TIMEOUT_SECS: u64 = 60;
+/// How many messages the self-test sends (`setup`'s and `kafkup selftest`'s).
+pub const SELFTEST_MESSAGES: u32 = 100;
+
+/// How long a service gets to shut down after SIGTERM before it is killed: a broker flushes
+/// logs and closes segments. Every runner uses these (the unit's `TimeoutStopSec=` too).
+pub const KAFKA_STOP_GRACE: Duration = Duration::from_secs(30);
+pub const ZOOKEEPER_STOP_GRACE: Duration = Duration::from_secs(15);
+
+/// `logs` without `-n`.
+pub const LOG_LINES: usize = 100;
+
+/// The dedicated system user the systemd runner runs services as.
+pub const SERVICE_USER: &str = "kafkup";
+
+/// Four-letter words ZooKeeper answers: the ones our probes use, nothing more.
+pub const FOUR_LETTER_WORDS: &str = "srvr,ruok,mntr";
+
+/// The interface every listener binds to and advertises on the host.
+pub const HOST: &str = "127.0.0.1";
+
+/// Where `kafkup serve` listens: loopback, the guide's Flask port.
+pub const SERVE_BIND: &str = "127.0.0.1:5000";

@@ -1,0 +1,290 @@
+//! The decision without any I/O: plans rendered in memory, observations made up.
+
+use super::*;
+use crate::paths::Paths;
+use crate::render::render_all;
+use crate::settings::{Overrides, Settings};
+use crate::spec::service_specs;
+use crate::state::ServiceRecord;
+
+const JAVA: &str = "/usr/lib/jvm/java-17/bin/java";
+
+struct Case {
+    plan: Plan,
+    specs: Vec<ServiceSpec>,
+    files: Vec<RenderedFile>,
+    runner: RunnerKind,
+}
+
+impl Case {
+    fn new(mode: Mode, file: &str) -> Case {
+        let over = Overrides {
+            mode: Some(mode),
+            root: Some("/srv/k".into()),
+            ..Default::default()
+        };
+        let config = crate::settings::parse_config(file).unwrap();
+        let settings =
+            Settings::resolve(over, config, || Paths::under_root(Path::new("/srv/k"))).unwrap();
+        let plan = Plan::from_settings(&settings);
+        let specs = service_specs(&plan);
+        let files = render_all(&plan, &specs, Path::new(JAVA), None)
+            .unwrap()
+            .into_iter()
+            .filter(|f| !f.rel.starts_with("systemd"))
+            .collect();
+        Case {
+            plan,
+            specs,
+            files,
+            runner: RunnerKind::Process,
+        }
+    }
+
+    fn desired(&self) -> Desired<'_> {
+        Desired {
+            plan: &self.plan,
+            services: self
+                .specs
+                .iter()
+                .map(|s| (s, s.command(Path::new(JAVA))))
+                .collect(),
+            files: &self.files,
+            runner: self.runner,
+        }
+    }
+
+    /// What an earlier setup of this very case left: files on disk, services running.
+    fn set_up(&self) -> (Manifest, Observed) {
+        let mut m = Manifest::new(self.plan.mode, &self.plan.paths, "127.0.0.1", 9092, 120);
+        m.services = self
+            .specs
+            .iter()
+            .map(|s| ServiceRecord {
+                spec: s.clone(),
+                command: s.command(Path::new(JAVA)),
+            })
+            .collect();
+        m.cluster_id = Some("cluster-1".into());
+        m.selftest_passed_at = Some(1);
+        let seen = Observed {
+            files: self
+                .files
+                .iter()
+                .map(|f| (f.target.clone(), Some(f.contents.clone())))
+                .collect(),
+            services: self.specs.iter().map(|s| (s.name, running(100))).collect(),
+            installed_dists: [self.plan.kafka.dist_dir.clone()]
+                .into_iter()
+                .chain(self.plan.zookeeper.iter().map(|z| z.dist_dir.clone()))
+                .collect(),
+            data: crate::datacheck::DataSeen {
+                kafka_dir: self.plan.kafka.data_dir.clone(),
+                kafka_cluster_id: Some("cluster-1".into()),
+                zookeeper: self
+                    .plan
+                    .zookeeper
+                    .as_ref()
+                    .map(|z| (z.data_dir.clone(), true)),
+            },
+        };
+        (m, seen)
+    }
+}
+
+fn running(pid: u32) -> ServiceState {
+    ServiceState::Running {
+        pid: Some(pid),
+        detail: format!("pid {pid}"),
+    }
+}
+
+fn lines(d: &Decision) -> Vec<String> {
+    d.actions.iter().map(|a| a.to_string()).collect()
+}
+
+fn find<'a>(d: &'a Decision, f: impl Fn(&Action) -> bool) -> Vec<&'a Action> {
+    d.actions.iter().filter(|a| f(a)).collect()
+}
+
+#[test]
+fn a_fresh_environment_gets_everything_in_order() {
+    let case = Case::new(Mode::Zookeeper, "");
+    let d = decide(None, &case.desired(), &Observed::default()).unwrap();
+    let words: Vec<String> = lines(&d)
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        words,
+        [
+            "fetch", "fetch", "write", "write", "write", "write", "prepare", "start", "start",
+            "wait", "selftest"
+        ],
+        "{:#?}",
+        lines(&d)
+    );
+    assert_eq!(d.starts(), [ServiceName::Zookeeper, ServiceName::Kafka]);
+    assert!(!d.changes_nothing());
+    assert_eq!(lines(&d)[7], "start     zookeeper (new)");
+}
+
+#[test]
+fn an_unchanged_environment_changes_nothing() {
+    let case = Case::new(Mode::Zookeeper, "");
+    let (m, seen) = case.set_up();
+    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
+    assert!(d.changes_nothing(), "{:#?}", lines(&d));
+    assert!(d.starts().is_empty());
+    assert!(!d.actions.contains(&Action::SelfTest), "it passed before");
+    assert!(lines(&d)[0].starts_with("use       zookeeper 3.9.5"));
+}
+
+#[test]
+fn a_changed_config_file_restarts_only_its_service() {
+    let case = Case::new(Mode::Zookeeper, "");
+    let (m, mut seen) = case.set_up();
+    let props = case.plan.kafka.config_dir.join("server.properties");
+    seen.files
+        .insert(props.clone(), Some("edited by hand\n".into()));
+    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
+    assert_eq!(d.starts(), [ServiceName::Kafka]);
+    assert!(d.actions.contains(&Action::WriteFile {
+        path: props,
+        change: FileChange::Changed
+    }));
+    assert!(d.actions.contains(&Action::Stop {
+        service: ServiceName::Kafka,
+        reason: "server.properties changed".into()
+    }));
+    assert!(lines(&d).contains(&"restart   kafka: server.properties changed".to_string()));
+    assert!(d.actions.contains(&Action::SelfTest));
+}
+
+#[test]
+fn a_changed_heap_names_the_changed_arguments() {
+    let case = Case::new(Mode::Zookeeper, "");
+    let (m, seen) = case.set_up();
+    let bigger = Case::new(Mode::Zookeeper, "kafka_heap = \"768m\"");
+    let d = decide(Some(&m), &bigger.desired(), &seen).unwrap();
+    assert_eq!(d.starts(), [ServiceName::Kafka]);
+    let restart = lines(&d)
+        .into_iter()
+        .find(|l| l.starts_with("restart"))
+        .unwrap();
+    assert_eq!(
+        restart,
+        "restart   kafka: its command line changed: -Xms1g -Xmx1g → -Xms768m -Xmx768m"
+    );
+}
+
+#[test]
+fn under_systemd_a_zookeeper_restart_restarts_the_broker_too() {
+    let mut case = Case::new(Mode::Zookeeper, "");
+    let (m, mut seen) = case.set_up();
+    let zoo = case
+        .plan
+        .zookeeper
+        .as_ref()
+        .unwrap()
+        .config_dir
+        .join("zoo.cfg");
+    seen.files.insert(zoo, Some("tickTime=1\n".into()));
+    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
+    assert_eq!(
+        d.starts(),
+        [ServiceName::Zookeeper],
+        "processes: only ZooKeeper"
+    );
+
+    case.runner = RunnerKind::Systemd;
+    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
+    assert_eq!(d.starts(), [ServiceName::Zookeeper, ServiceName::Kafka]);
+    assert!(
+        lines(&d).contains(&"restart   kafka: zookeeper, which it requires, restarts".to_string())
+    );
+    // Stopped broker first, started after ZooKeeper; each gets the runner's install step.
+    let stops = find(&d, |a| matches!(a, Action::Stop { .. }));
+    assert!(matches!(
+        stops[0],
+        Action::Stop {
+            service: ServiceName::Kafka,
+            ..
+        }
+    ));
+    assert_eq!(find(&d, |a| matches!(a, Action::Install { .. })).len(), 2);
+}
+
+#[test]
+fn a_crashed_broker_is_started_not_stopped() {
+    let case = Case::new(Mode::Kraft, "");
+    let (m, mut seen) = case.set_up();
+    seen.services.insert(
+        ServiceName::Kafka,
+        ServiceState::Failed {
+            detail: "was killed by signal 9 (SIGKILL)".into(),
+        },
+    );
+    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
+    assert!(find(&d, |a| matches!(a, Action::Stop { .. })).is_empty());
+    assert!(lines(&d)
+        .contains(&"start     kafka (failed: was killed by signal 9 (SIGKILL))".to_string()));
+    assert!(find(&d, |a| matches!(a, Action::FormatStorage { .. })).is_empty());
+}
+
+#[test]
+fn kraft_storage_is_formatted_once_with_the_known_id() {
+    let case = Case::new(Mode::Kraft, "");
+    let d = decide(None, &case.desired(), &Observed::default()).unwrap();
+    assert_eq!(
+        find(&d, |a| matches!(a, Action::FormatStorage { .. })),
+        [&Action::FormatStorage { cluster_id: None }]
+    );
+    let (mut m, mut seen) = case.set_up();
+    m.cluster_id = None;
+    seen.data.kafka_cluster_id = None;
+    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
+    assert_eq!(
+        find(&d, |a| matches!(a, Action::FormatStorage { .. })).len(),
+        1
+    );
+}
+
+#[test]
+fn lost_data_and_a_mode_switch_are_refused() {
+    let case = Case::new(Mode::Zookeeper, "");
+    let (m, mut seen) = case.set_up();
+    seen.data.zookeeper = Some(("/srv/k/data/zookeeper".into(), false));
+    let err = decide(Some(&m), &case.desired(), &seen).unwrap_err();
+    assert!(matches!(err, Conflict::Data(_)), "{err}");
+
+    let kraft = Case::new(Mode::Kraft, "");
+    let (_, seen) = case.set_up();
+    let err = decide(Some(&m), &kraft.desired(), &seen).unwrap_err();
+    assert!(matches!(err, Conflict::ModeChange { .. }), "{err}");
+}
+
+#[test]
+fn a_new_version_retires_the_old_distribution() {
+    let case = Case::new(Mode::Kraft, "");
+    let (mut m, seen) = case.set_up();
+    m.dists.push(crate::state::InstalledDist {
+        artifact: crate::catalog::Artifact::kafka("4.3.1", "2.13"),
+        dir: "/srv/k/install/kafka_2.13-4.3.1".into(),
+        sha512: "00".into(),
+    });
+    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
+    assert!(d.actions.contains(&Action::RemoveDist {
+        dir: "/srv/k/install/kafka_2.13-4.3.1".into()
+    }));
+}
+
+#[test]
+fn a_selftest_that_never_passed_is_run_even_when_nothing_changes() {
+    let case = Case::new(Mode::Kraft, "");
+    let (mut m, seen) = case.set_up();
+    m.selftest_passed_at = None;
+    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
+    assert!(d.changes_nothing());
+    assert_eq!(d.actions.last(), Some(&Action::SelfTest));
+}

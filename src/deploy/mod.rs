@@ -1,0 +1,10 @@
+//! `setup` as plan, then act: [`observe`] what is there, [`decide`] what to do (pure, printed
+//! by `--dry-run`), and [`execute`] it with whichever runner the environment uses.
+
+pub mod decide;
+pub mod execute;
+pub mod observe;
+
+pub use decide::{decide, Action, Decision, Desired, Observed};
+pub use execute::{execute, Executor};
+pub use observe::observe;

@@ -1,0 +1,271 @@
+//! Waiting for readiness: each probe in order, polled inside one overall deadline, failing at
+//! once when a service dies.
+
+use super::{check, probe_label, probe_service, secs, ProbeError, ProbeOutcome, TopicAccess};
+use crate::error::{Diagnose, ExitCode};
+use crate::report::Reporter;
+use crate::spec::{ProbeSpec, ServiceName};
+use std::future::Future;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// One poll inside `wait_ready` takes at most this, so `alive()` is asked often.
+const POLL_LIMIT: Duration = Duration::from_secs(1);
+/// Even at the deadline a poll gets this long, so a probe is tried at least once.
+const POLL_MIN: Duration = Duration::from_millis(100);
+
+/// A probe did not pass before the deadline, or its service died while we waited.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", not_ready_message(self))]
+pub struct NotReady {
+    /// What was probed: "Kafka broker 1 at 127.0.0.1:9092".
+    pub probe: String,
+    pub service: ServiceName,
+    /// From the start of `wait_ready`.
+    pub waited: Duration,
+    /// The last probe failure (none if the service died before the first try).
+    #[source]
+    pub last_error: Option<ProbeError>,
+    /// Why the service is not running, if it stopped while we waited.
+    pub died: Option<String>,
+}
+
+fn not_ready_message(e: &NotReady) -> String {
+    match &e.died {
+        // `alive()` checks every service, so the reason names the one that stopped.
+        Some(why) => format!(
+            "gave up waiting for {} after {}: {why}",
+            e.probe,
+            secs(e.waited)
+        ),
+        None => format!("{} was not ready after {}", e.probe, secs(e.waited)),
+    }
+}
+
+impl NotReady {
+    /// The service to look at: the one the death notice names, else the probed one.
+    pub fn culprit(&self) -> ServiceName {
+        [ServiceName::Zookeeper, ServiceName::Kafka]
+            .into_iter()
+            .find(|s| {
+                self.died
+                    .as_deref()
+                    .is_some_and(|why| why.starts_with(s.as_str()))
+            })
+            .unwrap_or(self.service)
+    }
+}
+
+impl Diagnose for NotReady {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::NotReady
+    }
+    fn help(&self) -> Option<String> {
+        Some(format!(
+            "`kafkup logs {}` shows what the service said",
+            self.culprit()
+        ))
+    }
+}
+
+/// Polls each probe in order every `interval` until it passes, all inside one `deadline`.
+/// Before every poll `alive()` is asked, so a service that died fails at once with its
+/// reason instead of waiting out the deadline.
+pub async fn wait_ready<F, A>(
+    probes: &[ProbeSpec],
+    access: TopicAccess,
+    deadline: Instant,
+    interval: Duration,
+    alive: F,
+    reporter: &dyn Reporter,
+) -> Result<Vec<ProbeOutcome>, NotReady>
+where
+    F: Fn() -> A,
+    A: Future<Output = Result<(), String>>,
+{
+    let start = Instant::now();
+    let mut outcomes = Vec::with_capacity(probes.len());
+    for spec in probes {
+        let label = probe_label(spec);
+        reporter.step(&format!("waiting for {label}"));
+        let not_ready = |last_error, died| NotReady {
+            probe: label.clone(),
+            service: probe_service(spec),
+            waited: start.elapsed(),
+            last_error,
+            died,
+        };
+        let mut last_error = None;
+        loop {
+            if let Err(why) = alive().await {
+                return Err(not_ready(last_error, Some(why)));
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let limit = remaining.clamp(POLL_MIN, POLL_LIMIT);
+            match check(spec, access, limit).await {
+                Ok(outcome) => {
+                    tracing::debug!("{label} ready after {:?}", start.elapsed());
+                    reporter.step(&outcome.description);
+                    outcomes.push(outcome);
+                    break;
+                }
+                Err(err) => {
+                    tracing::debug!("{label}: {err}");
+                    last_error = Some(err);
+                }
+            }
+            if Instant::now() + interval >= deadline {
+                return Err(not_ready(last_error, None));
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Runs each probe once, in order, each within `limit`; stops at the first that fails.
+pub async fn check_all(
+    probes: &[ProbeSpec],
+    access: TopicAccess,
+    limit: Duration,
+) -> Result<Vec<ProbeOutcome>, ProbeError> {
+    let mut outcomes = Vec::with_capacity(probes.len());
+    for spec in probes {
+        outcomes.push(check(spec, access, limit).await?);
+    }
+    Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::zookeeper::testing::*;
+    use super::*;
+    use crate::report::Silent;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn zk(port: u16) -> ProbeSpec {
+        ProbeSpec::ZookeeperServing {
+            host: "127.0.0.1".into(),
+            port,
+        }
+    }
+
+    async fn always_alive() -> Result<(), String> {
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn waits_until_serving() {
+        let (port, count) = fake_zookeeper(3).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let outcomes = wait_ready(
+            &[zk(port)],
+            TopicAccess::CreateIfMissing,
+            deadline,
+            Duration::from_millis(20),
+            always_alive,
+            &Silent,
+        )
+        .await
+        .unwrap();
+        assert_eq!(outcomes.len(), 1);
+        assert_eq!(
+            outcomes[0].description,
+            "ZooKeeper 3.8.4 standalone, 5 nodes"
+        );
+        assert_eq!(count.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn deadline_keeps_last_error() {
+        let port = closed_port().await;
+        let started = Instant::now();
+        let err = wait_ready(
+            &[zk(port)],
+            TopicAccess::CreateIfMissing,
+            started + Duration::from_millis(500),
+            Duration::from_millis(50),
+            always_alive,
+            &Silent,
+        )
+        .await
+        .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(err.died.is_none());
+        assert!(matches!(err.last_error, Some(ProbeError::Refused { .. })));
+        assert_eq!(err.service, ServiceName::Zookeeper);
+        assert_eq!(err.exit_code(), ExitCode::NotReady);
+        assert!(err.help().unwrap().contains("kafkup logs zookeeper"));
+    }
+
+    #[tokio::test]
+    async fn dead_service_fails_at_once() {
+        let port = closed_port().await;
+        let started = Instant::now();
+        let polls = AtomicUsize::new(0);
+        let alive = || {
+            let n = polls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < 2 {
+                    Ok(())
+                } else {
+                    Err("zookeeper exited with status 1; last log lines: boom".to_string())
+                }
+            }
+        };
+        let err = wait_ready(
+            &[zk(port)],
+            TopicAccess::CreateIfMissing,
+            started + Duration::from_secs(60),
+            Duration::from_millis(10),
+            alive,
+            &Silent,
+        )
+        .await
+        .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(err.died.as_deref().unwrap().contains("boom"));
+        assert!(
+            err.to_string()
+                .starts_with("gave up waiting for ZooKeeper at"),
+            "{err}"
+        );
+        assert!(err.help().unwrap().contains("kafkup logs zookeeper"));
+        assert!(matches!(err.last_error, Some(ProbeError::Refused { .. })));
+    }
+
+    #[test]
+    fn help_names_the_service_that_died() {
+        let err = NotReady {
+            probe: "ZooKeeper at 127.0.0.1:2181".into(),
+            service: ServiceName::Zookeeper,
+            waited: Duration::from_secs(3),
+            last_error: None,
+            died: Some("kafka exited with status 1; last log lines: …".into()),
+        };
+        assert_eq!(err.culprit(), ServiceName::Kafka);
+        assert_eq!(
+            err.to_string(),
+            "gave up waiting for ZooKeeper at 127.0.0.1:2181 after 3.0 s: \
+             kafka exited with status 1; last log lines: …"
+        );
+    }
+
+    #[tokio::test]
+    async fn probes_run_in_order() {
+        // The second probe never passes: the first one's outcome is not enough.
+        let (port, _) = fake_zookeeper(0).await;
+        let closed = closed_port().await;
+        let err = wait_ready(
+            &[zk(port), zk(closed)],
+            TopicAccess::CreateIfMissing,
+            Instant::now() + Duration::from_millis(300),
+            Duration::from_millis(50),
+            always_alive,
+            &Silent,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.probe, format!("ZooKeeper at 127.0.0.1:{closed}"));
+    }
+}
