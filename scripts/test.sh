@@ -60,9 +60,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$sums" ]; then
   for t in "$KAFKUP_FIXTURES_OUT"/mirror/*/*/*.t*gz; do tar -xzf "$t" -C "$unpacked"; done
   echo "$sums" >"$stamp"
 fi
-export KAFKUP_TEST_KAFKA_LIBS="$unpacked/kafka_2.13-4.4.0/libs"
-export KAFKUP_TEST_KAFKA39_LIBS="$unpacked/kafka_2.13-3.9.2/libs"
-export KAFKUP_TEST_ZOOKEEPER_LIBS="$unpacked/apache-zookeeper-3.9.5-bin/lib"
+. fixtures/versions.sh
+export KAFKUP_TEST_KAFKA_LIBS="$unpacked/kafka_$FIXTURE_SCALA-$FIXTURE_KAFKA_KRAFT_MODE/libs"
+export KAFKUP_TEST_KAFKA39_LIBS="$unpacked/kafka_$FIXTURE_SCALA-$FIXTURE_KAFKA_ZOOKEEPER_MODE/libs"
+export KAFKUP_TEST_ZOOKEEPER_LIBS="$unpacked/apache-zookeeper-$FIXTURE_ZOOKEEPER-bin/lib"
 
 # --- build and test ---------------------------------------------------------
 say "building kafkup (release)"
@@ -75,7 +76,7 @@ cargo test --release --locked -- --test-threads="${KAFKUP_TEST_THREADS:-2}"
 if [ "${KAFKUP_SKIP_BENCH:-0}" != 1 ]; then
   export KAFKUP_BIN="$CARGO_TARGET_DIR/release/kafkup"
   for bench in bench/*.sh; do
-    case "$bench" in */make-*) continue ;; esac
+    case "$bench" in */make-*|*/lib.sh) continue ;; esac
     say "benchmark: $bench"
     "$bench"
   done

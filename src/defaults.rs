@@ -60,3 +60,28 @@ pub const HOST: &str = "127.0.0.1";
 
 /// Where `kafkup serve` listens: loopback, the guide's Flask port.
 pub const SERVE_BIND: &str = "127.0.0.1:5000";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The test fixtures are built for the default versions (fixtures/versions.sh).
+    #[test]
+    fn the_fixtures_are_built_for_the_defaults() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/versions.sh");
+        let text = std::fs::read_to_string(path).unwrap();
+        let value = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}=")))
+                .unwrap_or_else(|| panic!("{key} missing from {path}"))
+                .to_string()
+        };
+        assert_eq!(
+            value("FIXTURE_KAFKA_ZOOKEEPER_MODE"),
+            KAFKA_VERSION_ZOOKEEPER_MODE
+        );
+        assert_eq!(value("FIXTURE_KAFKA_KRAFT_MODE"), KAFKA_VERSION_KRAFT_MODE);
+        assert_eq!(value("FIXTURE_ZOOKEEPER"), ZOOKEEPER_VERSION);
+        assert_eq!(value("FIXTURE_SCALA"), SCALA_VERSION);
+    }
+}

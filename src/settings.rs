@@ -176,6 +176,54 @@ fn parse_url(what: &'static str, value: &str) -> Result<Url, SettingsError> {
     Ok(url)
 }
 
+/// Flags (or environment) win; else the file's list; else the defaults.
+fn pick_urls(
+    flags: Vec<String>,
+    file: Option<Vec<String>>,
+    defaults: &[&str],
+    what: &'static str,
+) -> Result<Vec<Url>, SettingsError> {
+    let chosen = if !flags.is_empty() {
+        flags
+    } else {
+        file.unwrap_or_else(|| defaults.iter().map(|s| s.to_string()).collect())
+    };
+    chosen
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| parse_url(what, s))
+        .collect()
+}
+
+/// The ports the mode uses: none 0, none twice.
+fn check_ports(
+    mode: Mode,
+    kafka: u16,
+    zookeeper: u16,
+    controller: u16,
+) -> Result<(), SettingsError> {
+    let mut used: Vec<(u16, &'static str)> = vec![(kafka, "--kafka-port")];
+    if mode == Mode::Zookeeper {
+        used.push((zookeeper, "--zookeeper-port"));
+    } else {
+        used.push((controller, "--controller-port"));
+    }
+    for (i, (port, what)) in used.iter().enumerate() {
+        if *port == 0 {
+            return Err(SettingsError::PortZero { what });
+        }
+        if let Some((_, first)) = used[..i].iter().find(|(p, _)| p == port) {
+            return Err(SettingsError::PortClash {
+                port: *port,
+                first,
+                second: what,
+            });
+        }
+    }
+    Ok(())
+}
+
 fn check_heap(value: &str) -> Result<(), SettingsError> {
     let digits = value.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G']);
     if !digits.is_empty()
@@ -214,19 +262,6 @@ impl Settings {
         catalog::check_version("Scala version", &scala_version)?;
         catalog::check_mode(mode, &kafka_version)?;
 
-        let pick_urls = |flags: Vec<String>, file: Option<Vec<String>>, defaults: &[&str], what| {
-            let chosen = if !flags.is_empty() {
-                flags
-            } else {
-                file.unwrap_or_else(|| defaults.iter().map(|s| s.to_string()).collect())
-            };
-            chosen
-                .iter()
-                .map(|s| s.trim())
-                .filter(|s| !s.is_empty())
-                .map(|s| parse_url(what, s))
-                .collect::<Result<Vec<_>, _>>()
-        };
         let mirrors = pick_urls(over.mirrors, file.mirrors, defaults::MIRRORS, "mirror")?;
         let dists = pick_urls(over.dists, file.dists, defaults::DISTS, "dist")?;
 
@@ -242,24 +277,7 @@ impl Settings {
             .controller_port
             .or(file.controller_port)
             .unwrap_or(defaults::CONTROLLER_PORT);
-        let mut used: Vec<(u16, &'static str)> = vec![(kafka_port, "--kafka-port")];
-        if mode == Mode::Zookeeper {
-            used.push((zookeeper_port, "--zookeeper-port"));
-        } else {
-            used.push((controller_port, "--controller-port"));
-        }
-        for (i, (port, what)) in used.iter().enumerate() {
-            if *port == 0 {
-                return Err(SettingsError::PortZero { what });
-            }
-            if let Some((_, first)) = used[..i].iter().find(|(p, _)| p == port) {
-                return Err(SettingsError::PortClash {
-                    port: *port,
-                    first,
-                    second: what,
-                });
-            }
-        }
+        check_ports(mode, kafka_port, zookeeper_port, controller_port)?;
 
         let kafka_heap = file
             .kafka_heap

@@ -197,7 +197,29 @@ pub fn decide(
             cluster_id: previous.and_then(|p| p.cluster_id.clone()),
         });
     }
-    // Stop in reverse start order, then start in order.
+    actions.extend(stops_and_starts(previous, want, seen, &restarts, &starting));
+    actions.push(Action::WaitReady {
+        timeout_secs: want.plan.ready_timeout_secs,
+    });
+    actions.extend(retired_dists(previous, want));
+    let selftest_due = !starting.is_empty()
+        || !changed.is_empty()
+        || previous.is_none_or(|p| p.selftest_passed_at.is_none());
+    if want.plan.selftest && selftest_due {
+        actions.push(Action::SelfTest);
+    }
+    Ok(Decision { actions })
+}
+
+/// Stops in reverse start order (of the running services that restart), then starts in order.
+fn stops_and_starts(
+    previous: Option<&Manifest>,
+    want: &Desired,
+    seen: &Observed,
+    restarts: &BTreeMap<ServiceName, Vec<String>>,
+    starting: &[ServiceName],
+) -> Vec<Action> {
+    let mut actions = Vec::new();
     for (spec, _) in want.services.iter().rev() {
         if let (true, Some(why)) = (running(seen, spec.name), restarts.get(&spec.name)) {
             actions.push(Action::Stop {
@@ -206,7 +228,7 @@ pub fn decide(
             });
         }
     }
-    for name in &starting {
+    for name in starting {
         if want.runner != RunnerKind::Process {
             actions.push(Action::Install {
                 service: *name,
@@ -224,17 +246,7 @@ pub fn decide(
             reason,
         });
     }
-    actions.push(Action::WaitReady {
-        timeout_secs: want.plan.ready_timeout_secs,
-    });
-    actions.extend(retired_dists(previous, want));
-    let selftest_due = !starting.is_empty()
-        || !changed.is_empty()
-        || previous.is_none_or(|p| p.selftest_passed_at.is_none());
-    if want.plan.selftest && selftest_due {
-        actions.push(Action::SelfTest);
-    }
-    Ok(Decision { actions })
+    actions
 }
 
 fn running(seen: &Observed, name: ServiceName) -> bool {

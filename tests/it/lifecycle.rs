@@ -60,7 +60,10 @@ fn full_lifecycle(mode: &str) {
     kcat_produce(&env.bootstrap(), "interop", &sent);
     assert_eq!(kcat_consume_all(&env.bootstrap(), "interop"), sent);
 
-    // A second setup with the same settings restarts nothing.
+    // A second setup with the same settings restarts nothing, and its dry run says so first.
+    let dry = env.setup(mode, &["--dry-run"]);
+    assert!(dry.contains("\n  nothing to change\n"), "{dry}");
+    assert!(!dry.contains("start "), "{dry}");
     env.setup(mode, &[]);
     let (_, status) = env.status_json();
     assert_eq!(
@@ -237,6 +240,29 @@ fn changed_settings_restart_only_the_service_they_touch() {
 
     let config = env.root().join("kafkup.toml");
     std::fs::write(&config, "kafka_heap = \"768m\"\n").unwrap();
+    let dry = env.ok(&[
+        "--config",
+        config.to_str().unwrap(),
+        "setup",
+        "--mode",
+        "zookeeper",
+        "--backend",
+        "process",
+        "--no-selftest",
+        "--dry-run",
+    ]);
+    assert!(
+        dry.contains(
+            "restart   kafka: its command line changed: -Xms1g -Xmx1g → -Xms768m -Xmx768m"
+        ),
+        "the dry run names the change: {dry}"
+    );
+    assert!(!dry.contains("zookeeper:"), "{dry}");
+    assert_eq!(
+        pids(&env.status_json().1),
+        before,
+        "a dry run changes nothing"
+    );
     let out = env.run(&[
         "--config",
         config.to_str().unwrap(),
