@@ -17,7 +17,7 @@ fn main() -> std::process::ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            let _ = writeln_stderr(&format!("error: cannot start the async runtime: {e}"));
             return std::process::ExitCode::from(ExitCode::Error as u8);
         }
     };

@@ -141,27 +141,30 @@ pub fn parse_config(text: &str) -> Result<ConfigFile, String> {
     toml::from_str::<ConfigFile>(text).map_err(|e| {
         let location = e.span().map(|span| {
             let line = text[..span.start].matches('\n').count() + 1;
-            let key = text[..span.start]
-                .rsplit('\n')
-                .next()
-                .and_then(|l| l.split('=').next())
-                .map(str::trim)
-                .filter(|k| !k.is_empty())
-                .map(str::to_string)
-                .or_else(|| {
-                    // The span covers the key itself (unknown key): take the line's key.
-                    text.lines()
-                        .nth(line - 1)
-                        .and_then(|l| l.split('=').next())
-                        .map(|k| k.trim().to_string())
-                });
-            match key {
-                Some(key) => format!("line {line}, key `{key}`: "),
-                None => format!("line {line}: "),
+            let whole = text.lines().nth(line - 1).unwrap_or("").trim();
+            match whole.strip_prefix('[') {
+                // kafkup's keys are all top-level: a table is the mistake itself.
+                Some(_) => format!("line {line}, table `{whole}`: "),
+                None => match config_key(text, span.start, whole) {
+                    Some(key) => format!("line {line}, key `{key}`: "),
+                    None => format!("line {line}: "),
+                },
             }
         });
         format!("{}{}", location.unwrap_or_default(), e.message())
     })
+}
+
+/// The key whose value starts at `at`, or (when the error is about the key itself) the key of
+/// the line `whole`.
+fn config_key(text: &str, at: usize, whole: &str) -> Option<String> {
+    let before = text[..at].rsplit('\n').next().unwrap_or("");
+    [before, whole]
+        .into_iter()
+        .filter_map(|l| l.split('=').next())
+        .map(str::trim)
+        .find(|k| !k.is_empty())
+        .map(str::to_string)
 }
 
 fn parse_url(what: &'static str, value: &str) -> Result<Url, SettingsError> {
@@ -387,6 +390,8 @@ mod tests {
         let err = parse_config("\n\nkafak_port = 1\n").unwrap_err();
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("kafak_port"), "{err}");
+        let err = parse_config("mode = \"kraft\"\n[server]\nport = 1\n").unwrap_err();
+        assert!(err.contains("line 2, table `[server]`"), "{err}");
     }
 
     #[test]

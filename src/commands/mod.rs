@@ -41,6 +41,8 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             over.no_selftest = *no_selftest;
             over.ready_timeout_secs = *wait;
             let settings = resolve_settings(&ctx, over)?;
+            // Before the lock: taking it would create the state dir where data must not go.
+            crate::render::check_data_dirs(&crate::plan::Plan::from_settings(&settings))?;
             let _lock = (!*dry_run)
                 .then(|| lock::acquire(&settings.paths))
                 .transpose()?;

@@ -5,6 +5,7 @@ use super::Context;
 use crate::catalog;
 use crate::deploy::decide::StartReason;
 use crate::deploy::{self, Action, Decision, Desired};
+use crate::error::{ExitCode, Problem};
 use crate::java::Java;
 use crate::plan::Plan;
 use crate::preflight;
@@ -88,12 +89,63 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
         sources: &settings.sources(),
         reporter: ctx.reporter,
         first: previous.is_none(),
+        started: Default::default(),
     };
     if !settings.verify_signature {
         ctx.reporter.warn(crate::fetch::NO_SIGNATURE_WARNING);
     }
-    deploy::execute(&executor, &decision, &mut manifest).await?;
+    tokio::select! {
+        done = deploy::execute(&executor, &decision, &mut manifest) => done?,
+        signal = interrupted() => return Err(stop_after_interrupt(&executor, signal?).await),
+    }
     print_summary(ctx, &plan, &manifest, started)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn interrupted() -> std::io::Result<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.map(|_| "Ctrl-C"),
+        _ = term.recv() => Ok("SIGTERM"),
+    }
+}
+
+/// Setup was interrupted: stop what it started (a second signal leaves them running), and
+/// say what is left.
+async fn stop_after_interrupt(ex: &deploy::Executor<'_>, signal: &str) -> anyhow::Error {
+    let names = ex.started();
+    let stopped = format!("setup was interrupted ({signal})");
+    if names.is_empty() {
+        let help = "nothing was started; run `kafkup setup` again to finish (downloads resume)";
+        return Problem::new(stopped, help)
+            .with_code(ExitCode::Interrupted)
+            .into();
+    }
+    let listed = names
+        .iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    ex.reporter.warn(&format!(
+        "interrupted: stopping what this setup started ({listed}); interrupt again to leave them running"
+    ));
+    let specs: Vec<&ServiceSpec> = ex
+        .services
+        .iter()
+        .map(|(s, _)| *s)
+        .filter(|s| names.contains(&s.name))
+        .collect();
+    let help = tokio::select! {
+        r = crate::lifecycle::stop_all(ex.runner, &specs, ex.reporter) => match r {
+            Ok(()) => format!("{listed} stopped again; run `kafkup setup` again to finish"),
+            Err(e) => format!("stopping them failed ({e:#}); `kafkup teardown` stops them"),
+        },
+        _ = interrupted() => format!("{listed} left running; `kafkup status` shows them, `kafkup teardown` stops them"),
+    };
+    Problem::new(stopped, help)
+        .with_code(ExitCode::Interrupted)
+        .into()
 }
 
 /// The runner of an existing environment stays; a new one gets what `--backend` asks for.

@@ -105,6 +105,30 @@ impl Transport {
         Err(failures)
     }
 
+    /// Whether any of `urls` is there (HEAD, no body): `Some(false)` only when every one
+    /// answered "not found", `None` when a source could not tell (network trouble).
+    pub async fn any_exists(&self, urls: &[Url]) -> Option<bool> {
+        let mut all_missing = true;
+        for url in urls {
+            let verdict = if url.scheme() == "file" {
+                let path = url.to_file_path().ok()?;
+                match std::fs::metadata(path) {
+                    Ok(_) => return Some(true),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Verdict::NotThere,
+                    Err(_) => Verdict::GiveUp,
+                }
+            } else {
+                match self.client.head(url.clone()).send().await {
+                    Ok(r) if r.status().is_success() => return Some(true),
+                    Ok(r) => policy::verdict_for_status(r.status().as_u16()),
+                    Err(e) => verdict_for(&e),
+                }
+            };
+            all_missing &= verdict == Verdict::NotThere;
+        }
+        all_missing.then_some(false)
+    }
+
     async fn get_small_once(&self, url: &Url) -> Result<Vec<u8>, TryFailed> {
         let mut body = self.open(url, 0).await?;
         let mut content = Vec::new();

@@ -41,6 +41,13 @@ pub enum FetchError {
         failures: Vec<SourceFailure>,
     },
 
+    #[error("{project} {version} was not found on any mirror ({file} is on none of them)")]
+    VersionNotFound {
+        project: String,
+        version: String,
+        file: String,
+    },
+
     #[error("no SHA-512 checksum of {file} was found:{}", list(failures))]
     ChecksumMissing {
         file: String,
@@ -173,6 +180,9 @@ impl Diagnose for FetchError {
                 help
             }
             DistsFailed { .. } => format!("check your network, or pass a dist site that answers with --dist (e.g. {ARCHIVE})"),
+            VersionNotFound { project, .. } => format!(
+                "check the version: the releases are listed at {ARCHIVE}/{project}/ (pass --mirror {ARCHIVE} for retired ones); {NOTHING}"
+            ),
             ChecksumMissing { version, .. } => format!(
                 "check that version {version} exists; retired releases are only kept at {ARCHIVE}: pass it with --dist; {NOTHING}"
             ),

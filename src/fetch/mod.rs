@@ -282,24 +282,33 @@ async fn published_sha512(
 ) -> Result<(Url, String), FetchError> {
     let file = artifact.file_name.clone();
     let candidates = urls(&sources.dists, |b| artifact.sha512_url(b));
-    let (url, content) = transport
-        .get_small(&candidates, reporter)
-        .await
-        .map_err(|failures| {
-            if all_not_found(&failures) {
-                FetchError::ChecksumMissing {
-                    file: file.clone(),
+    let (url, content) = match transport.get_small(&candidates, reporter).await {
+        Ok(found) => found,
+        Err(failures) if all_not_found(&failures) => {
+            // No checksum anywhere: is there a release at all? A version that does not exist
+            // is a mistake to point out, not a verification failure.
+            let tarballs = urls(&sources.mirrors, |b| artifact.tarball_url(b));
+            return Err(match transport.any_exists(&tarballs).await {
+                Some(false) => FetchError::VersionNotFound {
+                    project: artifact.project.to_string(),
+                    version: artifact.version.clone(),
+                    file,
+                },
+                _ => FetchError::ChecksumMissing {
+                    file,
                     version: artifact.version.clone(),
                     failures,
-                }
-            } else {
-                FetchError::DistsFailed {
-                    what: "SHA-512 checksum",
-                    file: file.clone(),
-                    failures,
-                }
-            }
-        })?;
+                },
+            });
+        }
+        Err(failures) => {
+            return Err(FetchError::DistsFailed {
+                what: "SHA-512 checksum",
+                file,
+                failures,
+            })
+        }
+    };
     match checksum::parse_sha512_file(&content, &file) {
         Ok(hex) => {
             reporter.step(&format!(

@@ -84,13 +84,23 @@ pub struct NotRunning {
     pub service: ServiceName,
     /// "exited with status 1", "was killed by signal 9 (SIGKILL)", "is not running (it was not started)".
     pub how: String,
-    /// The service's last output lines of its current run.
+    /// The service's last output lines of its current run (up to [`NotRunning::TAIL_KEPT`];
+    /// the message shows the last few).
     pub log_tail: Vec<String>,
     /// Where the output is ("/var/lib/…/kafka.log", "journal of kafkup-kafka.service").
     pub log_name: String,
 }
 
+/// How many of the kept last lines are shown when a service died.
+const TAIL_SHOWN: usize = 10;
+
+impl NotRunning {
+    /// Enough lines to see why a JVM died, not only how it shut down.
+    pub const TAIL_KEPT: usize = 200;
+}
+
 fn tail_text(tail: &[String], log_name: &str) -> String {
+    let tail = &tail[tail.len().saturating_sub(TAIL_SHOWN)..];
     if tail.is_empty() {
         return if log_name.is_empty() {
             String::new()

@@ -1,31 +1,7 @@
 //! End to end, real ZooKeeper and Kafka from the fixture tarballs, process runner:
 //! setup → status → kcat interop → idempotent re-run → stop/start → teardown → reuse → purge.
 
-use crate::env::{kcat_consume_all, kcat_produce, pid_alive, port_open, TestEnv};
-use serde_json::Value;
-
-fn pids(status: &Value) -> Vec<(String, u64)> {
-    status["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["name"].as_str().unwrap().to_string(),
-                s["state"]["pid"]
-                    .as_u64()
-                    .unwrap_or_else(|| panic!("a running service has a pid: {s}")),
-            )
-        })
-        .collect()
-}
-
-fn lines(prefix: &str, n: usize) -> Vec<String> {
-    // Cyrillic on purpose: the guide's own text; bytes must survive unchanged.
-    (0..n)
-        .map(|i| format!("{prefix}-{i} сообщение {i}"))
-        .collect()
-}
+use crate::env::{kcat_consume_all, kcat_produce, lines, pid_alive, pids, port_open, TestEnv};
 
 fn full_lifecycle(mode: &str) {
     let env = TestEnv::new();

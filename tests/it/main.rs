@@ -2,6 +2,7 @@
 
 mod cli;
 mod env;
+mod faults;
 mod fetch;
 mod hostile;
 mod lifecycle;
