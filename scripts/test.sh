@@ -36,6 +36,7 @@ have cc || need_pkgs+=(gcc g++)
 have curl || need_pkgs+=(curl)
 have bc || need_pkgs+=(bc)
 have python3 || need_pkgs+=(python3)
+have objdump || need_pkgs+=(binutils)
 [ -x /usr/bin/time ] || need_pkgs+=(time)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need_pkgs+=(zlib1g-dev)
 have java || need_pkgs+=(openjdk-17-jre-headless)
@@ -65,9 +66,20 @@ export KAFKUP_TEST_KAFKA_LIBS="$unpacked/kafka_$FIXTURE_SCALA-$FIXTURE_KAFKA_KRA
 export KAFKUP_TEST_KAFKA39_LIBS="$unpacked/kafka_$FIXTURE_SCALA-$FIXTURE_KAFKA_ZOOKEEPER_MODE/libs"
 export KAFKUP_TEST_ZOOKEEPER_LIBS="$unpacked/apache-zookeeper-$FIXTURE_ZOOKEEPER-bin/lib"
 
+# --- Docker Engine and the locally built test images -------------------------
+# The systemd runner is tested in a container whose PID 1 is systemd; no registry is
+# reachable, so the images are debootstrapped here (cached in $KAFKUP_CACHE/images).
+say "Docker Engine and test images"
+./scripts/docker-engine.sh
+./scripts/test-images.sh
+
 # --- build and test ---------------------------------------------------------
-say "building kafkup (release)"
+say "building kafkup (release) and its .deb"
 cargo build --release --all-targets --locked
+have cargo-deb || cargo install cargo-deb --locked --version "^3"
+cargo deb --no-build --locked -q >/dev/null
+KAFKUP_DEB=$(ls -t "$CARGO_TARGET_DIR"/debian/kafkup_*.deb | head -n 1)
+export KAFKUP_DEB
 
 say "running the test suite"
 cargo test --release --locked -- --test-threads="${KAFKUP_TEST_THREADS:-2}"

@@ -123,6 +123,10 @@ pub enum Command {
         dry_run: bool,
         #[arg(long, value_name = "SECS", help = WAIT_HELP)]
         wait: Option<u64>,
+        /// Where no Java is found and apt is at hand: install openjdk-17-jre-headless with
+        /// apt-get (without this flag kafkup asks on a terminal, and otherwise stops).
+        #[arg(long)]
+        install_java: bool,
     },
     /// Download, verify and unpack the distributions; prints their paths. Starts nothing.
     Fetch {

@@ -177,7 +177,8 @@ mod tests {
         assert_eq!(
             code_of(RunnerError::Unavailable {
                 kind: RunnerKind::Docker,
-                reason: "x".into()
+                reason: "x".into(),
+                help: "y".into(),
             }),
             ExitCode::Usage
         );

@@ -30,6 +30,8 @@ pub struct Settings {
     pub zookeeper_heap: String,
     pub java_home: Option<PathBuf>,
     pub ready_timeout_secs: u64,
+    /// May setup install a JRE with apt-get when none is found?
+    pub install_java: bool,
 }
 
 /// The TOML config file: every key optional, unknown keys are errors.
@@ -74,6 +76,7 @@ pub struct Overrides {
     pub templates: Option<PathBuf>,
     pub java_home: Option<PathBuf>,
     pub ready_timeout_secs: Option<u64>,
+    pub install_java: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -318,6 +321,7 @@ impl Settings {
                 .ready_timeout_secs
                 .or(file.ready_timeout_secs)
                 .unwrap_or(defaults::READY_TIMEOUT_SECS),
+            install_java: over.install_java,
         })
     }
 }

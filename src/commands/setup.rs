@@ -6,7 +6,7 @@ use crate::catalog;
 use crate::deploy::decide::StartReason;
 use crate::deploy::{self, Action, Decision, Desired};
 use crate::error::{ExitCode, Problem};
-use crate::java::Java;
+use crate::java::{Java, JavaError, JRE_PACKAGE};
 use crate::plan::Plan;
 use crate::preflight;
 use crate::render::RenderedFile;
@@ -25,16 +25,10 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
     let previous = state::load(&plan.paths)?;
     let (runner, why) = choose_runner(ctx, settings, previous.as_ref()).await?;
     // Java first: without it nothing can start, so nothing should be downloaded or changed.
-    let java = match (runner.java().await, dry_run) {
-        (Ok(java), _) => check_java(java, &plan)?,
-        (Err(e), false) => return Err(e.into()),
-        (Err(e), true) => {
-            ctx.reporter.warn(&format!("setup would stop here: {e}"));
-            Java {
-                path: PathBuf::from("/usr/bin/java"),
-                major: 0,
-            }
-        }
+    let java = runner_java(ctx, settings, &runner, dry_run).await?;
+    let java = match dry_run {
+        true => java,
+        false => check_java(java, &plan)?,
     };
     let specs = service_specs(&plan);
     let services: Vec<(&ServiceSpec, Vec<String>)> =
@@ -154,13 +148,11 @@ async fn choose_runner(
     settings: &Settings,
     previous: Option<&Manifest>,
 ) -> Result<(AnyRunner, String)> {
-    let runner_ctx = RunnerContext {
-        paths: settings.paths.clone(),
-        java_home: settings.java_home.clone(),
-    };
+    let runner_ctx = RunnerContext::new(&settings.paths, settings.java_home.clone());
     let record = previous.and_then(|p| p.runner.as_ref());
+    let running = previous.is_some_and(|p| !p.services.is_empty());
     let (kind, why) = match record {
-        Some(record) => {
+        Some(record) if running => {
             let kind = record.kind();
             if !matches!(settings.backend, Backend::Auto) && settings.backend != Backend::Only(kind)
             {
@@ -172,12 +164,46 @@ async fn choose_runner(
             }
             (kind, "as set up before".to_string())
         }
-        None => {
+        _ => {
             let choice = detect::choose(settings.backend, &HostFacts::observe().await)?;
             (choice.kind, choice.why)
         }
     };
+    // A torn-down environment's record still says what its runner made (the systemd user).
+    let record = record.filter(|r| r.kind() == kind);
     Ok((AnyRunner::open(kind, &runner_ctx, record).await?, why))
+}
+
+/// The runner's Java; where there is none and apt is at hand, installed with the user's
+/// consent (`--install-java`, or a yes on a terminal) — never silently. A dry run only says.
+async fn runner_java(
+    ctx: &Context<'_>,
+    settings: &Settings,
+    runner: &AnyRunner,
+    dry_run: bool,
+) -> Result<Java> {
+    let missing = match runner.java().await {
+        Ok(java) => return Ok(java),
+        Err(e @ JavaError::NotFound { .. }) => e,
+        Err(e) => return Err(e.into()),
+    };
+    if dry_run {
+        ctx.reporter
+            .warn(&format!("setup would stop here: {missing}"));
+        return Ok(Java {
+            path: PathBuf::from("/usr/bin/java"),
+            major: 0,
+        });
+    }
+    let question = format!("no Java runtime found; install {JRE_PACKAGE} with apt-get now?");
+    let agreed = settings.install_java || super::confirm(&question);
+    if runner.kind() == RunnerKind::Docker || !crate::java::apt_can_install() || !agreed {
+        return Err(missing.into());
+    }
+    ctx.reporter
+        .step(&format!("installing {JRE_PACKAGE} with apt-get"));
+    crate::java::install_with_apt().await?;
+    Ok(runner.java().await?)
 }
 
 /// The runner's Java must be new enough for both distributions.

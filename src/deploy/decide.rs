@@ -192,12 +192,15 @@ pub fn decide(
             .collect();
         actions.push(Action::PrepareData { dirs });
     }
-    if want.plan.mode == Mode::Kraft && seen.data.kafka_cluster_id.is_none() {
-        actions.push(Action::FormatStorage {
-            cluster_id: previous.and_then(|p| p.cluster_id.clone()),
+    let format =
+        (want.plan.mode == Mode::Kraft && seen.data.kafka_cluster_id.is_none()).then(|| {
+            Action::FormatStorage {
+                cluster_id: previous.and_then(|p| p.cluster_id.clone()),
+            }
         });
-    }
-    actions.extend(stops_and_starts(previous, want, seen, &restarts, &starting));
+    actions.extend(stops_and_starts(
+        previous, want, seen, &restarts, &starting, format,
+    ));
     actions.push(Action::WaitReady {
         timeout_secs: want.plan.ready_timeout_secs,
     });
@@ -211,13 +214,15 @@ pub fn decide(
     Ok(Decision { actions })
 }
 
-/// Stops in reverse start order (of the running services that restart), then starts in order.
+/// Stops in reverse start order (of the running services that restart); the runner's install
+/// steps (the storage format needs the service user and its rights); then starts in order.
 fn stops_and_starts(
     previous: Option<&Manifest>,
     want: &Desired,
     seen: &Observed,
     restarts: &BTreeMap<ServiceName, Vec<String>>,
     starting: &[ServiceName],
+    format: Option<Action>,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     for (spec, _) in want.services.iter().rev() {
@@ -228,13 +233,14 @@ fn stops_and_starts(
             });
         }
     }
+    if want.runner != RunnerKind::Process {
+        actions.extend(starting.iter().map(|name| Action::Install {
+            service: *name,
+            runner: want.runner,
+        }));
+    }
+    actions.extend(format);
     for name in starting {
-        if want.runner != RunnerKind::Process {
-            actions.push(Action::Install {
-                service: *name,
-                runner: want.runner,
-            });
-        }
         let known = previous.and_then(|p| p.service(*name)).is_some();
         let reason = match restarts.get(name) {
             Some(why) if running(seen, *name) => StartReason::Restart(why.clone()),

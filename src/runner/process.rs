@@ -486,10 +486,7 @@ mod tests {
                     requires: None,
                     stop_grace_secs: 30,
                 };
-                let ctx = RunnerContext {
-                    paths,
-                    java_home: None,
-                };
+                let ctx = RunnerContext::new(&paths, None);
                 Env {
                     runner: ProcessRunner::new(&ctx),
                     spec,

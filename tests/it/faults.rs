@@ -339,3 +339,62 @@ fn status_and_start_agree_with_what_setup_did() {
     assert!(said.contains("kafka was already running"), "{said}");
     assert!(!said.contains("kafka started"), "{said}");
 }
+
+/// No Java and apt at hand: setup stops and names `--install-java`; with it, setup installs
+/// the JRE with apt-get and goes on. apt-get here is a stand-in on PATH that records what it
+/// was asked and "installs" by linking the machine's real java (the tests reach no Debian
+/// mirror); the real `apt-get` call is the same command line.
+#[test]
+fn a_missing_java_is_installed_only_when_asked() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "kafkup offers apt-get only to root; run the tests as root"
+    );
+    let env = TestEnv::new();
+    let bin = env.root().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let asked = env.root().join("apt-get.log");
+    let java = kafkup::java::locate(None).expect("the machine has Java");
+    let fake = format!(
+        "#!/bin/sh\necho \"$@\" >> {asked}\nif [ \"$1\" = install ]; then /bin/ln -s {java} {bin}/java; fi\n",
+        asked = asked.display(),
+        java = java.display(),
+        bin = bin.display()
+    );
+    let apt = bin.join("apt-get");
+    std::fs::write(&apt, fake).unwrap();
+    std::fs::set_permissions(&apt, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let setup = |extra: &[&str]| {
+        let mut args = vec![
+            "setup",
+            "--mode",
+            "kraft",
+            "--backend",
+            "process",
+            "--no-selftest",
+        ];
+        args.extend_from_slice(extra);
+        let out = env
+            .kafkup(&args)
+            .env("PATH", &bin)
+            .env_remove("JAVA_HOME")
+            .output()
+            .unwrap();
+        crate::env::echo(&args, out)
+    };
+    let out = setup(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("pass --install-java"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!asked.exists(), "apt-get is never run without consent");
+    let out = setup(&["--install-java"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let log = std::fs::read_to_string(&asked).unwrap();
+    assert_eq!(
+        log,
+        "update -qq\ninstall -y -qq --no-install-recommends openjdk-17-jre-headless\n"
+    );
+}

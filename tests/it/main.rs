@@ -9,3 +9,4 @@ mod lifecycle;
 mod mirror;
 mod render;
 mod services;
+mod systemd;
