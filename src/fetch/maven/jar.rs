@@ -11,7 +11,9 @@ use crate::fetch::signature::{self, SignatureError};
 use crate::fetch::stream::{Digested, Sink};
 use crate::report::Reporter;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use url::Url;
 
 /// What getting one jar needs.
@@ -53,18 +55,30 @@ pub enum SignatureCheck {
 pub async fn get(job: &JarJob<'_>) -> Result<JarDone, MavenError> {
     let jar = job.jar;
     let entry = JarEntry::new(job.cache, &jar.coord.file_name(), &jar.sha256);
+    let held = entry_lock(&entry.file);
+    let guard = held.lock().await;
     let downloaded = if cached_copy_matches(&entry, jar, job.reporter).await {
         false
     } else {
         download(job, &entry).await?;
         true
     };
+    drop(guard);
     let signature = check_signature(job, &entry.file).await?;
     Ok(JarDone {
         path: entry.file,
         downloaded,
         signature,
     })
+}
+
+/// One cache entry is worked on by one task at a time: Kafka 3.x and ZooKeeper share jars
+/// (snappy-java, netty…), and their fetches run at once.
+fn entry_lock(file: &Path) -> Arc<tokio::sync::Mutex<()>> {
+    type Locks = Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>;
+    static LOCKS: OnceLock<Locks> = OnceLock::new();
+    let mut locks = LOCKS.get_or_init(Locks::default).lock().unwrap();
+    locks.entry(file.to_path_buf()).or_default().clone()
 }
 
 /// Whether the cached jar is still the one the lock pins; a corrupt one is removed.

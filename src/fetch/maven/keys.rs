@@ -45,7 +45,7 @@ pub async fn keys_for(
                 }
             }
             Err(failures) => reporter.step(&format!(
-                "{} KEYS: no dist site answered ({}); using {}",
+                "{} KEYS: no dist site answered ({}); checking against {}",
                 project.title(),
                 failures
                     .first()
@@ -98,7 +98,9 @@ fn fallback_name(project: Project, sources: &Sources) -> String {
     }
     match project {
         Project::Kafka => "the copy of Kafka's KEYS built into kafkup (October 2024)".into(),
-        Project::Zookeeper => "no ZooKeeper KEYS (kafkup has no built-in copy; pass --keys)".into(),
+        Project::Zookeeper => {
+            "nothing: kafkup has no built-in copy of ZooKeeper's KEYS (pass --keys)".into()
+        }
     }
 }
 
@@ -139,7 +141,7 @@ mod tests {
         assert!(kafka.from.contains("built into kafkup"));
         let zk = fallback(Project::Zookeeper, &s, &crate::report::Silent).unwrap();
         assert!(zk.ring.keys.is_empty());
-        assert!(zk.from.contains("--keys"), "{}", zk.from);
+        assert!(zk.from.contains("no built-in copy"), "{}", zk.from);
     }
 
     #[test]

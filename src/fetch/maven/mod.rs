@@ -252,20 +252,23 @@ fn report_signatures(
     let mut unknown_count = 0;
     for ((project, issuer), jars) in &unknown {
         unknown_count += jars.len();
-        let from = keys
-            .iter()
-            .find(|k| k.project == *project)
-            .map(|k| k.from.as_str())
-            .unwrap_or("?");
-        let recorded = recorded_signer(lock, jars, issuer);
+        let keys = keys.iter().find(|k| k.project == *project);
+        let not_held = match keys {
+            Some(k) if !k.ring.keys.is_empty() => format!("a key that is not in {}", k.from),
+            _ => format!(
+                "and there are no {} KEYS at hand (kafkup has no built-in copy; pass --keys)",
+                project.title()
+            ),
+        };
         reporter.warn(&format!(
-            "{} {} jar(s) of {} ({}) are signed by {issuer}, a key that is not in {from}: their signatures \
-             could NOT be checked. They are installed only because each matched the SHA-256 pinned in \
-             kafkup's lock{recorded}. To check them, pass {}'s current KEYS with --keys FILE.",
+            "{} {} jar(s) of {} ({}) are signed by {issuer}, {not_held}: their signatures could \
+             NOT be checked. They are installed only because each matched the SHA-256 pinned in \
+             kafkup's lock{}. To check them, pass {}'s current KEYS with --keys FILE.",
             jars.len(),
             project.title(),
             artifact.top_dir,
             few(jars),
+            recorded_signer(lock, jars, issuer),
             project.title()
         ));
     }
