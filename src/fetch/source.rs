@@ -82,6 +82,9 @@ pub enum DistSource {
         signatures_verified: usize,
         /// Apache jars whose signer was not in the KEYS at hand (trusted by the lock alone).
         signers_unknown: usize,
+        /// Apache jars the repository had no `.asc` for (trusted by the lock alone).
+        #[serde(default)]
+        unsigned: usize,
     },
 }
 
@@ -96,6 +99,7 @@ impl DistSource {
                 jars,
                 signatures_verified,
                 signers_unknown,
+                unsigned,
             } => {
                 let mut text = format!("assembled from Maven {repo}: {jars} jars pinned by {lock}");
                 text.push_str(&format!(
@@ -105,6 +109,9 @@ impl DistSource {
                     text.push_str(&format!(
                         ", {signers_unknown} by a signer not in the KEYS at hand"
                     ));
+                }
+                if *unsigned > 0 {
+                    text.push_str(&format!(", {unsigned} unsigned"));
                 }
                 text
             }
@@ -131,10 +138,13 @@ mod tests {
             jars: 57,
             signatures_verified: 14,
             signers_unknown: 1,
+            unsigned: 2,
         };
         let json = serde_json::to_string(&maven).unwrap();
         assert!(json.contains(r#""kind":"maven""#), "{json}");
         assert_eq!(serde_json::from_str::<DistSource>(&json).unwrap(), maven);
-        assert!(maven.describe().contains("1 by a signer not in the KEYS"));
+        assert!(maven
+            .describe()
+            .contains("1 by a signer not in the KEYS at hand, 2 unsigned"));
     }
 }

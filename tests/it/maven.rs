@@ -343,6 +343,7 @@ fn a_signer_missing_from_the_keys_at_hand_warns_and_the_lock_decides() {
             .join(format!("kafka_2.13-{kafka}/.kafkup-verified.json"));
         let marker: Value = serde_json::from_slice(&std::fs::read(marker).unwrap()).unwrap();
         assert_eq!(marker["source"]["signers_unknown"], 1, "{marker:#}");
+        assert_eq!(marker["source"]["unsigned"], 1, "{marker:#}");
         assert_eq!(marker["signature_checked"], true, "{marker:#}");
         assert_eq!(m.installed(), expected_dists(mode, kafka));
     }

@@ -81,13 +81,14 @@ pub async fn fetch(
         false => vec![],
     };
     let done = get_jars(artifact, &lock, &keys, &transport, sources, paths, reporter).await?;
-    let (verified, unknown) = report_signatures(artifact, &lock, &done, &keys, sources, reporter);
+    let tally = report_signatures(artifact, &lock, &done, &keys, sources, reporter);
     let source = DistSource::Maven {
         repo: sources.maven.repos[0].to_string(),
         lock: origin.describe(),
         jars: lock.jars.len(),
-        signatures_verified: verified,
-        signers_unknown: unknown,
+        signatures_verified: tally.verified,
+        signers_unknown: tally.signer_unknown,
+        unsigned: tally.unsigned,
     };
     let marker = Marker {
         file_name: artifact.file_name.clone(),
@@ -216,8 +217,14 @@ async fn get_jars(
     Err(failed.swap_remove(worst).unwrap_err())
 }
 
+/// What the signature checks of one distribution's Apache jars found.
+struct Tally {
+    verified: usize,
+    signer_unknown: usize,
+    unsigned: usize,
+}
+
 /// Says what the signature checks found, loudly where they could not vouch for a jar.
-/// Returns (verified, signer unknown).
 fn report_signatures(
     artifact: &Artifact,
     lock: &Lock,
@@ -225,7 +232,7 @@ fn report_signatures(
     keys: &[KeysAtHand],
     sources: &Sources,
     reporter: &dyn Reporter,
-) -> (usize, usize) {
+) -> Tally {
     let mut verified = 0;
     let mut unknown: BTreeMap<(Project, String), Vec<String>> = BTreeMap::new();
     let mut unpublished: Vec<String> = Vec::new();
@@ -287,7 +294,11 @@ fn report_signatures(
             }
         ));
     }
-    (verified, unknown_count)
+    Tally {
+        verified,
+        signer_unknown: unknown_count,
+        unsigned: unpublished.len(),
+    }
 }
 
 /// How the lock's record of the signer compares with what the `.asc` says now.
