@@ -336,6 +336,7 @@ fn a_signer_missing_from_the_keys_at_hand_warns_and_the_lock_decides() {
                 "matched the SHA-256 pinned in kafkup's lock",
                 "(the lock recorded another signer",
                 &format!("kafka-raft-{kafka}.jar) have no OpenPGP signature"),
+                "the repository no longer serves them",
             ],
         );
         let marker = m

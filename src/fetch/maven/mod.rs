@@ -287,17 +287,29 @@ fn report_signatures(
             artifact.top_dir,
             few(&unpublished),
             sources.maven.repos[0],
-            if lock.jars.iter().any(|j| j.signer == Some(Signer::Unsigned)) {
-                " (the repository had none for some of them when the lock was made either)"
-            } else {
-                ""
-            }
+            unsigned_when_locked(lock, &unpublished)
         ));
     }
     Tally {
         verified,
         signer_unknown: unknown_count,
         unsigned: unpublished.len(),
+    }
+}
+
+/// Whether the jars without a signature had none when the lock was made either.
+fn unsigned_when_locked(lock: &Lock, jars: &[String]) -> String {
+    let then = lock
+        .jars
+        .iter()
+        .filter(|j| jars.contains(&j.coord.file_name()) && j.signer == Some(Signer::Unsigned))
+        .count();
+    match then {
+        0 => {
+            " (the lock recorded a signature for each: the repository no longer serves them)".into()
+        }
+        n if n == jars.len() => " (there was none when the lock was made either)".into(),
+        n => format!(" ({n} of them had none when the lock was made either)"),
     }
 }
 
