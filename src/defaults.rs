@@ -24,6 +24,15 @@ pub const DISTS: &[&str] = &[
     "https://archive.apache.org/dist",
 ];
 
+/// Where the distributions come from: Apache first, Maven when Apache's sites do not answer.
+pub const SOURCE: crate::fetch::SourceChoice = crate::fetch::SourceChoice::Auto;
+pub const SOURCE_NAME: &str = "auto";
+/// Maven repositories the jars are fetched from, tried in order (a proxy can stand in).
+pub const MAVEN_REPOS: &[&str] = &["https://repo.maven.apache.org/maven2"];
+/// Jars downloaded at once per distribution: a closure is ~60 small files, and one connection
+/// at a time would spend most of its time waiting for answers.
+pub const MAVEN_PARALLEL_DOWNLOADS: usize = 8;
+
 pub const KAFKA_PORT: u16 = 9092;
 pub const ZOOKEEPER_PORT: u16 = 2181;
 pub const CONTROLLER_PORT: u16 = 9093;

@@ -90,6 +90,7 @@ diagnosed!(
     kafkup::catalog::CatalogError,
     kafkup::settings::SettingsError,
     kafkup::fetch::FetchError,
+    kafkup::fetch::MavenError,
     kafkup::state::StateError,
     kafkup::java::JavaError,
     kafkup::render::RenderError,

@@ -4,6 +4,7 @@
 use crate::catalog::{self, Mode};
 use crate::defaults;
 use crate::error::{Diagnose, ExitCode};
+use crate::fetch::SourceChoice;
 use crate::paths::Paths;
 use crate::runner::Backend;
 use serde::{Deserialize, Serialize};
@@ -17,8 +18,14 @@ pub struct Settings {
     pub kafka_version: String,
     pub zookeeper_version: String,
     pub scala_version: String,
+    pub source: SourceChoice,
     pub mirrors: Vec<Url>,
     pub dists: Vec<Url>,
+    pub maven_repos: Vec<Url>,
+    /// KEYS files for the Maven path when no dist site answers.
+    pub keys: Vec<PathBuf>,
+    /// Locks that add to the built-in ones.
+    pub maven_lock_dir: Option<PathBuf>,
     pub verify_signature: bool,
     pub kafka_port: u16,
     pub zookeeper_port: u16,
@@ -44,8 +51,12 @@ pub struct ConfigFile {
     pub kafka_version: Option<String>,
     pub zookeeper_version: Option<String>,
     pub scala_version: Option<String>,
+    pub source: Option<SourceChoice>,
     pub mirrors: Option<Vec<String>>,
     pub dists: Option<Vec<String>>,
+    pub maven_repos: Option<Vec<String>>,
+    pub keys: Option<Vec<PathBuf>>,
+    pub maven_lock_dir: Option<PathBuf>,
     pub verify_signature: Option<bool>,
     pub kafka_port: Option<u16>,
     pub zookeeper_port: Option<u16>,
@@ -66,8 +77,12 @@ pub struct Overrides {
     pub backend: Option<Backend>,
     pub kafka_version: Option<String>,
     pub zookeeper_version: Option<String>,
+    pub source: Option<SourceChoice>,
     pub mirrors: Vec<String>,
     pub dists: Vec<String>,
+    pub maven_repos: Vec<String>,
+    pub keys: Vec<PathBuf>,
+    pub maven_lock_dir: Option<PathBuf>,
     pub no_verify_signature: bool,
     pub kafka_port: Option<u16>,
     pub zookeeper_port: Option<u16>,
@@ -270,6 +285,16 @@ impl Settings {
 
         let mirrors = pick_urls(over.mirrors, file.mirrors, defaults::MIRRORS, "mirror")?;
         let dists = pick_urls(over.dists, file.dists, defaults::DISTS, "dist")?;
+        let maven_repos = pick_urls(
+            over.maven_repos,
+            file.maven_repos,
+            defaults::MAVEN_REPOS,
+            "maven repo",
+        )?;
+        let keys = match over.keys.is_empty() {
+            true => file.keys.unwrap_or_default(),
+            false => over.keys,
+        };
 
         let kafka_port = over
             .kafka_port
@@ -305,8 +330,15 @@ impl Settings {
             kafka_version,
             zookeeper_version,
             scala_version,
+            source: over.source.or(file.source).unwrap_or(defaults::SOURCE),
             mirrors,
             dists,
+            maven_repos,
+            keys: keys.iter().map(|k| absolute(k)).collect(),
+            maven_lock_dir: over
+                .maven_lock_dir
+                .or(file.maven_lock_dir)
+                .map(|d| absolute(&d)),
             verify_signature: !over.no_verify_signature && file.verify_signature.unwrap_or(true),
             kafka_port,
             zookeeper_port,
@@ -330,9 +362,15 @@ impl Settings {
     /// Where the distributions come from, and how they are proven.
     pub fn sources(&self) -> crate::fetch::Sources {
         crate::fetch::Sources {
+            choice: self.source,
             mirrors: self.mirrors.clone(),
             dists: self.dists.clone(),
             verify_signature: self.verify_signature,
+            maven: crate::fetch::MavenSources {
+                repos: self.maven_repos.clone(),
+                keys_files: self.keys.clone(),
+                lock_dir: self.maven_lock_dir.clone(),
+            },
         }
     }
 }
@@ -366,6 +404,42 @@ mod tests {
         assert_eq!(s.mirrors[0].as_str(), "https://dlcdn.apache.org/");
         assert_eq!(s.dists[1].as_str(), "https://archive.apache.org/dist");
         assert!(s.verify_signature && s.selftest);
+        assert_eq!(s.source, SourceChoice::Auto);
+        assert_eq!(
+            s.maven_repos[0].as_str(),
+            "https://repo.maven.apache.org/maven2"
+        );
+        assert!(s.keys.is_empty() && s.maven_lock_dir.is_none());
+    }
+
+    #[test]
+    fn the_source_and_maven_settings_follow_the_precedence() {
+        let file = "source = \"maven\"\nmaven_repos = [\"https://nexus.example/maven2\"]\nkeys = [\"/k/KEYS\"]\nmaven_lock_dir = \"/locks\"\n";
+        let s = resolve(Overrides::default(), file).unwrap();
+        assert_eq!(s.source, SourceChoice::Maven);
+        assert_eq!(s.maven_repos[0].as_str(), "https://nexus.example/maven2");
+        assert_eq!(s.keys, vec![PathBuf::from("/k/KEYS")]);
+        assert_eq!(s.maven_lock_dir, Some(PathBuf::from("/locks")));
+        let over = Overrides {
+            source: Some(SourceChoice::Apache),
+            maven_repos: vec!["http://127.0.0.1:8081/maven2".into()],
+            ..Default::default()
+        };
+        let s = resolve(over, file).unwrap();
+        assert_eq!(s.source, SourceChoice::Apache);
+        assert_eq!(s.maven_repos[0].as_str(), "http://127.0.0.1:8081/maven2");
+        let over = Overrides {
+            maven_repos: vec!["http://nexus.example/maven2".into()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            resolve(over, ""),
+            Err(SettingsError::BadUrl {
+                what: "maven repo",
+                ..
+            })
+        ));
+        assert!(parse_config("source = \"ftp\"").is_err());
     }
 
     #[test]

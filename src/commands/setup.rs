@@ -323,20 +323,33 @@ fn print_decision(
 
 /// Where a download would come from and what would prove it.
 fn fetch_details(settings: &Settings, artifact: &catalog::Artifact) -> Vec<String> {
-    let mut out: Vec<String> = settings
-        .mirrors
-        .iter()
-        .map(|m| format!("              from {}", artifact.tarball_url(m)))
-        .collect();
-    let proof = if settings.verify_signature {
-        "SHA-512 + OpenPGP signature"
-    } else {
-        "SHA-512 only (signature check OFF)"
-    };
-    let dists: Vec<&str> = settings.dists.iter().map(|d| d.as_str()).collect();
-    out.push(format!(
-        "              verify {proof} from {}",
-        dists.join(", ")
-    ));
+    const INDENT: &str = "              ";
+    let sources = settings.sources();
+    let mut out = Vec::new();
+    if settings.source.may_use_apache() {
+        out.extend(
+            settings
+                .mirrors
+                .iter()
+                .map(|m| format!("{INDENT}from {}", artifact.tarball_url(m))),
+        );
+        let proof = if settings.verify_signature {
+            "SHA-512 + OpenPGP signature"
+        } else {
+            "SHA-512 only (signature check OFF)"
+        };
+        let dists: Vec<&str> = settings.dists.iter().map(|d| d.as_str()).collect();
+        out.push(format!("{INDENT}verify {proof} from {}", dists.join(", ")));
+    }
+    if settings.source.may_use_maven() {
+        let when = match settings.source {
+            crate::fetch::SourceChoice::Auto => "if Apache's sites do not answer: ",
+            _ => "",
+        };
+        out.push(format!(
+            "{INDENT}{when}{}",
+            crate::fetch::maven::plan_line(artifact, &sources)
+        ));
+    }
     out
 }

@@ -183,6 +183,7 @@ impl Run<'_, '_> {
             artifact: done.artifact.clone(),
             dir: done.dir.clone(),
             sha512: done.sha512.clone(),
+            source: done.source.clone(),
         });
     }
 

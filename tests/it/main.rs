@@ -6,6 +6,7 @@ mod faults;
 mod fetch;
 mod hostile;
 mod lifecycle;
+mod maven;
 mod mirror;
 mod render;
 mod services;
