@@ -25,7 +25,6 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now() { date +%s.%N; }
 . "$repo/bench/lib.sh"
 
 zk_port=$(free_port); kafka_port=$(free_port)
@@ -55,15 +54,8 @@ floor_once() {
   java -Xms1g -Xmx1g -Dlog4j.configuration="file:$floor/config/kafka/log4j.properties" \
     -cp "$kafka_dist/libs/*" kafka.Kafka "$floor/config/kafka/server.properties" >"$work/floor-kafka.log" 2>&1 &
   pids+=("$!")
-  local zk_ok=0 broker_ok=0
-  for _ in $(seq 1 1200); do   # at most 60 s
-    [ $zk_ok = 1 ] || { [ "$(echo ruok | nc -q1 127.0.0.1 "$zk_port" 2>/dev/null)" = imok ] && zk_ok=1; }
-    [ $broker_ok = 1 ] || { kcat -b "127.0.0.1:$kafka_port" -L -m 1 2>/dev/null | grep -q '1 brokers' && broker_ok=1; }
-    [ $zk_ok = 1 ] && [ $broker_ok = 1 ] && break
-    sleep 0.05
-  done
+  wait_floor "$zk_port" "$kafka_port" || { tail "$work"/floor-*.log >&2; exit 1; }
   local t1; t1=$(now)
-  [ $zk_ok = 1 ] && [ $broker_ok = 1 ] || { echo "floor did not become ready" >&2; tail "$work"/floor-*.log >&2; exit 1; }
   kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null || true; pids=()
   echo "$t1 - $t0" | bc
 }
