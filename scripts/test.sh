@@ -37,6 +37,8 @@ have curl || need_pkgs+=(curl)
 have bc || need_pkgs+=(bc)
 have python3 || need_pkgs+=(python3)
 have objdump || need_pkgs+=(binutils)
+# docker-registry: a local registry for the docker runner's pull test (no registry is reachable).
+dpkg -s docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
 [ -x /usr/bin/time ] || need_pkgs+=(time)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need_pkgs+=(zlib1g-dev)
 have java || need_pkgs+=(openjdk-17-jre-headless)

@@ -100,6 +100,9 @@ pub struct InstallArgs {
     /// Directory whose templates override the built-in ones by file name.
     #[arg(long, env = "KAFKUP_TEMPLATES", value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    #[arg(long, env = "KAFKUP_IMAGE", value_name = "IMAGE",
+        help = formatcp!("The JRE 17+ image the docker runner runs the services from [default: {}]", d::IMAGE))]
+    pub image: Option<String>,
     /// Java installation to use [default: JAVA_HOME, then java on PATH].
     #[arg(long, value_name = "DIR")]
     pub java_home: Option<PathBuf>,
@@ -125,6 +128,7 @@ impl InstallArgs {
             controller_port: self.controller_port,
             templates: self.templates.clone(),
             java_home: self.java_home.clone(),
+            image: self.image.clone(),
             ..Overrides::default()
         }
     }

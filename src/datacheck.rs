@@ -86,14 +86,6 @@ pub fn check(previous: Option<&Manifest>, mode: Mode, seen: &DataSeen) -> Result
     Ok(())
 }
 
-/// [`check`] for an environment as its manifest describes it (`start`, `status`).
-pub fn check_environment(manifest: &Manifest) -> Result<(), DataProblem> {
-    let paths = &manifest.paths;
-    let zookeeper = (manifest.mode == Mode::Zookeeper).then(|| paths.zookeeper_data());
-    let seen = DataSeen::observe(&paths.kafka_data(), zookeeper.as_deref());
-    check(Some(manifest), manifest.mode, &seen)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

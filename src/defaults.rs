@@ -67,6 +67,10 @@ pub const FOUR_LETTER_WORDS: &str = "srvr,ruok,mntr";
 /// The interface every listener binds to and advertises on the host.
 pub const HOST: &str = "127.0.0.1";
 
+/// The JRE image the docker runner runs the services from (any JRE 17+ image works: the
+/// distribution comes from the verified tarball, bind-mounted).
+pub const IMAGE: &str = "eclipse-temurin:17-jre";
+
 /// Where `kafkup serve` listens: loopback, the guide's Flask port.
 pub const SERVE_BIND: &str = "127.0.0.1:5000";
 

@@ -3,7 +3,7 @@
 
 use crate::error::Problem;
 use crate::paths::Paths;
-use crate::runner::{AnyRunner, RunnerContext};
+use crate::runner::{AnyRunner, Runner, RunnerContext};
 use crate::spec::ServiceName;
 use crate::state::{self, Manifest, ServiceRecord};
 use anyhow::Result;
@@ -34,6 +34,27 @@ impl Environment {
             (Some(runner), false) => Ok(runner),
             _ => Err(torn_down(&self.manifest).into()),
         }
+    }
+
+    /// Is the data still what was set up? (`start` refuses, `status` reports.) Nothing to
+    /// check without services or a runner.
+    pub async fn check_data(&self) -> Result<(), crate::datacheck::DataProblem> {
+        let Ok(runner) = self.runner() else {
+            return Ok(());
+        };
+        let dir = |name| {
+            self.manifest
+                .service(name)
+                .and_then(|r| r.spec.data_dirs.first().cloned())
+        };
+        let Some(kafka) = dir(ServiceName::Kafka) else {
+            return Ok(());
+        };
+        let zookeeper = dir(ServiceName::Zookeeper);
+        let Ok(seen) = runner.data_seen(&kafka, zookeeper.as_deref()).await else {
+            return Ok(());
+        };
+        crate::datacheck::check(Some(&self.manifest), self.manifest.mode, &seen)
     }
 
     /// The services a command acts on: all (in start order) or the one named.

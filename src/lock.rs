@@ -10,6 +10,20 @@ use std::path::PathBuf;
 /// Held for as long as it lives; released on drop (and by the kernel if kafkup dies).
 pub struct EnvironmentLock {
     _lock: Flock<std::fs::File>,
+    path: PathBuf,
+    /// The directories taking the lock created (the state directory, its parents).
+    created: Vec<PathBuf>,
+}
+
+impl EnvironmentLock {
+    /// For a command that failed before it made anything: the lock file and the directories
+    /// taking it created go again, so a failed first setup leaves no trace.
+    pub fn forget(self) {
+        let _ = crate::files::remove_file_if_exists(&self.path);
+        for dir in self.created.iter().rev() {
+            crate::files::remove_dir_if_empty(dir);
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +65,7 @@ pub fn acquire(paths: &Paths) -> Result<EnvironmentLock, LockError> {
         path: path.clone(),
         source,
     };
-    crate::files::create_private_dirs(&paths.state).map_err(io)?;
+    let created = crate::files::create_private_dirs(&paths.state).map_err(io)?;
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -65,7 +79,11 @@ pub fn acquire(paths: &Paths) -> Result<EnvironmentLock, LockError> {
             let _ = lock.set_len(0);
             let _ = lock.rewind();
             let _ = write!(lock, "{}", std::process::id());
-            Ok(EnvironmentLock { _lock: lock })
+            Ok(EnvironmentLock {
+                _lock: lock,
+                path,
+                created,
+            })
         }
         Err((mut file, nix::errno::Errno::EWOULDBLOCK)) => {
             let mut holder = String::new();

@@ -6,6 +6,7 @@ use crate::defaults;
 use crate::paths::Paths;
 use crate::runner::Backend;
 use crate::settings::Settings;
+use crate::spec::ServiceName;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -14,8 +15,11 @@ pub struct Plan {
     pub mode: Mode,
     pub backend: Backend,
     pub paths: Paths,
-    /// Interface every listener binds to and advertises.
+    /// The address clients dial (and the broker advertises): the host's loopback.
     pub host: String,
+    /// The interface listeners bind: `host` itself, or in a container every interface of the
+    /// container's own network namespace (the host sees only the port published on loopback).
+    pub listen_host: String,
     pub service_user: String,
     pub zookeeper: Option<ZookeeperPlan>,
     pub kafka: KafkaPlan,
@@ -109,6 +113,7 @@ impl Plan {
             mode: settings.mode,
             backend: settings.backend,
             paths,
+            listen_host: host.clone(),
             host,
             service_user: defaults::SERVICE_USER.to_string(),
             zookeeper,
@@ -142,5 +147,49 @@ impl Plan {
 
     pub fn bootstrap_server(&self) -> String {
         self.kafka.bootstrap_server(&self.host)
+    }
+
+    /// The plan as the services see it inside containers: distributions, config and data at
+    /// the container paths of [`container`], listeners on the container's interfaces, and
+    /// ZooKeeper reached by its container name. Where files are written (and everything the
+    /// host does) stays with the host's plan.
+    pub fn in_containers(&self, zookeeper_host: &str) -> Plan {
+        let mut p = self.clone();
+        p.listen_host = container::LISTEN_ALL.into();
+        if let Some(zk) = p.zookeeper.as_mut() {
+            zk.dist_dir = container::install(&zk.artifact.top_dir);
+            zk.config_dir = container::config(ServiceName::Zookeeper);
+            zk.data_dir = container::data(ServiceName::Zookeeper);
+            p.kafka.zookeeper_connect = Some(format!("{zookeeper_host}:{}", zk.client_port));
+        }
+        let k = &mut p.kafka;
+        k.dist_dir = container::install(&k.artifact.top_dir);
+        k.config_dir = container::config(ServiceName::Kafka);
+        k.data_dir = container::data(ServiceName::Kafka);
+        p
+    }
+}
+
+/// Where things are inside a service's container (the same for every image).
+pub mod container {
+    use crate::spec::ServiceName;
+    use std::path::PathBuf;
+
+    pub const INSTALL: &str = "/opt/kafkup";
+    pub const CONFIG: &str = "/etc/kafkup";
+    pub const DATA: &str = "/var/lib/kafkup/data";
+    /// Inside its own network namespace a service listens on every interface.
+    pub const LISTEN_ALL: &str = "0.0.0.0";
+
+    pub fn install(top_dir: &str) -> PathBuf {
+        PathBuf::from(INSTALL).join(top_dir)
+    }
+
+    pub fn config(service: ServiceName) -> PathBuf {
+        PathBuf::from(CONFIG).join(service.as_str())
+    }
+
+    pub fn data(service: ServiceName) -> PathBuf {
+        PathBuf::from(DATA).join(service.as_str())
     }
 }

@@ -39,6 +39,8 @@ pub struct Settings {
     pub ready_timeout_secs: u64,
     /// May setup install a JRE with apt-get when none is found?
     pub install_java: bool,
+    /// The docker runner's JRE image.
+    pub image: String,
 }
 
 /// The TOML config file: every key optional, unknown keys are errors.
@@ -67,6 +69,7 @@ pub struct ConfigFile {
     pub zookeeper_heap: Option<String>,
     pub java_home: Option<PathBuf>,
     pub ready_timeout_secs: Option<u64>,
+    pub image: Option<String>,
 }
 
 /// What flags and environment said (clap fills it); `None` means "not given".
@@ -92,6 +95,7 @@ pub struct Overrides {
     pub java_home: Option<PathBuf>,
     pub ready_timeout_secs: Option<u64>,
     pub install_java: bool,
+    pub image: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -354,6 +358,10 @@ impl Settings {
                 .or(file.ready_timeout_secs)
                 .unwrap_or(defaults::READY_TIMEOUT_SECS),
             install_java: over.install_java,
+            image: over
+                .image
+                .or(file.image)
+                .unwrap_or_else(|| defaults::IMAGE.into()),
         })
     }
 }

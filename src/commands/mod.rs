@@ -50,10 +50,16 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
                 let host = crate::runner::detect::HostFacts::observe().await;
                 crate::runner::detect::choose(settings.backend, &host)?;
             }
-            let _lock = (!*dry_run)
+            let lock = (!*dry_run)
                 .then(|| lock::acquire(&settings.paths))
                 .transpose()?;
-            setup::run(&ctx, &settings, *dry_run).await
+            let result = setup::run(&ctx, &settings, *dry_run).await;
+            if let (Err(_), Some(lock)) = (&result, lock) {
+                if !settings.paths.manifest().exists() {
+                    lock.forget();
+                }
+            }
+            result
         }
         Command::Fetch { install } => {
             let settings = install_settings(&ctx, install)?;

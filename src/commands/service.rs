@@ -12,7 +12,7 @@ pub async fn start(ctx: &Context<'_>, service: Option<&str>, wait: Option<u64>) 
     let env = Environment::open(&super::paths(ctx)?).await?;
     let records = env.select(service)?;
     let runner = env.runner()?;
-    crate::datacheck::check_environment(&env.manifest)?;
+    env.check_data().await?;
     let mut ports = Vec::new();
     for r in &records {
         if !runner.state(r.spec.name).await?.is_running() {

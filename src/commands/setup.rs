@@ -13,7 +13,7 @@ use crate::render::RenderedFile;
 use crate::runner::detect::{self, HostFacts};
 use crate::runner::{AnyRunner, Backend, Runner, RunnerContext, RunnerKind};
 use crate::settings::Settings;
-use crate::spec::{service_specs, ServiceSpec};
+use crate::spec::{service_specs, ServiceName, ServiceSpec};
 use crate::state::{self, Manifest};
 use anyhow::Result;
 use std::path::PathBuf;
@@ -24,60 +24,51 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
     let plan = Plan::from_settings(settings);
     let previous = state::load(&plan.paths)?;
     let (runner, why) = choose_runner(ctx, settings, previous.as_ref()).await?;
+    // A dry run changes nothing: no image is pulled (the Java check then says what is missing).
+    if !dry_run {
+        runner.prepare(ctx.reporter).await?;
+    }
     // Java first: without it nothing can start, so nothing should be downloaded or changed.
     let java = runner_java(ctx, settings, &runner, dry_run).await?;
     let java = match dry_run {
         true => java,
         false => check_java(java, &plan)?,
     };
-    let specs = service_specs(&plan);
+    let run_plan = plan_for(&plan, &runner);
+    let specs = service_specs(&run_plan);
     let services: Vec<(&ServiceSpec, Vec<String>)> =
         specs.iter().map(|s| (s, s.command(&java.path))).collect();
-    let files: Vec<RenderedFile> =
-        crate::render::render_all(&plan, &specs, &java.path, settings.templates.as_deref())?
-            .into_iter()
-            .filter(|f| installs_with(f, runner.kind()))
-            .collect();
-    let seen = deploy::observe(&runner, &plan, &specs, &files, settings.verify_signature).await?;
+    let files = rendered_files(settings, &plan, &run_plan, &specs, &java, runner.kind())?;
+    let plans = (&plan, &run_plan);
+    let seen = deploy::observe(&runner, plans, &specs, &files, settings.verify_signature);
     let want = Desired {
         plan: &plan,
         services: services.clone(),
         files: &files,
         runner: runner.kind(),
     };
-    let decision = deploy::decide(previous.as_ref(), &want, &seen)?;
+    let decision = deploy::decide(previous.as_ref(), &want, &seen.await?)?;
     if dry_run {
         return print_decision(ctx, settings, &plan, &decision, (&runner, &why), &java);
     }
     ctx.reporter
         .step(&format!("runner: {} ({why})", runner.kind()));
-    check_ports(&plan, &decision, &specs)?;
-    if decision.changes_nothing() {
-        ctx.reporter
-            .step("everything is already set up: nothing to change");
-    }
-    for action in &decision.actions {
-        if let Action::Start {
-            service,
-            reason: StartReason::Restart(why),
-        } = action
-        {
-            ctx.reporter
-                .step(&format!("{service} will be restarted: {}", why.join(", ")));
-        }
-    }
+    check_ports(&plan, &decision, &specs).await?;
+    announce(ctx, &decision);
     let mut manifest = previous.clone().unwrap_or_else(|| {
+        let p = &plan;
         Manifest::new(
-            plan.mode,
-            &plan.paths,
-            &plan.host,
-            plan.kafka.port,
-            plan.ready_timeout_secs,
+            p.mode,
+            &p.paths,
+            &p.host,
+            p.kafka.port,
+            p.ready_timeout_secs,
         )
     });
     let executor = deploy::Executor {
         runner: &runner,
         plan: &plan,
+        run_plan: &run_plan,
         services: &services,
         files: &files,
         sources: &settings.sources(),
@@ -93,6 +84,56 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
         signal = interrupted() => return Err(stop_after_interrupt(&executor, signal?).await),
     }
     print_summary(ctx, &plan, &manifest, started)
+}
+
+/// The plan as the services see it: in containers, their own paths and interfaces.
+fn plan_for(plan: &Plan, runner: &AnyRunner) -> Plan {
+    match runner {
+        AnyRunner::Docker(d) => plan.in_containers(&d.container_name(ServiceName::Zookeeper)),
+        _ => plan.clone(),
+    }
+}
+
+/// Rendered from the services' view of the plan, written where the host keeps them; only the
+/// files the runner installs.
+fn rendered_files(
+    settings: &Settings,
+    host: &Plan,
+    run: &Plan,
+    specs: &[ServiceSpec],
+    java: &Java,
+    kind: RunnerKind,
+) -> Result<Vec<RenderedFile>> {
+    let files = crate::render::render_all(run, specs, &java.path, settings.templates.as_deref())?;
+    Ok(files
+        .into_iter()
+        .filter(|f| installs_with(f, kind))
+        .map(|mut f| {
+            if kind == RunnerKind::Docker {
+                let host_path = crate::runner::docker::container::host_path(&f.target, &host.paths);
+                f.target = host_path.expect("container config paths map to the host");
+            }
+            f
+        })
+        .collect())
+}
+
+/// What is about to change, before it does.
+fn announce(ctx: &Context<'_>, decision: &Decision) {
+    if decision.changes_nothing() {
+        ctx.reporter
+            .step("everything is already set up: nothing to change");
+    }
+    for action in &decision.actions {
+        if let Action::Start {
+            service,
+            reason: StartReason::Restart(why),
+        } = action
+        {
+            ctx.reporter
+                .step(&format!("{service} will be restarted: {}", why.join(", ")));
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -148,7 +189,8 @@ async fn choose_runner(
     settings: &Settings,
     previous: Option<&Manifest>,
 ) -> Result<(AnyRunner, String)> {
-    let runner_ctx = RunnerContext::new(&settings.paths, settings.java_home.clone());
+    let mut runner_ctx = RunnerContext::new(&settings.paths, settings.java_home.clone());
+    runner_ctx.image = settings.image.clone();
     let record = previous.and_then(|p| p.runner.as_ref());
     let running = previous.is_some_and(|p| !p.services.is_empty());
     let (kind, why) = match record {
@@ -184,6 +226,7 @@ async fn runner_java(
 ) -> Result<Java> {
     let missing = match runner.java().await {
         Ok(java) => return Ok(java),
+        Err(e) if dry_run => e,
         Err(e @ JavaError::NotFound { .. }) => e,
         Err(e) => return Err(e.into()),
     };
@@ -221,8 +264,9 @@ fn installs_with(file: &RenderedFile, runner: RunnerKind) -> bool {
 }
 
 /// The ports of every service about to start that is not running now must be free, before
-/// anything is downloaded or stopped: a restart half-done would be worse than none.
-fn check_ports(plan: &Plan, decision: &Decision, specs: &[ServiceSpec]) -> Result<()> {
+/// anything is downloaded or stopped: a restart half-done would be worse than none. A port a
+/// container publishes is named by its container.
+async fn check_ports(plan: &Plan, decision: &Decision, specs: &[ServiceSpec]) -> Result<()> {
     let restarting: Vec<_> = decision
         .actions
         .iter()
@@ -245,7 +289,20 @@ fn check_ports(plan: &Plan, decision: &Decision, specs: &[ServiceSpec]) -> Resul
                 .any(|s| starting.contains(&s.name) && s.ports.contains(port))
         })
         .collect();
-    Ok(preflight::check_ports(&ports)?)
+    match preflight::check_ports(&ports) {
+        Err(preflight::PreflightError::PortBusy { port, what, holder })
+            if holder
+                .as_deref()
+                .is_some_and(|h| h.contains("docker-proxy")) =>
+        {
+            let containers = crate::runner::DockerRunner::publishers_of(port).await;
+            let holder = containers
+                .map(|c| format!("Docker container {c}"))
+                .or(holder);
+            Err(preflight::PreflightError::PortBusy { port, what, holder }.into())
+        }
+        other => Ok(other?),
+    }
 }
 
 fn print_summary(

@@ -59,7 +59,7 @@ pub async fn run(ctx: &Context<'_>) -> Result<()> {
     }
     let env = Environment::open(&paths).await?;
     let m = &env.manifest;
-    let data_problem = crate::datacheck::check_environment(m).err();
+    let data_problem = env.check_data().await.err();
     let mut services = Vec::new();
     for record in &m.services {
         services.push(look(&env, record, data_problem.is_some()).await?);
@@ -166,8 +166,13 @@ fn print(ctx: &Context<'_>, status: &Status) -> Result<()> {
     if ctx.global.json {
         return super::print_json(status);
     }
+    let containers = status.services.iter().any(|s| s.runner == "docker");
+    let how = match containers {
+        true => "published on this host's loopback and advertised as such: dial it from this host",
+        false => "advertised to clients as is: use it from this host",
+    };
     let mut out = vec![format!(
-        "{} mode, bootstrap server {} (advertised to clients as is: use it from this host)",
+        "{} mode, bootstrap server {} ({how})",
         status.mode.as_deref().unwrap_or("?"),
         status.bootstrap_server.as_deref().unwrap_or("?")
     )];

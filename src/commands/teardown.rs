@@ -50,9 +50,12 @@ pub async fn run(ctx: &Context<'_>, paths: &Paths, purge: bool) -> Result<()> {
     if ctx.global.quiet {
         return Ok(());
     }
+    let kept = match manifest.runner_kind() {
+        Some(crate::runner::RunnerKind::Docker) => "its Docker volumes".to_string(),
+        _ => manifest.paths.data.display().to_string(),
+    };
     super::say(&format!(
-        "torn down; data kept in {} (`kafkup setup` reuses it, `kafkup teardown --purge` deletes it)",
-        manifest.paths.data.display()
+        "torn down; data kept in {kept} (`kafkup setup` reuses it, `kafkup teardown --purge` deletes it)"
     ))
 }
 

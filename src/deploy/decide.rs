@@ -184,7 +184,8 @@ pub fn decide(
         .filter(|n| !running(seen, *n) || restarts.contains_key(n))
         .collect();
 
-    if !starting.is_empty() {
+    // Containers keep their data in volumes (made by the runner), not in host directories.
+    if !starting.is_empty() && want.runner != RunnerKind::Docker {
         let dirs = want
             .services
             .iter()

@@ -23,7 +23,10 @@ use tokio::time::Instant;
 /// Everything the actions need.
 pub struct Executor<'a> {
     pub runner: &'a AnyRunner,
+    /// The host's plan: where files, distributions and state are.
     pub plan: &'a Plan,
+    /// The plan as the services see it (in containers: their own paths).
+    pub run_plan: &'a Plan,
     /// In start order, with the command lines the runner runs.
     pub services: &'a [(&'a ServiceSpec, Vec<String>)],
     pub files: &'a [RenderedFile],
@@ -256,17 +259,20 @@ impl Run<'_, '_> {
 
     /// KRaft storage, formatted once by the runner (as the service user, or in a container).
     async fn format_storage(&mut self, known: Option<String>) -> Result<()> {
-        let plan = self.ex.plan;
         let cluster_id = known.unwrap_or_else(state::new_cluster_id);
         self.ex.reporter.step(&format!(
             "formatting KRaft storage in {} (cluster id {cluster_id})",
-            plan.kafka.data_dir.display()
+            self.ex.run_plan.kafka.data_dir.display()
         ));
         let java = self.launch(ServiceName::Kafka).1[0].clone();
         let tool = Tool {
             what: "KRaft storage format".into(),
-            command: crate::spec::kraft_format_command(plan, Path::new(&java), &cluster_id),
-            writes: vec![plan.kafka.data_dir.clone()],
+            command: crate::spec::kraft_format_command(
+                self.ex.run_plan,
+                Path::new(&java),
+                &cluster_id,
+            ),
+            writes: vec![self.ex.run_plan.kafka.data_dir.clone()],
         };
         let out = self.ex.runner.run_tool(&tool).await?;
         if !out.success {
@@ -328,8 +334,10 @@ impl Run<'_, '_> {
             started.elapsed().as_secs_f64()
         ));
         if self.ex.plan.mode == Mode::Zookeeper {
-            let id = state::read_cluster_id(&self.ex.plan.kafka.data_dir);
-            self.manifest.cluster_id = id.or(self.manifest.cluster_id.take());
+            let run = self.ex.run_plan;
+            let zk = run.zookeeper.as_ref().map(|z| z.data_dir.as_path());
+            let seen = self.ex.runner.data_seen(&run.kafka.data_dir, zk).await?;
+            self.manifest.cluster_id = seen.kafka_cluster_id.or(self.manifest.cluster_id.take());
         }
         self.save()
     }

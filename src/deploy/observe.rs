@@ -2,15 +2,15 @@
 //! Looks only; changes nothing (so `--dry-run` can use it too).
 
 use super::decide::Observed;
-use crate::datacheck::DataSeen;
 use crate::plan::Plan;
 use crate::render::RenderedFile;
 use crate::runner::{AnyRunner, Runner, RunnerError};
 use crate::spec::ServiceSpec;
 
+/// `host` says where distributions are; `run` where the services keep their data.
 pub async fn observe(
     runner: &AnyRunner,
-    plan: &Plan,
+    (host, run): (&Plan, &Plan),
     specs: &[ServiceSpec],
     files: &[RenderedFile],
     verify_signature: bool,
@@ -20,21 +20,23 @@ pub async fn observe(
             .iter()
             .map(|f| (f.target.clone(), std::fs::read_to_string(&f.target).ok()))
             .collect(),
-        data: DataSeen::observe(
-            &plan.kafka.data_dir,
-            plan.zookeeper.as_ref().map(|z| z.data_dir.as_path()),
-        ),
+        data: runner
+            .data_seen(
+                &run.kafka.data_dir,
+                run.zookeeper.as_ref().map(|z| z.data_dir.as_path()),
+            )
+            .await?,
         ..Observed::default()
     };
     for spec in specs {
         seen.services
             .insert(spec.name, runner.state(spec.name).await?);
     }
-    let dists = plan
+    let dists = host
         .zookeeper
         .iter()
         .map(|z| (&z.artifact, &z.dist_dir))
-        .chain([(&plan.kafka.artifact, &plan.kafka.dist_dir)]);
+        .chain([(&host.kafka.artifact, &host.kafka.dist_dir)]);
     for (artifact, dir) in dists {
         if crate::fetch::is_installed(dir, artifact, verify_signature) {
             seen.installed_dists.insert(dir.clone());

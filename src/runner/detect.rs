@@ -22,7 +22,10 @@ pub struct Choice {
 
 /// Runners this build can run services with.
 pub fn built(kind: RunnerKind) -> bool {
-    matches!(kind, RunnerKind::Process | RunnerKind::Systemd)
+    matches!(
+        kind,
+        RunnerKind::Process | RunnerKind::Systemd | RunnerKind::Docker
+    )
 }
 
 /// What to do when the systemd runner cannot be used.
@@ -30,11 +33,23 @@ pub const SYSTEMD_HELP: &str =
     "system units need root on a host whose PID 1 is systemd: run `sudo kafkup setup`, or use `--backend process` (no root needed)";
 
 impl HostFacts {
+    /// PID 1, our user, and whether a Docker Engine answers (only when systemd cannot be
+    /// used, so that a systemd host never waits for a daemon it does not need).
     pub async fn observe() -> HostFacts {
-        HostFacts::observe_sync()
+        let mut facts = HostFacts::observe_sync();
+        if systemd_usable(&facts).is_err() {
+            facts.docker = super::docker::engine::Engine::connect()
+                .await
+                .map(drop)
+                .map_err(|e| match e {
+                    RunnerError::Unavailable { reason, .. } => reason,
+                    other => other.to_string(),
+                });
+        }
+        facts
     }
 
-    /// PID 1 and our user (the Docker Engine is asked only by [`HostFacts::observe`]).
+    /// PID 1 and our user; the Docker Engine is asked only by [`HostFacts::observe`].
     pub fn observe_sync() -> HostFacts {
         let pid1 = std::fs::read_to_string("/proc/1/comm")
             .map(|s| s.trim().to_string())
@@ -42,7 +57,7 @@ impl HostFacts {
         HostFacts {
             pid1,
             root: nix::unistd::geteuid().is_root(),
-            docker: Err("the docker runner is not part of this build yet".into()),
+            docker: Err("the Docker Engine was not asked".into()),
         }
     }
 }
@@ -60,6 +75,17 @@ pub fn choose(requested: Backend, host: &HostFacts) -> Result<Choice, RunnerErro
                 kind: RunnerKind::Systemd,
                 reason,
                 help: SYSTEMD_HELP.into(),
+            }),
+        },
+        Backend::Only(RunnerKind::Docker) => match &host.docker {
+            Err(reason) if !reason.contains("not asked") => Err(RunnerError::Unavailable {
+                kind: RunnerKind::Docker,
+                reason: reason.clone(),
+                help: "start the Docker Engine (`sudo systemctl start docker`), point DOCKER_HOST at one that runs, or use --backend process".into(),
+            }),
+            _ => Ok(Choice {
+                kind: RunnerKind::Docker,
+                why: "requested with --backend docker".into(),
             }),
         },
         Backend::Only(kind) if built(kind) => Ok(Choice {
@@ -84,18 +110,17 @@ fn auto(host: &HostFacts) -> Choice {
                 why: "auto: systemd is PID 1 and we are root".into(),
             }
         }
-        Ok(()) => passed_over.push("the systemd runner is not part of this build yet".into()),
+        Ok(()) => {}
         Err(why) => passed_over.push(why),
     }
     match &host.docker {
-        Ok(()) if built(RunnerKind::Docker) => {
+        Ok(()) => {
             passed_over.push("the Docker Engine answers".into());
             return Choice {
                 kind: RunnerKind::Docker,
                 why: format!("auto: {}", passed_over.join("; ")),
             };
         }
-        Ok(()) => passed_over.push("the docker runner is not part of this build yet".into()),
         Err(why) => passed_over.push(why.clone()),
     }
     Choice {
@@ -140,6 +165,23 @@ mod tests {
         assert!(c.why.contains("no Docker Engine answers"), "{}", c.why);
         let c = choose(Backend::Auto, &host("systemd", false)).unwrap();
         assert!(c.why.contains("need root"), "{}", c.why);
+    }
+
+    #[test]
+    fn auto_picks_docker_where_systemd_cannot_be_used_and_the_engine_answers() {
+        let mut h = host("process_api", true);
+        h.docker = Ok(());
+        let c = choose(Backend::Auto, &h).unwrap();
+        assert_eq!(c.kind, RunnerKind::Docker);
+        assert!(
+            c.why.contains("systemd is not PID 1") && c.why.contains("the Docker Engine answers")
+        );
+        let err = choose(
+            Backend::Only(RunnerKind::Docker),
+            &host("process_api", true),
+        )
+        .unwrap_err();
+        assert!(matches!(err, RunnerError::Unavailable { .. }), "{err}");
     }
 
     #[test]

@@ -6,23 +6,27 @@
 //! runners is closed, so [`AnyRunner`] dispatches over an enum rather than a trait object.
 
 pub mod detect;
+pub mod docker;
 mod kind;
 pub mod process;
 pub mod systemd;
 
+pub use docker::DockerRunner;
 pub use kind::{Backend, RunnerKind};
 pub use process::ProcessRunner;
 pub use systemd::SystemdRunner;
 
+use crate::datacheck::DataSeen;
 use crate::error::Diagnose;
 use crate::java::{Java, JavaError};
 use crate::paths::Paths;
+use crate::report::Reporter;
 use crate::spec::{ServiceName, ServiceSpec};
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -146,6 +150,8 @@ pub struct RunnerContext {
     pub service_user: String,
     /// Where the systemd runner's unit files live.
     pub unit_dir: PathBuf,
+    /// The JRE image the docker runner runs services from.
+    pub image: String,
 }
 
 impl RunnerContext {
@@ -155,6 +161,7 @@ impl RunnerContext {
             java_home,
             service_user: crate::defaults::SERVICE_USER.into(),
             unit_dir: PathBuf::from(crate::render::SYSTEMD_UNIT_DIR),
+            image: crate::defaults::IMAGE.into(),
         }
     }
 }
@@ -165,6 +172,7 @@ impl RunnerContext {
 pub enum RunnerRecord {
     Process,
     Systemd(systemd::Record),
+    Docker(docker::Record),
 }
 
 impl RunnerRecord {
@@ -172,12 +180,19 @@ impl RunnerRecord {
         match self {
             RunnerRecord::Process => RunnerKind::Process,
             RunnerRecord::Systemd(_) => RunnerKind::Systemd,
+            RunnerRecord::Docker(_) => RunnerKind::Docker,
         }
     }
 }
 
 pub trait Runner: Send + Sync {
     fn kind(&self) -> RunnerKind;
+
+    /// Gets what the runner needs before anything else (the docker runner: its image).
+    fn prepare(
+        &self,
+        reporter: &dyn Reporter,
+    ) -> impl Future<Output = Result<(), RunnerError>> + Send;
 
     /// The Java the services run on, as this runner sees it (the host's, or the image's).
     fn java(&self) -> impl Future<Output = Result<Java, JavaError>> + Send;
@@ -230,12 +245,20 @@ pub trait Runner: Send + Sync {
 
     /// What to keep in the manifest so that a later command finds it all again.
     fn record(&self) -> RunnerRecord;
+
+    /// What the services' data directories (as the services see them) hold now.
+    fn data_seen(
+        &self,
+        kafka: &Path,
+        zookeeper: Option<&Path>,
+    ) -> impl Future<Output = Result<DataSeen, RunnerError>> + Send;
 }
 
 /// One of the runners; each method goes to the runner inside.
 pub enum AnyRunner {
     Process(ProcessRunner),
     Systemd(SystemdRunner),
+    Docker(DockerRunner),
 }
 
 macro_rules! dispatch {
@@ -243,6 +266,7 @@ macro_rules! dispatch {
         match $self {
             AnyRunner::Process($r) => $call,
             AnyRunner::Systemd($r) => $call,
+            AnyRunner::Docker($r) => $call,
         }
     };
 }
@@ -261,11 +285,12 @@ impl AnyRunner {
                 Ok(AnyRunner::Systemd(SystemdRunner::new(ctx, Some(r))?))
             }
             (RunnerKind::Systemd, _) => Ok(AnyRunner::Systemd(SystemdRunner::new(ctx, None)?)),
-            (other, _) => Err(RunnerError::Unavailable {
-                kind: other,
-                reason: "it is not part of this build yet".into(),
-                help: "choose another with --backend (process works everywhere)".into(),
-            }),
+            (RunnerKind::Docker, Some(RunnerRecord::Docker(r))) => Ok(AnyRunner::Docker(
+                DockerRunner::connect(ctx, Some(r)).await?,
+            )),
+            (RunnerKind::Docker, _) => {
+                Ok(AnyRunner::Docker(DockerRunner::connect(ctx, None).await?))
+            }
         }
     }
 }
@@ -273,6 +298,16 @@ impl AnyRunner {
 impl Runner for AnyRunner {
     fn kind(&self) -> RunnerKind {
         dispatch!(self, r => r.kind())
+    }
+    async fn prepare(&self, reporter: &dyn Reporter) -> Result<(), RunnerError> {
+        dispatch!(self, r => r.prepare(reporter).await)
+    }
+    async fn data_seen(
+        &self,
+        kafka: &Path,
+        zookeeper: Option<&Path>,
+    ) -> Result<DataSeen, RunnerError> {
+        dispatch!(self, r => r.data_seen(kafka, zookeeper).await)
     }
     async fn java(&self) -> Result<Java, JavaError> {
         dispatch!(self, r => r.java().await)
@@ -348,6 +383,10 @@ pub enum RunnerError {
     Unkillable { name: ServiceName, pid: u32 },
     #[error("{name} is still running (pid {pid})")]
     StillRunning { name: ServiceName, pid: u32 },
+    #[error("cannot {action}: {reason}")]
+    Engine { action: String, reason: String },
+    #[error("the image {image} is not here and could not be pulled: {reason}")]
+    ImageMissing { image: String, reason: String },
     #[error("{name} has no log yet ({where_})")]
     NoLog { name: ServiceName, where_: String },
     /// File errors come from fs-err and name their path.
@@ -383,6 +422,12 @@ impl Diagnose for RunnerError {
                     .into(),
             ),
             RunnerError::StillRunning { .. } => Some("run `kafkup stop` first".into()),
+            RunnerError::Engine { .. } => Some(
+                "the Docker Engine said so above; `docker info` shows the daemon's state".into(),
+            ),
+            RunnerError::ImageMissing { .. } => Some(
+                "choose another JRE 17+ image with --image (KAFKUP_IMAGE, config key `image`), pull it where a registry answers, or build one locally (scripts/test-images.sh shows how)".into(),
+            ),
             RunnerError::NoLog { .. } => {
                 Some("start it first (`kafkup start`); `kafkup status` shows its state".into())
             }

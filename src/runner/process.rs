@@ -392,6 +392,19 @@ impl Runner for ProcessRunner {
         Ok(())
     }
 
+    async fn prepare(&self, _reporter: &dyn crate::report::Reporter) -> Result<(), RunnerError> {
+        Ok(())
+    }
+
+    /// The data directories are the host's own.
+    async fn data_seen(
+        &self,
+        kafka: &std::path::Path,
+        zookeeper: Option<&std::path::Path>,
+    ) -> Result<crate::datacheck::DataSeen, RunnerError> {
+        Ok(crate::datacheck::DataSeen::observe(kafka, zookeeper))
+    }
+
     fn record(&self) -> RunnerRecord {
         RunnerRecord::Process
     }

@@ -122,11 +122,16 @@ fn flags_beat_environment_which_beats_the_config_file() {
 #[test]
 fn an_unavailable_backend_is_a_usage_error() {
     let env = TestEnv::new();
-    let out = env.run(&["setup", "--dry-run", "--backend", "docker"]);
+    let dead = env.root().join("no-engine.sock");
+    let out = env
+        .kafkup(&["setup", "--dry-run", "--backend", "docker"])
+        .env("DOCKER_HOST", format!("unix://{}", dead.display()))
+        .output()
+        .unwrap();
     assert_eq!(
         out.status.code(),
         Some(2),
-        "exit 2 for a backend this build lacks"
+        "exit 2 for a backend that cannot run here"
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("docker runner"), "{err}");

@@ -1,6 +1,7 @@
 //! The one integration-test binary; each module is one area.
 
 mod cli;
+mod docker;
 mod env;
 mod faults;
 mod fetch;

@@ -1,0 +1,575 @@
+//! The docker runner: each service is a container from a JRE image, created through the Engine
+//! API (bollard), running the spec's java command line with the verified distribution and the
+//! rendered config bind-mounted read-only and its data in a named volume, on a network of its
+//! own, its ports published on the host's 127.0.0.1 only. Everything carries `io.kafkup.*`
+//! labels, so teardown finds it by label.
+
+pub mod container;
+pub mod engine;
+
+use super::{
+    LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerKind, RunnerRecord,
+    ServiceState, StopOutcome, Tool, ToolOutput,
+};
+use crate::datacheck::DataSeen;
+use crate::java::{Java, JavaError};
+use crate::report::Reporter;
+use crate::spec::{ServiceName, ServiceSpec};
+use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
+use bollard::query_parameters as q;
+use container::{Definition, LABEL_DEFINITION, LABEL_ENV};
+use engine::{engine, not_found, Engine};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What the manifest keeps of this runner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub image: String,
+    pub env: String,
+}
+
+pub struct DockerRunner {
+    engine: Engine,
+    ctx: RunnerContext,
+    env: String,
+    image: String,
+}
+
+impl DockerRunner {
+    pub async fn connect(
+        ctx: &RunnerContext,
+        record: Option<&Record>,
+    ) -> Result<Self, RunnerError> {
+        Ok(DockerRunner {
+            engine: Engine::connect().await?,
+            ctx: ctx.clone(),
+            env: container::env_id(&ctx.paths),
+            // An environment keeps the image it was set up with until it is torn down.
+            image: record.map_or_else(|| ctx.image.clone(), |r| r.image.clone()),
+        })
+    }
+
+    fn name(&self, service: ServiceName) -> String {
+        container::container_name(&self.env, service)
+    }
+
+    /// The name a service's container has, and other containers reach it by.
+    pub fn container_name(&self, service: ServiceName) -> String {
+        self.name(service)
+    }
+
+    fn labels(&self, service: Option<ServiceName>) -> std::collections::HashMap<String, String> {
+        container::labels(&self.env, &self.ctx.paths, service)
+    }
+
+    async fn inspect(
+        &self,
+        service: ServiceName,
+    ) -> Result<Option<bollard::models::ContainerInspectResponse>, RunnerError> {
+        let name = self.name(service);
+        match self
+            .engine
+            .docker
+            .inspect_container(&name, None::<q::InspectContainerOptions>)
+            .await
+        {
+            Ok(c) => Ok(Some(c)),
+            Err(e) if not_found(&e) => Ok(None),
+            Err(e) => Err(engine("inspect container", &name, e)),
+        }
+    }
+
+    async fn ensure_network(&self) -> Result<String, RunnerError> {
+        let name = container::network_name(&self.env);
+        let docker = &self.engine.docker;
+        match docker
+            .inspect_network(&name, None::<q::InspectNetworkOptions>)
+            .await
+        {
+            Ok(_) => return Ok(name),
+            Err(e) if not_found(&e) => {}
+            Err(e) => return Err(engine("inspect network", &name, e)),
+        }
+        let request = bollard::models::NetworkCreateRequest {
+            name: name.clone(),
+            driver: Some("bridge".into()),
+            labels: Some(self.labels(None)),
+            ..Default::default()
+        };
+        docker
+            .create_network(request)
+            .await
+            .map_err(|e| engine("create network", &name, e))?;
+        Ok(name)
+    }
+
+    async fn ensure_volume(&self, service: ServiceName) -> Result<(), RunnerError> {
+        let name = container::volume_name(&self.env, service);
+        let request = bollard::models::VolumeCreateRequest {
+            name: Some(name.clone()),
+            labels: Some(self.labels(Some(service))),
+            ..Default::default()
+        };
+        // Creating an existing volume is a no-op that returns it.
+        self.engine
+            .docker
+            .create_volume(request)
+            .await
+            .map_err(|e| engine("create volume", &name, e))?;
+        Ok(())
+    }
+
+    /// Where a volume's files are on this host, if they can be read from here.
+    async fn volume_dir(&self, service: ServiceName) -> Result<Option<PathBuf>, RunnerError> {
+        let name = container::volume_name(&self.env, service);
+        match self.engine.docker.inspect_volume(&name).await {
+            Ok(v) => Ok(Some(PathBuf::from(v.mountpoint))),
+            Err(e) if not_found(&e) => Ok(None),
+            Err(e) => Err(engine("inspect volume", &name, e)),
+        }
+    }
+
+    /// The image's java: `java.home` and the specification version, as the JVM says them.
+    async fn image_java(&self) -> Result<Java, RunnerError> {
+        let body = ContainerCreateBody {
+            image: Some(self.image.clone()),
+            entrypoint: Some(vec!["java".into()]),
+            cmd: Some(vec!["-XshowSettings:properties".into(), "-version".into()]),
+            labels: Some(self.labels(None)),
+            ..Default::default()
+        };
+        let name = format!("kafkup-{}-java", self.env);
+        let (code, output) = self.engine.run_once(&name, body).await?;
+        let property = |key: &str| {
+            output.lines().find_map(|l| {
+                let (k, v) = l.trim().split_once(" = ")?;
+                (k == key).then(|| v.trim().to_string())
+            })
+        };
+        let home = property("java.home").filter(|_| code == 0);
+        let major = property("java.specification.version").and_then(|v| {
+            let v = v.strip_prefix("1.").unwrap_or(&v);
+            v.split('.').next()?.parse().ok()
+        });
+        match (home, major) {
+            (Some(home), Some(major)) => Ok(Java {
+                path: Path::new(&home).join("bin/java"),
+                major,
+            }),
+            _ => Err(RunnerError::Engine {
+                action: format!("run java in image {}", self.image),
+                reason: format!(
+                    "exit {code}: {}",
+                    output.lines().take(3).collect::<Vec<_>>().join(" / ")
+                ),
+            }),
+        }
+    }
+
+    /// A container that is not running, in words; None when kafkup stopped it.
+    fn how_it_ended(state: &bollard::models::ContainerState) -> Option<String> {
+        let code = state.exit_code.unwrap_or(0);
+        if state.oom_killed == Some(true) {
+            return Some(format!(
+                "was killed for using too much memory (exit {code})"
+            ));
+        }
+        match code {
+            // A stop through kafkup: SIGTERM, the JVM exits 143 (or 0).
+            0 | 143 => None,
+            137 => Some("was killed (SIGKILL, exit 137)".into()),
+            code => Some(format!("exited with status {code}")),
+        }
+    }
+
+    async fn create(&self, spec: &ServiceSpec, command: &[String]) -> Result<(), RunnerError> {
+        let def = Definition::new(&self.env, &self.ctx.paths, &self.image, spec, command);
+        if let Some(existing) = self.inspect(spec.name).await? {
+            let labels = existing.config.and_then(|c| c.labels).unwrap_or_default();
+            if labels.get(LABEL_DEFINITION) == Some(&def.digest()) {
+                return Ok(());
+            }
+            self.engine.remove(&def.name).await?;
+        }
+        let network = self.ensure_network().await?;
+        for _ in &def.volumes {
+            self.ensure_volume(spec.name).await?;
+        }
+        let options = q::CreateContainerOptionsBuilder::default()
+            .name(&def.name)
+            .build();
+        self.engine
+            .docker
+            .create_container(
+                Some(options),
+                def.body(&network, self.labels(Some(spec.name))),
+            )
+            .await
+            .map_err(|e| engine("create container", &def.name, e))?;
+        Ok(())
+    }
+
+    /// Containers, networks and volumes of this environment, by label.
+    async fn labelled(&self) -> Result<(Vec<String>, Vec<String>, Vec<String>), RunnerError> {
+        let filter = Engine::label_filter(LABEL_ENV, &self.env);
+        let docker = &self.engine.docker;
+        let containers = docker
+            .list_containers(Some(
+                q::ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(&filter)
+                    .build(),
+            ))
+            .await
+            .map_err(|e| engine("list containers of", &self.env, e))?
+            .into_iter()
+            .filter_map(|c| c.id)
+            .collect();
+        let networks = docker
+            .list_networks(Some(
+                q::ListNetworksOptionsBuilder::default()
+                    .filters(&filter)
+                    .build(),
+            ))
+            .await
+            .map_err(|e| engine("list networks of", &self.env, e))?
+            .into_iter()
+            .filter_map(|n| n.name)
+            .collect();
+        let volumes = docker
+            .list_volumes(Some(
+                q::ListVolumesOptionsBuilder::default()
+                    .filters(&filter)
+                    .build(),
+            ))
+            .await
+            .map_err(|e| engine("list volumes of", &self.env, e))?
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| v.name)
+            .collect();
+        Ok((containers, networks, volumes))
+    }
+}
+
+impl Runner for DockerRunner {
+    fn kind(&self) -> RunnerKind {
+        RunnerKind::Docker
+    }
+
+    async fn prepare(&self, reporter: &dyn Reporter) -> Result<(), RunnerError> {
+        self.engine.ensure_image(&self.image, reporter).await
+    }
+
+    /// The image's Java; the host needs none.
+    async fn java(&self) -> Result<Java, JavaError> {
+        self.image_java().await.map_err(|e| JavaError::Unusable {
+            path: PathBuf::from(&self.image),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The container (with its network and volume), made anew only if its definition changed.
+    async fn install(&self, spec: &ServiceSpec, command: &[String]) -> Result<(), RunnerError> {
+        self.create(spec, command).await
+    }
+
+    async fn start(
+        &self,
+        spec: &ServiceSpec,
+        command: &[String],
+    ) -> Result<ServiceState, RunnerError> {
+        if self.inspect(spec.name).await?.is_none() {
+            self.create(spec, command).await?;
+        }
+        if !self.state(spec.name).await?.is_running() {
+            let name = self.name(spec.name);
+            self.engine
+                .docker
+                .start_container(&name, None::<q::StartContainerOptions>)
+                .await
+                .map_err(|e| engine("start container", &name, e))?;
+        }
+        self.state(spec.name).await
+    }
+
+    /// SIGTERM, then SIGKILL after `grace` (not Docker's default 10 s).
+    async fn stop(&self, name: ServiceName, grace: Duration) -> Result<StopOutcome, RunnerError> {
+        if !self.state(name).await?.is_running() {
+            return Ok(StopOutcome::NotRunning);
+        }
+        let container = self.name(name);
+        let options = q::StopContainerOptionsBuilder::default()
+            .t(grace.as_secs() as i32)
+            .build();
+        self.engine
+            .docker
+            .stop_container(&container, Some(options))
+            .await
+            .map_err(|e| engine("stop container", &container, e))?;
+        let code = self
+            .inspect(name)
+            .await?
+            .and_then(|c| c.state)
+            .and_then(|s| s.exit_code);
+        Ok(match code {
+            Some(137) => StopOutcome::Killed,
+            _ => StopOutcome::Terminated,
+        })
+    }
+
+    async fn state(&self, name: ServiceName) -> Result<ServiceState, RunnerError> {
+        let Some(c) = self.inspect(name).await? else {
+            return Ok(ServiceState::Stopped);
+        };
+        let state = c.state.unwrap_or_default();
+        if state.running == Some(true) {
+            let id: String = c.id.unwrap_or_default().chars().take(12).collect();
+            let pid = state.pid.filter(|p| *p > 0).map(|p| p as u32);
+            return Ok(ServiceState::Running {
+                pid,
+                detail: format!("container {} ({id}), image {}", self.name(name), self.image),
+            });
+        }
+        Ok(match Self::how_it_ended(&state) {
+            Some(detail) => ServiceState::Failed { detail },
+            None => ServiceState::Stopped,
+        })
+    }
+
+    async fn alive(&self, name: ServiceName) -> Result<(), NotRunning> {
+        let how = match self.state(name).await {
+            Ok(ServiceState::Running { .. }) => return Ok(()),
+            Ok(ServiceState::Failed { detail }) => detail,
+            Ok(ServiceState::Stopped) => "is not running".into(),
+            Err(e) => format!("cannot be asked about ({e})"),
+        };
+        let container = self.name(name);
+        let output = self
+            .engine
+            .output(&container, Some(NotRunning::TAIL_KEPT))
+            .await
+            .unwrap_or_default();
+        Err(NotRunning {
+            service: name,
+            how,
+            log_tail: output.lines().map(str::to_string).collect(),
+            log_name: format!("the logs of container {container}"),
+        })
+    }
+
+    async fn logs(
+        &self,
+        name: ServiceName,
+        lines: usize,
+        follow: bool,
+    ) -> Result<LogStream, RunnerError> {
+        let container = self.name(name);
+        if self.inspect(name).await?.is_none() {
+            return Err(RunnerError::NoLog {
+                name,
+                where_: format!("no container {container}"),
+            });
+        }
+        let options = q::LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .follow(follow)
+            .tail(&lines.to_string())
+            .build();
+        let stream = self
+            .engine
+            .docker
+            .logs(&container, Some(options))
+            .map(|chunk| {
+                chunk
+                    .map(|c| c.into_bytes())
+                    .map_err(|e| std::io::Error::other(engine::describe(&e)))
+            });
+        Ok(stream.boxed())
+    }
+
+    /// In a container of the same image, with the distribution and config bound read-only
+    /// and the data volumes of the directories it writes.
+    async fn run_tool(&self, tool: &Tool) -> Result<ToolOutput, RunnerError> {
+        let mut mounts = vec![];
+        for (inside, host) in [
+            (crate::plan::container::INSTALL, &self.ctx.paths.install),
+            (crate::plan::container::CONFIG, &self.ctx.paths.config),
+        ] {
+            mounts.push(Mount {
+                source: Some(host.display().to_string()),
+                target: Some(inside.to_string()),
+                typ: Some(MountType::BIND),
+                read_only: Some(true),
+                ..Default::default()
+            });
+        }
+        for dir in &tool.writes {
+            let service = ServiceName::ALL
+                .into_iter()
+                .find(|s| *dir == crate::plan::container::data(*s))
+                .ok_or_else(|| {
+                    RunnerError::Io(std::io::Error::other(format!(
+                        "{} is no data dir",
+                        dir.display()
+                    )))
+                })?;
+            self.ensure_volume(service).await?;
+            mounts.push(Mount {
+                source: Some(container::volume_name(&self.env, service)),
+                target: Some(dir.display().to_string()),
+                typ: Some(MountType::VOLUME),
+                ..Default::default()
+            });
+        }
+        let (program, args) = tool.command.split_first().expect("a tool has a command");
+        let body = ContainerCreateBody {
+            image: Some(self.image.clone()),
+            entrypoint: Some(vec![program.clone()]),
+            cmd: Some(args.to_vec()),
+            labels: Some(self.labels(None)),
+            host_config: Some(HostConfig {
+                mounts: Some(mounts),
+                network_mode: Some("none".into()),
+                cap_drop: Some(vec!["ALL".into()]),
+                security_opt: Some(vec!["no-new-privileges".into()]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let name = format!("kafkup-{}-tool", self.env);
+        let (code, output) = self.engine.run_once(&name, body).await?;
+        Ok(ToolOutput {
+            success: code == 0,
+            status: format!("exit status: {code}"),
+            output,
+        })
+    }
+
+    /// Containers and the network by label; with `purge` the volumes too.
+    async fn uninstall(&self, purge: bool) -> Result<(), RunnerError> {
+        let (containers, networks, volumes) = self.labelled().await?;
+        for id in &containers {
+            self.engine.remove(id).await?;
+        }
+        for name in &networks {
+            if let Err(e) = self.engine.docker.remove_network(name).await {
+                if !not_found(&e) {
+                    return Err(engine("remove network", name, e));
+                }
+            }
+        }
+        if purge {
+            for name in &volumes {
+                self.engine
+                    .docker
+                    .remove_volume(name, None::<q::RemoveVolumeOptions>)
+                    .await
+                    .map_err(|e| engine("remove volume", name, e))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&self) -> RunnerRecord {
+        RunnerRecord::Docker(Record {
+            image: self.image.clone(),
+            env: self.env.clone(),
+        })
+    }
+
+    /// The data lives in volumes; read where the Engine keeps them (as root), or through a
+    /// container of the image otherwise.
+    async fn data_seen(
+        &self,
+        kafka: &Path,
+        zookeeper: Option<&Path>,
+    ) -> Result<DataSeen, RunnerError> {
+        let kafka_dir = self.volume_dir(ServiceName::Kafka).await?;
+        let zk_dir = match zookeeper {
+            Some(_) => self.volume_dir(ServiceName::Zookeeper).await?,
+            None => None,
+        };
+        let readable =
+            |d: &Option<PathBuf>| d.as_ref().is_none_or(|d| std::fs::read_dir(d).is_ok());
+        if readable(&kafka_dir) && readable(&zk_dir) {
+            let mut seen = DataSeen::observe(
+                kafka_dir.as_deref().unwrap_or(Path::new("/nonexistent")),
+                zookeeper.map(|_| zk_dir.as_deref().unwrap_or(Path::new("/nonexistent"))),
+            );
+            seen.kafka_dir = kafka.to_path_buf();
+            if let (Some((dir, _)), Some(inside)) = (seen.zookeeper.as_mut(), zookeeper) {
+                *dir = inside.to_path_buf();
+            }
+            return Ok(seen);
+        }
+        self.data_seen_through_container(kafka, zookeeper).await
+    }
+}
+
+impl DockerRunner {
+    async fn data_seen_through_container(
+        &self,
+        kafka: &Path,
+        zookeeper: Option<&Path>,
+    ) -> Result<DataSeen, RunnerError> {
+        let mut script = format!("cat {}/meta.properties 2>/dev/null; echo", kafka.display());
+        let mut writes = vec![kafka.to_path_buf()];
+        if let Some(zk) = zookeeper {
+            script.push_str(&format!(
+                "; test -d {}/version-2 && echo kafkup-zookeeper-data",
+                zk.display()
+            ));
+            writes.push(zk.to_path_buf());
+        }
+        let tool = Tool {
+            what: "a look at the data volumes".into(),
+            command: vec!["sh".into(), "-c".into(), script],
+            writes,
+        };
+        let out = self.run_tool(&tool).await?;
+        let cluster_id = out
+            .output
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| k.trim() == "cluster.id")
+            .map(|(_, v)| v.trim().to_string());
+        Ok(DataSeen {
+            kafka_dir: kafka.to_path_buf(),
+            kafka_cluster_id: cluster_id,
+            zookeeper: zookeeper.map(|z| {
+                (
+                    z.to_path_buf(),
+                    out.output.contains("kafkup-zookeeper-data"),
+                )
+            }),
+        })
+    }
+
+    /// The containers of any environment that publish `port` on the host, by name.
+    pub async fn publishers_of(port: u16) -> Option<String> {
+        let engine = Engine::connect().await.ok()?;
+        let containers = engine
+            .docker
+            .list_containers(Some(q::ListContainersOptionsBuilder::default().build()))
+            .await
+            .ok()?;
+        let names: Vec<String> = containers
+            .into_iter()
+            .filter(|c| {
+                c.ports
+                    .iter()
+                    .flatten()
+                    .any(|p| p.public_port == Some(port))
+            })
+            .flat_map(|c| c.names.unwrap_or_default())
+            .map(|n| n.trim_start_matches('/').to_string())
+            .collect();
+        (!names.is_empty()).then(|| names.join(", "))
+    }
+}

@@ -1,0 +1,319 @@
+//! The docker runner against a real Docker Engine (Debian's docker.io, started by
+//! `scripts/docker-engine.sh`) with the locally built JRE image (`scripts/test-images.sh`):
+//! containers from the fixture distributions, ports on 127.0.0.1, kcat on the host.
+//! The `docker` CLI is used only to look and to break things, never by kafkup.
+
+use crate::env::{free_port, kcat_consume_all, kcat_produce, lines, TestEnv};
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The image the tests run services from (built locally: no registry is reachable).
+fn image() -> String {
+    std::env::var("KAFKUP_TEST_IMAGE").unwrap_or_else(|_| "kafkup-test/jre:17".into())
+}
+
+fn docker(args: &[&str]) -> Output {
+    let out = Command::new("timeout")
+        .args(["120", "docker"])
+        .args(args)
+        .output()
+        .expect("the docker CLI is installed (scripts/test.sh installs docker.io)");
+    assert!(
+        out.status.success(),
+        "docker {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn docker_text(args: &[&str]) -> String {
+    String::from_utf8_lossy(&docker(args).stdout)
+        .trim()
+        .to_string()
+}
+
+/// What carries this environment's labels: containers, volumes, networks.
+fn labelled(env: &TestEnv) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let filter = format!(
+        "label=io.kafkup.root={}",
+        env.root().join("state").display()
+    );
+    let list = |args: &[&str]| -> Vec<String> {
+        docker_text(args)
+            .lines()
+            .map(str::to_string)
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    (
+        list(&["ps", "-a", "-q", "--filter", &filter]),
+        list(&["volume", "ls", "-q", "--filter", &filter]),
+        list(&["network", "ls", "-q", "--filter", &filter]),
+    )
+}
+
+fn container_id(env: &TestEnv, service: &str) -> String {
+    let filter = format!(
+        "label=io.kafkup.root={}",
+        env.root().join("state").display()
+    );
+    let service = format!("label=io.kafkup.service={service}");
+    docker_text(&[
+        "ps",
+        "-a",
+        "-q",
+        "--no-trunc",
+        "--filter",
+        &filter,
+        "--filter",
+        &service,
+    ])
+}
+
+fn setup(env: &TestEnv, mode: &str, extra: &[&str]) -> String {
+    let image = image();
+    let mut args = vec![
+        "setup",
+        "--mode",
+        mode,
+        "--backend",
+        "docker",
+        "--image",
+        &image,
+    ];
+    args.extend_from_slice(extra);
+    let out = env.run(&args);
+    assert!(out.status.success(), "setup under docker failed");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn under_docker(mode: &str) {
+    let env = TestEnv::new();
+    let said = setup(&env, mode, &[]);
+    assert!(said.contains("self-test passed"), "{said}");
+    let services = if mode == "zookeeper" {
+        vec!["zookeeper", "kafka"]
+    } else {
+        vec!["kafka"]
+    };
+    for s in &services {
+        let id = container_id(&env, s);
+        let ports = docker_text(&["port", &id]);
+        assert!(
+            ports.lines().all(|l| l.contains("127.0.0.1:")),
+            "{s} publishes on loopback only: {ports}"
+        );
+    }
+
+    // kcat on the host and the broker in its container.
+    let sent = lines("docker", 200);
+    kcat_produce(&env.bootstrap(), "acked", &sent);
+    assert_eq!(kcat_consume_all(&env.bootstrap(), "acked"), sent);
+
+    // A killed broker container shows as failed; start brings it back with its data.
+    docker(&["kill", &container_id(&env, "kafka")]);
+    let (code, status) = env.status_json();
+    assert_eq!(code, 4, "{status:#}");
+    let kafka = status["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "kafka")
+        .unwrap()
+        .clone();
+    assert_eq!(kafka["state"]["state"], "failed", "{kafka:#}");
+    env.ok(&["start"]);
+    assert_eq!(kcat_consume_all(&env.bootstrap(), "acked"), sent);
+
+    // A second setup recreates nothing.
+    let ids: Vec<String> = services.iter().map(|s| container_id(&env, s)).collect();
+    let said = setup(&env, mode, &[]);
+    assert!(said.contains("nothing to change"), "{said}");
+    let again: Vec<String> = services.iter().map(|s| container_id(&env, s)).collect();
+    assert_eq!(ids, again, "same containers");
+
+    // teardown keeps the volumes; setup reuses them.
+    let cluster = env.status_json().1["cluster_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.ok(&["teardown"]);
+    let (containers, volumes, networks) = labelled(&env);
+    assert!(
+        containers.is_empty() && networks.is_empty(),
+        "{containers:?} {networks:?}"
+    );
+    assert_eq!(volumes.len(), services.len(), "the data volumes stay");
+    setup(&env, mode, &["--no-selftest"]);
+    assert_eq!(
+        env.status_json().1["cluster_id"].as_str(),
+        Some(cluster.as_str())
+    );
+    assert_eq!(kcat_consume_all(&env.bootstrap(), "acked"), sent);
+
+    env.ok(&["teardown", "--purge"]);
+    let (containers, volumes, networks) = labelled(&env);
+    assert!(
+        containers.is_empty() && volumes.is_empty() && networks.is_empty(),
+        "nothing labelled is left: {containers:?} {volumes:?} {networks:?}"
+    );
+}
+
+#[test]
+fn zookeeper_mode_under_docker() {
+    under_docker("zookeeper");
+}
+
+#[test]
+fn kraft_mode_under_docker() {
+    under_docker("kraft");
+}
+
+/// Removes a container when the test ends, whatever happened.
+struct Squatter(String);
+
+impl Drop for Squatter {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}
+
+#[test]
+fn a_port_another_container_publishes_is_named_before_anything_is_created() {
+    let env = TestEnv::new();
+    let name = format!("kafkup-it-squatter-{}", std::process::id());
+    let publish = format!("127.0.0.1:{}:80", env.kafka_port);
+    let _squatter = Squatter(name.clone());
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "-p",
+        &publish,
+        &image(),
+        "sleep",
+        "120",
+    ]);
+    let image = image();
+    let out = env.run(&[
+        "setup",
+        "--mode",
+        "kraft",
+        "--backend",
+        "docker",
+        "--image",
+        &image,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("port {}", env.kafka_port)), "{err}");
+    assert!(
+        err.contains(&format!("Docker container {name}")),
+        "names the container: {err}"
+    );
+    let (containers, volumes, networks) = labelled(&env);
+    assert!(containers.is_empty() && volumes.is_empty() && networks.is_empty());
+}
+
+#[test]
+fn a_missing_image_and_a_silent_daemon_are_clear_errors() {
+    let env = TestEnv::new();
+    let out = env.run(&[
+        "setup",
+        "--backend",
+        "docker",
+        "--image",
+        "kafkup-test/no-such-image:0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("kafkup-test/no-such-image:0 is not here and could not be pulled"),
+        "{err}"
+    );
+    assert!(err.contains("--image"), "{err}");
+
+    let socket = env.root().join("nobody-serves-this.sock");
+    let _listener_gone = std::os::unix::net::UnixListener::bind(&socket).map(drop);
+    let out = env
+        .kafkup(&["setup", "--backend", "docker"])
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .output()
+        .unwrap();
+    let out = crate::env::echo(
+        &["setup", "--backend", "docker", "(DOCKER_HOST: dead socket)"],
+        out,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no Docker Engine answers"), "{err}");
+    assert!(err.contains("DOCKER_HOST"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(env.root())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".sock"))
+        .collect();
+    assert!(left.is_empty(), "nothing was created: {left:?}");
+}
+
+/// Stops the test registry when the test ends.
+struct Registry(u16, std::path::PathBuf);
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = Command::new(script("local-registry.sh"))
+            .args(["stop", &self.0.to_string()])
+            .arg(&self.1)
+            .output();
+    }
+}
+
+fn script(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(name)
+}
+
+/// An image that is not here is pulled from a registry that answers (Debian's
+/// docker-registry on 127.0.0.1, holding the locally built JRE image).
+#[test]
+fn a_missing_image_is_pulled_where_a_registry_answers() {
+    let env = TestEnv::new();
+    let port = free_port();
+    let data = env.root().join("registry");
+    let out = Command::new(script("local-registry.sh"))
+        .args(["start", &port.to_string()])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _registry = Registry(port, data);
+    let remote = format!("127.0.0.1:{port}/kafkup/jre:17");
+    docker(&["tag", &image(), &remote]);
+    docker(&["push", &remote]);
+    docker(&["rmi", &remote]);
+    let out = env.run(&[
+        "setup",
+        "--dry-run",
+        "--mode",
+        "kraft",
+        "--backend",
+        "docker",
+        "--image",
+        &remote,
+    ]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("pulling image {remote}")), "{err}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("(Java 17)"), "the image's own Java: {said}");
+    docker(&["image", "inspect", &remote]);
+    let _ = Command::new("docker").args(["rmi", &remote]).output();
+}
