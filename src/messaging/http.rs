@@ -123,10 +123,16 @@ pub async fn serve(
     // Requests cut off by their clients may have left records with librdkafka: deliver them.
     let producer = state.producer.clone();
     drop(state);
-    blocking(move || {
+    let undelivered = blocking(move || {
         let _ = producer.inner.flush(delivery_timeout);
+        producer.inner.in_flight_count()
     })
     .await;
+    if undelivered > 0 {
+        warn(&format!(
+            "{undelivered} records of requests cut off by their clients were not delivered"
+        ));
+    }
     result
 }
 

@@ -85,6 +85,20 @@ impl TestEnv {
         cmd
     }
 
+    /// `kafkup --root <root> ARGS` as a plain process, for runs the test drives itself
+    /// (a server, a consumer it signals); the same environment as [`TestEnv::kafkup`].
+    pub fn process(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("kafkup"));
+        cmd.arg("--root")
+            .arg(self.root())
+            .args(args)
+            .env("KAFKUP_MIRROR", &self.mirror)
+            .env("KAFKUP_DIST", &self.mirror)
+            .env_remove("KAFKUP_CONFIG")
+            .env_remove("KAFKUP_ROOT");
+        cmd
+    }
+
     /// Runs kafkup and returns its output, printing it on failure for the test log.
     pub fn run(&self, args: &[&str]) -> Output {
         echo(args, self.kafkup(args).output().unwrap())

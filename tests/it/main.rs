@@ -5,6 +5,7 @@ mod env;
 mod fetch;
 mod hostile;
 mod lifecycle;
+mod messaging;
 mod mirror;
 mod render;
 mod services;
