@@ -84,11 +84,16 @@ impl Diagnose for ProduceError {
     }
 }
 
+/// How long `produce` lets a batch fill: librdkafka's default, for bulk input.
+pub const BULK_LINGER: Duration = Duration::from_millis(5);
+
 /// The producer `produce` and `serve` use: acks=all, idempotent (no duplicates or reordering
 /// on retries), and librdkafka itself gives up on a record after `delivery_timeout`.
+/// Records sent within `linger` of each other share a batch.
 pub fn new_producer(
     bootstrap: &str,
     delivery_timeout: Duration,
+    linger: Duration,
 ) -> Result<KafkaProducer, ProduceError> {
     let mut config = client_config(bootstrap);
     config
@@ -101,8 +106,7 @@ pub fn new_producer(
             "message.timeout.ms",
             delivery_timeout.as_millis().max(1).to_string(),
         )
-        // Concurrent sends share batches; 5 ms is librdkafka's default, said here on purpose.
-        .set("linger.ms", "5");
+        .set("linger.ms", linger.as_millis().to_string());
     let context = QuietContext::default();
     let inner = config
         .create_with_context(context.clone())
@@ -169,16 +173,18 @@ pub fn enqueue(
     topic: &str,
     record: &OutRecord,
 ) -> Result<DeliveryFuture, KafkaError> {
-    let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-    for (key, value) in &record.headers {
-        headers = headers.insert(Header {
-            key,
-            value: Some(value),
-        });
+    let mut future_record = FutureRecord::to(topic).payload(&record.value[..]);
+    // librdkafka allocates a header list even for none: only make one when needed.
+    if !record.headers.is_empty() {
+        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+        for (key, value) in &record.headers {
+            headers = headers.insert(Header {
+                key,
+                value: Some(value),
+            });
+        }
+        future_record = future_record.headers(headers);
     }
-    let mut future_record = FutureRecord::to(topic)
-        .payload(&record.value[..])
-        .headers(headers);
     if let Some(key) = &record.key {
         future_record = future_record.key(&key[..]);
     }
@@ -232,7 +238,7 @@ pub async fn run(
     input: Input,
     stop: impl Future<Output = ()>,
 ) -> Result<ProduceSummary, ProduceError> {
-    let producer = new_producer(bootstrap, job.delivery_timeout)?;
+    let producer = new_producer(bootstrap, job.delivery_timeout, BULK_LINGER)?;
     let result = match ensure_topic(&producer, bootstrap, &job.topic, job.delivery_timeout).await {
         Ok(()) => send_all(&producer, job, input, stop).await,
         Err(err) => Err(err),
