@@ -204,8 +204,7 @@ pub enum Command {
         /// A header on every message (repeatable).
         #[arg(long = "header", value_name = "NAME=VALUE", value_parser = outgoing::parse_header)]
         headers: Vec<(String, String)>,
-        /// raw: the bytes as they are; json: each message as a JSON string, byte for byte as
-        /// the guide's Python serializer (json.dumps) writes it.
+        /// How each line is sent (json: as a JSON string).
         #[arg(long, value_enum, default_value_t = ValueFormat::Raw)]
         value_format: ValueFormat,
         #[command(flatten)]
@@ -256,8 +255,7 @@ pub enum Command {
         #[arg(long, value_name = "ADDR", default_value = d::SERVE_BIND,
             help = "Address to listen on (loopback by default, never debug mode)")]
         bind: String,
-        /// json: the message JSON-serialized as the guide's producer does; raw: strings as
-        /// they are (other JSON values still as JSON).
+        /// How the message is sent (raw: a string as it is, other JSON values still as JSON).
         #[arg(long, value_enum, default_value_t = ValueFormat::Json)]
         value_format: ValueFormat,
         #[command(flatten)]

@@ -136,7 +136,12 @@ fn new_consumer(
         .set("auto.offset.reset", reset)
         .set("enable.partition.eof", "false")
         // Deliver what is there within 100 ms instead of the default 500 ms.
-        .set("fetch.wait.max.ms", "100");
+        .set("fetch.wait.max.ms", "100")
+        // librdkafka ≥ 2.1 waits this long (default 1 s) before fetching again once its local
+        // queue is over queued.min.messages: a fast reader then stalls a second every 100 000
+        // messages (a 1 M message read took 5 s instead of 1.3). It applies only while a
+        // backlog is queued, so a short wait costs nothing when idle.
+        .set("fetch.queue.backoff.ms", "1");
     match &job.group {
         Some(group) => config
             .set("group.id", group)
@@ -251,7 +256,6 @@ impl<W: Write> Reader<'_, W> {
             }
             match polled {
                 None => {
-                    self.expire()?;
                     if self
                         .job
                         .idle_timeout
@@ -295,15 +299,37 @@ impl<W: Write> Reader<'_, W> {
         }
     }
 
-    /// One message from the topic: written at once, or held until it is whole.
+    /// One message from the topic: written at once, or (a segment) held until it is whole.
     fn take(&mut self, message: &BorrowedMessage<'_>) -> Result<(), ConsumeError> {
         let position = Position {
             partition: message.partition(),
             offset: message.offset(),
         };
+        let segment = match self.reassembler {
+            Some(_) => message.headers().and_then(|headers| {
+                SegmentHeader::from_headers(headers.iter().map(|h| (h.key, h.value)))
+            }),
+            None => None,
+        };
         let value = message.payload().unwrap_or_default();
-        let Some(reassembler) = &mut self.reassembler else {
-            if self.job.json {
+        match segment {
+            Some(segment) => {
+                let record = Record {
+                    segment: Some(segment),
+                    value: value.to_vec(),
+                    position,
+                    meta: self.job.json.then(|| meta(message)).unwrap_or_default(),
+                };
+                let reassembler = self
+                    .reassembler
+                    .as_mut()
+                    .expect("segments only when reassembling");
+                let events = reassembler.feed(record, Instant::now());
+                self.emit(events)?;
+            }
+            // A plain message needs no reassembler: straight from librdkafka's buffer.
+            _ if self.enough() => {}
+            _ if self.job.json => {
                 let whole = Whole {
                     value: value.to_vec(),
                     msg_id: None,
@@ -312,28 +338,13 @@ impl<W: Write> Reader<'_, W> {
                     meta: meta(message),
                 };
                 print::write_json(&mut self.out, &whole).map_err(ConsumeError::Output)?;
-            } else {
-                print::write_plain(&mut self.out, value).map_err(ConsumeError::Output)?;
+                self.summary.messages += 1;
             }
-            self.summary.messages += 1;
-            self.written(position);
-            return Ok(());
-        };
-        let segment = message.headers().and_then(|headers| {
-            SegmentHeader::from_headers(headers.iter().map(|h| (h.key, h.value)))
-        });
-        let record = Record {
-            segment,
-            value: value.to_vec(),
-            position,
-            meta: if self.job.json {
-                meta(message)
-            } else {
-                Meta::default()
-            },
-        };
-        let events = reassembler.feed(record, Instant::now());
-        self.emit(events)?;
+            _ => {
+                print::write_plain(&mut self.out, value).map_err(ConsumeError::Output)?;
+                self.summary.messages += 1;
+            }
+        }
         self.written(position);
         Ok(())
     }
@@ -405,8 +416,10 @@ impl<W: Write> Reader<'_, W> {
         self.written_up_to.insert(position.partition, next);
     }
 
-    /// Flushes the output, then stores the offsets of what it held for the next commit.
+    /// Gives up on messages waiting too long, flushes the output, then stores the offsets of
+    /// what it held for the next commit.
     fn flush(&mut self) -> Result<(), ConsumeError> {
+        self.expire()?;
         self.out.flush().map_err(ConsumeError::Output)?;
         let mut list = TopicPartitionList::new();
         for (&partition, &next) in &self.written_up_to {
