@@ -98,12 +98,22 @@ fn write_str(out: &mut String, text: &str) {
             _ => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{unit:04x}");
+                    push_escaped_unit(out, *unit);
                 }
             }
         }
     }
     out.push('"');
+}
+
+/// `\uXXXX` in lowercase hex, by hand: `write!` showed in profiles of `serve`, and in
+/// Cyrillic text every letter is escaped.
+fn push_escaped_unit(out: &mut String, unit: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(HEX[usize::from((unit >> shift) & 0xf)] as char);
+    }
 }
 
 fn write_number(out: &mut String, n: &serde_json::Number) {
