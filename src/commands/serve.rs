@@ -14,20 +14,16 @@ pub async fn run(
     let addr = listener
         .local_addr()
         .map_or(bind.to_string(), |a| a.to_string());
-    super::say(&format!(
+    let announcement = format!(
         "listening on http://{addr}: POST /send_message -> topic {} at {bootstrap}",
         options.topic
-    ))?;
+    );
     let warn = |text: &str| ctx.reporter.warn(text);
-    http::serve(
-        bootstrap,
-        options,
-        listener,
-        super::stop::requested(),
-        &warn,
-    )
+    let stop = super::stop::requested();
+    http::serve(bootstrap, options, listener, stop, &warn, || {
+        super::say(&announcement)
+    })
     .await?;
-    ctx.reporter
-        .step("stopped; every accepted message was delivered");
+    ctx.reporter.step("stopped: no request is left in flight");
     Ok(())
 }

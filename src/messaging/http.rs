@@ -88,18 +88,20 @@ pub async fn bind(addr: &str) -> Result<tokio::net::TcpListener, ServeError> {
 
 /// Serves until `shutdown` resolves; then stops accepting, lets requests in flight finish
 /// (their deliveries included), flushes the producer and returns. `warn` hears what the
-/// operator should know (an unreachable broker at start, a shutdown cut short).
+/// operator should know (an unreachable broker at start, a shutdown cut short); `ready` is
+/// called once the topic is known to be usable, just before serving.
 pub async fn serve(
     bootstrap: &str,
     options: ServeOptions,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     warn: &(dyn Fn(&str) + Sync),
+    ready: impl FnOnce() -> anyhow::Result<()>,
 ) -> Result<(), ServeError> {
     let producer = produce::new_producer(bootstrap, options.delivery_timeout, LINGER)?;
     let check = produce::ensure_topic(&producer, bootstrap, &options.topic, HEALTH_TIMEOUT).await;
     match check {
-        Err(err @ ProduceError::NoSuchTopic { .. }) => {
+        Err(err @ (ProduceError::NoSuchTopic { .. } | ProduceError::BadTopic { .. })) => {
             blocking(move || drop(producer)).await;
             return Err(err.into());
         }
@@ -110,6 +112,8 @@ pub async fn serve(
         chunk_size: options.chunk_size,
         ..Shape::default()
     };
+    // Nobody reads the announcement when stdout is closed; serving goes on regardless.
+    let _ = ready();
     let delivery_timeout = options.delivery_timeout;
     let state = Arc::new(AppState {
         producer,

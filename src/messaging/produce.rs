@@ -49,6 +49,11 @@ pub enum ProduceError {
     },
     #[error("topic `{topic}` does not exist and the broker does not create topics on first use")]
     NoSuchTopic { topic: String },
+    #[error("the broker refuses topic `{topic}`: {code}")]
+    BadTopic {
+        topic: String,
+        code: RDKafkaErrorCode,
+    },
     #[error("line {line}: {source}")]
     Input {
         line: u64,
@@ -75,6 +80,9 @@ impl Diagnose for ProduceError {
                 Some(format!("create it first: `kafkup topic create {topic}`"))
             }
             ProduceError::Input { .. } => Some("send it with --value-format raw".into()),
+            ProduceError::BadTopic { .. } => Some(
+                "topic names are letters, digits, '.', '_' and '-', at most 249 of them".into(),
+            ),
             ProduceError::NotAcknowledged { .. } => Some(
                 "`kafkup logs kafka` shows the broker's side; --delivery-timeout waits longer"
                     .into(),
@@ -146,19 +154,24 @@ pub async fn ensure_topic(
             // The broker answers "unknown" while it creates the topic, too: ask again.
             let unknown = topic_error == Some(RDKafkaErrorCode::UnknownTopicOrPartition);
             if !unknown || std::time::Instant::now() >= deadline {
-                return (result.map(|_| unknown), client.last_error());
+                return (result.map(|_| topic_error), client.last_error());
             }
             std::thread::sleep(TOPIC_POLL);
         }
     })
     .await;
     match answer {
-        (Ok(true), _) => Err(ProduceError::NoSuchTopic {
+        // No error, or no leader yet right after creation: librdkafka waits for the leader.
+        (Ok(None | Some(RDKafkaErrorCode::LeaderNotAvailable)), _) => Ok(()),
+        (Ok(Some(RDKafkaErrorCode::UnknownTopicOrPartition)), _) => {
+            Err(ProduceError::NoSuchTopic {
+                topic: topic.to_string(),
+            })
+        }
+        (Ok(Some(code)), _) => Err(ProduceError::BadTopic {
             topic: topic.to_string(),
+            code,
         }),
-        // Anything else (no error, or LEADER_NOT_AVAILABLE right after creation) is a topic
-        // the records can go to; librdkafka waits for its leader.
-        (Ok(false), _) => Ok(()),
         (Err(error), cause) => Err(ProduceError::Unreachable {
             bootstrap: bootstrap.to_string(),
             waited: timeout,

@@ -612,6 +612,28 @@ async fn serve_answers_each_status_and_loses_nothing_under_concurrency() {
     assert_eq!(health.status().as_u16(), 200);
     assert_eq!(count_on(&b, "api"), bodies.len(), "errors sent nothing");
 
+    // 500 with the broker's error: a message over its 1 MB limit, under ours.
+    let big = Server::start(&env, &["--topic", "big", "--max-body", "3000000"]);
+    let huge = serde_json::json!({ "message": "ы".repeat(700_000) }).to_string();
+    let (status, answer) = post(&client, &big.url, json, huge).await;
+    assert_eq!(status, 500, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("too large"),
+        "{answer}"
+    );
+    drop(big);
+    // A topic the broker refuses stops serve before it listens.
+    let out = env.run(&[
+        "serve",
+        "--topic",
+        "bad topic!",
+        "--bind",
+        &format!("127.0.0.1:{}", free_port()),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Invalid topic"));
+    assert!(out.stdout.is_empty(), "not announced");
+
     // 1000 concurrent requests, every one answered 200 and on the topic.
     let started = Instant::now();
     let tasks: Vec<_> = (0..1000)
