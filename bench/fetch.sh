@@ -12,15 +12,17 @@
 # each, the ratio kafkup/shell and kafkup's peak RSS (/usr/bin/time -f %M).
 #
 # Environment: KAFKUP_BIN (default target/release/kafkup), KAFKUP_FIXTURES_OUT (default
-# fixtures/out), FIXTURE_BENCH_KAFKA_VERSION (3.9.2), FIXTURE_SCALA_VERSION (2.13),
+# fixtures/out), FIXTURE_BENCH_KAFKA_VERSION and FIXTURE_SCALA_VERSION (fixtures/versions.sh),
 # BENCH_RUNS, BENCH_WARMUP, BENCH_STEP_TIMEOUT (seconds per command, default 300).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${KAFKUP_FIXTURES_OUT:-$REPO/fixtures/out}
 KAFKUP_BIN=${KAFKUP_BIN:-$REPO/target/release/kafkup}
-V=${FIXTURE_BENCH_KAFKA_VERSION:-3.9.2}
-SCALA=${FIXTURE_SCALA_VERSION:-2.13}
+. "$REPO/fixtures/versions.sh"
+. "$REPO/bench/lib.sh"
+V=${FIXTURE_BENCH_KAFKA_VERSION:-$FIXTURE_KAFKA_ZOOKEEPER_MODE}
+SCALA=${FIXTURE_SCALA_VERSION:-$FIXTURE_SCALA}
 RUNS=${BENCH_RUNS:-5}
 WARMUP=${BENCH_WARMUP:-1}
 STEP_TIMEOUT=${BENCH_STEP_TIMEOUT:-300}
@@ -138,7 +140,6 @@ kafkup_once() {
   echo "$(((t1 - t0) / 1000000)) $(tail -n 1 "$WORK/rss-$1")"
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 secs() { awk -v ms="$1" 'BEGIN { printf "%.3f", ms / 1000 }'; }
 
 for ((w = 1; w <= WARMUP; w++)); do
@@ -169,5 +170,8 @@ printf '  shell  (curl + sha512sum -c + tar -xzf): median %s s   runs: %s\n' \
   "$(secs "$shell_median")" "$(for m in "${shell_ms[@]}"; do printf '%s ' "$(secs "$m")"; done)"
 printf '  kafkup fetch (+ signature check):        median %s s   runs: %s\n' \
   "$(secs "$kafkup_median")" "$(for m in "${kafkup_ms[@]}"; do printf '%s ' "$(secs "$m")"; done)"
-awk -v k="$kafkup_median" -v s="$shell_median" 'BEGIN { printf "  ratio kafkup/shell: %.2f\n", (s > 0 ? k / s : 0) }'
-printf '  kafkup peak RSS: %s KiB max, %s KiB median\n' "$rss_max" "$rss_median"
+ratio=$(awk -v k="$kafkup_median" -v s="$shell_median" 'BEGIN { printf "%.2f", (s > 0 ? k / s : 0) }')
+printf '  ratio kafkup/shell: %s (goal <= 0.6)\n' "$ratio"
+printf '  kafkup peak RSS: %s KiB max, %s KiB median (goal <= 65536 KiB)\n' "$rss_max" "$rss_median"
+goal "fetch ratio kafkup/shell" "$ratio" "<=" 0.6
+goal "fetch peak RSS" "$rss_max" "<=" 65536 " KiB"

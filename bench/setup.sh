@@ -10,6 +10,8 @@ kafkup=${KAFKUP_BIN:-$repo/target/release/kafkup}
 fixtures=${KAFKUP_FIXTURES:-$repo/fixtures/out}
 rounds=${ROUNDS:-3}
 mirror="file://$fixtures/mirror"
+. "$repo/fixtures/versions.sh"
+kv=$FIXTURE_KAFKA_ZOOKEEPER_MODE
 # Not under /tmp or /var/tmp: kafkup refuses to keep data where the system empties it.
 bench_parent=${KAFKUP_CACHE:-$HOME/.cache/kafkup-dev}
 mkdir -p "$bench_parent"
@@ -23,8 +25,7 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+. "$repo/bench/lib.sh"
 
 zk_port=$(free_port); kafka_port=$(free_port)
 common=(--mirror "$mirror" --dist "$mirror" --kafka-port "$kafka_port" --zookeeper-port "$zk_port" --mode zookeeper)
@@ -36,12 +37,12 @@ common=(--mirror "$mirror" --dist "$mirror" --kafka-port "$kafka_port" --zookeep
 # The floor's tree: same distributions, configs rendered for its own root.
 floor="$work/floor"
 mkdir -p "$floor/install"
-for t in "$fixtures"/mirror/zookeeper/*/apache-zookeeper-*-bin.tar.gz "$fixtures"/mirror/kafka/3.9.2/kafka_2.13-3.9.2.tgz; do
+for t in "$fixtures"/mirror/zookeeper/*/apache-zookeeper-*-bin.tar.gz "$fixtures/mirror/kafka/$kv/kafka_$FIXTURE_SCALA-$kv.tgz"; do
   tar -xzf "$t" -C "$floor/install"
 done
 "$kafkup" --root "$floor" render "${common[@]}" --out "$floor/config" -q >/dev/null
 zk_dist=$(echo "$floor"/install/apache-zookeeper-*-bin)
-kafka_dist="$floor/install/kafka_2.13-3.9.2"
+kafka_dist="$floor/install/kafka_$FIXTURE_SCALA-$kv"
 
 floor_once() {
   rm -rf "$floor/data"; mkdir -p "$floor/data/zookeeper" "$floor/data/kafka"
@@ -53,15 +54,8 @@ floor_once() {
   java -Xms1g -Xmx1g -Dlog4j.configuration="file:$floor/config/kafka/log4j.properties" \
     -cp "$kafka_dist/libs/*" kafka.Kafka "$floor/config/kafka/server.properties" >"$work/floor-kafka.log" 2>&1 &
   pids+=("$!")
-  local zk_ok=0 broker_ok=0
-  for _ in $(seq 1 1200); do   # at most 60 s
-    [ $zk_ok = 1 ] || { [ "$(echo ruok | nc -q1 127.0.0.1 "$zk_port" 2>/dev/null)" = imok ] && zk_ok=1; }
-    [ $broker_ok = 1 ] || { kcat -b "127.0.0.1:$kafka_port" -L -m 1 2>/dev/null | grep -q '1 brokers' && broker_ok=1; }
-    [ $zk_ok = 1 ] && [ $broker_ok = 1 ] && break
-    sleep 0.05
-  done
+  wait_floor "$zk_port" "$kafka_port" || { tail "$work"/floor-*.log >&2; exit 1; }
   local t1; t1=$(now)
-  [ $zk_ok = 1 ] && [ $broker_ok = 1 ] || { echo "floor did not become ready" >&2; tail "$work"/floor-*.log >&2; exit 1; }
   kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null || true; pids=()
   echo "$t1 - $t0" | bc
 }
@@ -87,5 +81,8 @@ done
 f=$(median <"$work/floor.txt"); k=$(median <"$work/kafkup.txt"); r=$(median <"$work/rerun.txt")
 printf 'setup to ready (zookeeper mode, warm cache), median of %d:\n' "$rounds"
 printf '  floor (2 JVMs by hand, imok + broker in metadata): %6.2f s\n' "$f"
-printf '  kafkup setup (incl. self-test):                   %6.2f s   ratio %.2fx (goal <= 1.25x)\n' "$k" "$(echo "$k / $f" | bc -l)"
+ratio=$(printf '%.2f' "$(echo "$k / $f" | bc -l)")
+printf '  kafkup setup (incl. self-test):                   %6.2f s   ratio %sx (goal <= 1.25x)\n' "$k" "$ratio"
 printf '  kafkup setup re-run (idempotent):                 %6.2f s   (goal < 1 s)\n' "$r"
+goal "setup ratio kafkup/floor" "$ratio" "<=" 1.25 x
+goal "idempotent re-run" "$r" "<" 1 " s"

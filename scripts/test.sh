@@ -40,6 +40,7 @@ have bc || need_pkgs+=(bc)
 have python3 || need_pkgs+=(python3)
 /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null || need_pkgs+=(python3-venv)
 have wrk || need_pkgs+=(wrk)
+have objdump || need_pkgs+=(binutils)
 [ -x /usr/bin/time ] || need_pkgs+=(time)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need_pkgs+=(zlib1g-dev)
 have java || need_pkgs+=(openjdk-17-jre-headless)
@@ -64,9 +65,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$sums" ]; then
   for t in "$KAFKUP_FIXTURES_OUT"/mirror/*/*/*.t*gz; do tar -xzf "$t" -C "$unpacked"; done
   echo "$sums" >"$stamp"
 fi
-export KAFKUP_TEST_KAFKA_LIBS="$unpacked/kafka_2.13-4.4.0/libs"
-export KAFKUP_TEST_KAFKA39_LIBS="$unpacked/kafka_2.13-3.9.2/libs"
-export KAFKUP_TEST_ZOOKEEPER_LIBS="$unpacked/apache-zookeeper-3.9.5-bin/lib"
+. fixtures/versions.sh
+export KAFKUP_TEST_KAFKA_LIBS="$unpacked/kafka_$FIXTURE_SCALA-$FIXTURE_KAFKA_KRAFT_MODE/libs"
+export KAFKUP_TEST_KAFKA39_LIBS="$unpacked/kafka_$FIXTURE_SCALA-$FIXTURE_KAFKA_ZOOKEEPER_MODE/libs"
+export KAFKUP_TEST_ZOOKEEPER_LIBS="$unpacked/apache-zookeeper-$FIXTURE_ZOOKEEPER-bin/lib"
+
+# --- Docker Engine and the locally built test images -------------------------
+# The systemd runner is tested in a container whose PID 1 is systemd; no registry is
+# reachable, so the images are debootstrapped here (cached in $KAFKUP_CACHE/images).
+say "Docker Engine and test images"
+./scripts/docker-engine.sh
+./scripts/test-images.sh
 
 # --- Python: kafka-python (the guide's client) and Flask, from PyPI ----------------
 say "preparing the Python venv (kafka-python, Flask; cached in $cache/py)"
@@ -74,8 +83,12 @@ KAFKUP_TEST_PYTHON=$(./scripts/python-env.sh)
 export KAFKUP_TEST_PYTHON
 
 # --- build and test ---------------------------------------------------------
-say "building kafkup (release)"
+say "building kafkup (release) and its .deb"
 cargo build --release --all-targets --locked
+have cargo-deb || cargo install cargo-deb --locked --version "^3"
+cargo deb --no-build --locked -q >/dev/null
+KAFKUP_DEB=$(ls -t "$CARGO_TARGET_DIR"/debian/kafkup_*.deb | head -n 1)
+export KAFKUP_DEB
 
 say "running the test suite"
 cargo test --release --locked -- --test-threads="${KAFKUP_TEST_THREADS:-2}"
@@ -84,7 +97,7 @@ cargo test --release --locked -- --test-threads="${KAFKUP_TEST_THREADS:-2}"
 if [ "${KAFKUP_SKIP_BENCH:-0}" != 1 ]; then
   export KAFKUP_BIN="$CARGO_TARGET_DIR/release/kafkup"
   for bench in bench/*.sh; do
-    case "$bench" in */make-*) continue ;; esac
+    case "$bench" in */make-*|*/lib.sh) continue ;; esac
     say "benchmark: $bench"
     "$bench"
   done

@@ -33,7 +33,7 @@ impl Mode {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Project {
     Kafka,
@@ -46,6 +46,21 @@ impl Project {
         match self {
             Project::Kafka => "kafka",
             Project::Zookeeper => "zookeeper",
+        }
+    }
+}
+
+impl Project {
+    /// The project's KEYS file below a dist base: `<base>/<dir>/KEYS`.
+    pub fn keys_url(self, base: &Url) -> Url {
+        join(base, &format!("{}/KEYS", self.dir()))
+    }
+
+    /// The project's name as people write it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Project::Kafka => "Kafka",
+            Project::Zookeeper => "ZooKeeper",
         }
     }
 }
@@ -184,7 +199,7 @@ impl Artifact {
     }
 
     pub fn keys_url(&self, base: &Url) -> Url {
-        join(base, &format!("{}/KEYS", self.project.dir()))
+        self.project.keys_url(base)
     }
 }
 

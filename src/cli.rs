@@ -2,6 +2,7 @@
 
 use crate::catalog::Mode;
 use crate::defaults as d;
+use crate::fetch::SourceChoice;
 use crate::messaging::outgoing::{self, ValueFormat};
 use crate::messaging::segment;
 use crate::runner::Backend;
@@ -64,7 +65,29 @@ pub struct InstallArgs {
         help = formatcp!("Base URL serving .sha512, .asc and KEYS, never the mirror's copy \
             (repeatable) [default: {}, {}]", d::DISTS[0], d::DISTS[1]))]
     pub dists: Vec<String>,
-    /// Skip the OpenPGP signature check (the SHA-512 check still runs).
+    #[arg(long, env = "KAFKUP_SOURCE", value_enum, value_name = "SOURCE",
+        help = formatcp!("Where the distributions come from: apache (release tarballs from --mirror), \
+            maven (assembled from jars in --maven-repo, pinned by kafkup's locks) or auto (apache, \
+            then maven when Apache's sites do not answer) [default: {}]", d::SOURCE_NAME))]
+    pub source: Option<SourceChoice>,
+    #[arg(long = "maven-repo", env = "KAFKUP_MAVEN_REPO", value_name = "URL", value_delimiter = ',',
+        help = formatcp!("Maven repository serving the jars (Maven Central or a proxy of it), tried in \
+            order (repeatable; KAFKUP_MAVEN_REPO is comma-separated) [default: {}]", d::MAVEN_REPOS[0]))]
+    pub maven_repos: Vec<String>,
+    /// KEYS file to check Apache jars' signatures against when no dist site answers, instead of
+    /// the copy built into kafkup (repeatable; KAFKUP_KEYS is comma-separated).
+    #[arg(
+        long = "keys",
+        env = "KAFKUP_KEYS",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    pub keys: Vec<PathBuf>,
+    /// Directory of extra Maven lock files (written by scripts/lock-maven.sh), for versions kafkup
+    /// has no built-in lock for; a lock for a built-in version must pin exactly the same jars.
+    #[arg(long, env = "KAFKUP_MAVEN_LOCK_DIR", value_name = "DIR")]
+    pub maven_lock_dir: Option<PathBuf>,
+    /// Skip the OpenPGP signature check (the SHA-512 check, or from Maven the lock's SHA-256, still runs).
     #[arg(long)]
     pub no_verify_signature: bool,
     #[arg(long, env = "KAFKUP_KAFKA_PORT", value_name = "PORT",
@@ -92,8 +115,12 @@ impl InstallArgs {
             backend: self.backend,
             kafka_version: self.kafka_version.clone(),
             zookeeper_version: self.zookeeper_version.clone(),
+            source: self.source,
             mirrors: self.mirrors.clone(),
             dists: self.dists.clone(),
+            maven_repos: self.maven_repos.clone(),
+            keys: self.keys.clone(),
+            maven_lock_dir: self.maven_lock_dir.clone(),
             no_verify_signature: self.no_verify_signature,
             kafka_port: self.kafka_port,
             zookeeper_port: self.zookeeper_port,
@@ -125,6 +152,10 @@ pub enum Command {
         dry_run: bool,
         #[arg(long, value_name = "SECS", help = WAIT_HELP)]
         wait: Option<u64>,
+        /// Where no Java is found and apt is at hand: install openjdk-17-jre-headless with
+        /// apt-get (without this flag kafkup asks on a terminal, and otherwise stops).
+        #[arg(long)]
+        install_java: bool,
     },
     /// Download, verify and unpack the distributions; prints their paths. Starts nothing.
     Fetch {

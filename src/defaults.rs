@@ -24,6 +24,15 @@ pub const DISTS: &[&str] = &[
     "https://archive.apache.org/dist",
 ];
 
+/// Where the distributions come from: Apache first, Maven when Apache's sites do not answer.
+pub const SOURCE: crate::fetch::SourceChoice = crate::fetch::SourceChoice::Auto;
+pub const SOURCE_NAME: &str = "auto";
+/// Maven repositories the jars are fetched from, tried in order (a proxy can stand in).
+pub const MAVEN_REPOS: &[&str] = &["https://repo.maven.apache.org/maven2"];
+/// Jars downloaded at once per distribution: a closure is ~60 small files, and one connection
+/// at a time would spend most of its time waiting for answers.
+pub const MAVEN_PARALLEL_DOWNLOADS: usize = 8;
+
 pub const KAFKA_PORT: u16 = 9092;
 pub const ZOOKEEPER_PORT: u16 = 2181;
 pub const CONTROLLER_PORT: u16 = 9093;
@@ -69,3 +78,27 @@ pub const SERVE_MAX_BODY: usize = 1024 * 1024;
 /// one waits for its other segments.
 pub const REASSEMBLE_MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
 pub const REASSEMBLE_MAX_AGE_SECS: u64 = 60;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The test fixtures are built for the default versions (fixtures/versions.sh).
+    #[test]
+    fn the_fixtures_are_built_for_the_defaults() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/versions.sh");
+        let text = std::fs::read_to_string(path).unwrap();
+        let value = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}=")))
+                .unwrap_or_else(|| panic!("{key} missing from {path}"))
+                .to_string()
+        };
+        assert_eq!(
+            value("FIXTURE_KAFKA_ZOOKEEPER_MODE"),
+            KAFKA_VERSION_ZOOKEEPER_MODE
+        );
+        assert_eq!(value("FIXTURE_KAFKA_KRAFT_MODE"), KAFKA_VERSION_KRAFT_MODE);
+        assert_eq!(value("FIXTURE_ZOOKEEPER"), ZOOKEEPER_VERSION);
+        assert_eq!(value("FIXTURE_SCALA"), SCALA_VERSION);
+    }
+}

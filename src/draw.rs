@@ -30,8 +30,8 @@ impl TerminalReporter {
 
     fn line(&self, text: &str) {
         match &self.bars {
-            Some(bars) => bars.suspend(|| eprintln!("{text}")),
-            None => eprintln!("{text}"),
+            Some(bars) => bars.suspend(|| to_stderr(text)),
+            None => to_stderr(text),
         }
     }
 }
@@ -58,7 +58,7 @@ impl Reporter for TerminalReporter {
                 } else {
                     String::new()
                 };
-                eprintln!("· downloading {name}{size}{resumed}");
+                to_stderr(&format!("· downloading {name}{size}{resumed}"));
             }
             return;
         };
@@ -89,7 +89,13 @@ impl Reporter for TerminalReporter {
         if let Some(bar) = self.active.lock().unwrap().remove(name) {
             bar.finish_and_clear();
         } else if self.bars.is_none() && !self.quiet {
-            eprintln!("· downloaded {name}");
+            to_stderr(&format!("· downloaded {name}"));
         }
     }
+}
+
+/// Progress is not worth a panic: a closed or full stderr loses it quietly.
+fn to_stderr(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }

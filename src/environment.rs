@@ -20,10 +20,7 @@ impl Environment {
         let manifest = state::require(paths)?;
         let runner = match &manifest.runner {
             Some(record) => {
-                let ctx = RunnerContext {
-                    paths: manifest.paths.clone(),
-                    java_home: None,
-                };
+                let ctx = RunnerContext::new(&manifest.paths, None);
                 Some(AnyRunner::open(record.kind(), &ctx, Some(record)).await?)
             }
             None => None,

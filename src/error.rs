@@ -12,6 +12,8 @@ pub enum ExitCode {
     VerificationFailed = 3,
     NotReady = 4,
     SelftestFailed = 5,
+    /// Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+    Interrupted = 130,
 }
 
 pub trait Diagnose {

@@ -9,10 +9,15 @@ pub struct Java {
     pub major: u32,
 }
 
+/// The JRE kafkup installs (with `--install-java`) where apt is at hand.
+pub const JRE_PACKAGE: &str = "openjdk-17-jre-headless";
+
 #[derive(Debug, thiserror::Error)]
 pub enum JavaError {
     #[error("no Java runtime found ({searched})")]
     NotFound { searched: String },
+    #[error("installing {JRE_PACKAGE} with apt-get failed ({status}): {said}")]
+    InstallFailed { status: String, said: String },
     #[error("could not run {path}: {reason}")]
     Unusable { path: PathBuf, reason: String },
     #[error("Java {found} at {path} is too old: {needs} needs Java {minimum} or newer")]
@@ -27,9 +32,15 @@ pub enum JavaError {
 impl Diagnose for JavaError {
     fn help(&self) -> Option<String> {
         Some(match self {
-            JavaError::NotFound { .. } | JavaError::TooOld { .. } => {
-                "install a JRE, e.g. `sudo apt-get install openjdk-17-jre-headless`, or point JAVA_HOME (or --java-home) at one".into()
-            }
+            JavaError::NotFound { .. } if apt_can_install() => format!(
+                "pass --install-java and kafkup installs {JRE_PACKAGE} with apt-get (or install a JRE yourself, or point JAVA_HOME or --java-home at one)"
+            ),
+            JavaError::NotFound { .. } | JavaError::TooOld { .. } => format!(
+                "install a JRE, e.g. `sudo apt-get install {JRE_PACKAGE}`, or point JAVA_HOME (or --java-home) at one"
+            ),
+            JavaError::InstallFailed { .. } => format!(
+                "check apt's sources and the network, or install {JRE_PACKAGE} yourself"
+            ),
             JavaError::Unusable { .. } => "check JAVA_HOME / --java-home points at a working Java installation".into(),
         })
     }
@@ -66,6 +77,49 @@ fn executable(path: &Path) -> Option<PathBuf> {
         // Units and containers need the real path, not a PATH-dependent alternatives link.
         std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
     })
+}
+
+/// Whether kafkup could install a JRE here: root, with apt-get on PATH.
+pub fn apt_can_install() -> bool {
+    nix::unistd::geteuid().is_root() && on_path("apt-get")
+}
+
+fn on_path(program: &str) -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).any(|dir| executable(&dir.join(program)).is_some())
+}
+
+/// `apt-get update` then `apt-get install` of [`JRE_PACKAGE`], non-interactively.
+pub async fn install_with_apt() -> Result<(), JavaError> {
+    let steps: [&[&str]; 2] = [
+        &["update", "-qq"],
+        &[
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            JRE_PACKAGE,
+        ],
+    ];
+    for args in steps {
+        let out = tokio::process::Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await
+            .map_err(|e| JavaError::InstallFailed {
+                status: "not started".into(),
+                said: e.to_string(),
+            })?;
+        if !out.status.success() {
+            return Err(JavaError::InstallFailed {
+                status: out.status.to_string(),
+                said: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Runs `java -version` and reads the major version from its first line.

@@ -3,9 +3,10 @@
 
 use crate::probe::{self, ProbeOutcome, TopicAccess};
 use crate::report::Reporter;
-use crate::runner::{AnyRunner, Runner};
+use crate::runner::{AnyRunner, NotRunning, Runner};
 use crate::spec::{ProbeSpec, ServiceName, ServiceSpec};
 use anyhow::Result;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// How often the probes are polled while waiting.
@@ -46,36 +47,77 @@ pub async fn stop_all(
     Ok(())
 }
 
-/// Waits until every probe `include` accepts passes, in order, within `timeout`; fails at
-/// once if one of the services dies meanwhile.
+/// Waits until every probe `include` accepts passes, in order, within `timeout`. A service
+/// that dies meanwhile fails the wait at once — unless it died of a start failure that passes
+/// by itself (see [`passing_failure`]): then it is started again, within the same deadline.
 pub async fn wait_ready(
     runner: &AnyRunner,
-    specs: &[&ServiceSpec],
+    services: &[Launch<'_>],
     timeout: Duration,
     reporter: &dyn Reporter,
     include: impl Fn(&ProbeSpec) -> bool,
 ) -> Result<Vec<ProbeOutcome>, probe::NotReady> {
     let deadline = tokio::time::Instant::now() + timeout;
-    let probes: Vec<ProbeSpec> = specs
+    let probes: Vec<ProbeSpec> = services
         .iter()
-        .flat_map(|s| s.probes.iter().filter(|p| include(p)).cloned())
+        .flat_map(|(s, _)| s.probes.iter().filter(|p| include(p)).cloned())
         .collect();
-    let names: Vec<ServiceName> = specs.iter().map(|s| s.name).collect();
-    let alive = || all_alive(runner, &names);
-    probe::wait_ready(
-        &probes,
-        TopicAccess::CreateIfMissing,
-        deadline,
-        PROBE_INTERVAL,
-        alive,
-        reporter,
-    )
-    .await
+    let names: Vec<ServiceName> = services.iter().map(|(s, _)| s.name).collect();
+    // The whole death notice (all kept lines), for telling a passing failure apart.
+    let death: Mutex<Option<NotRunning>> = Mutex::new(None);
+    loop {
+        let alive = || all_alive(runner, &names, &death);
+        let access = TopicAccess::CreateIfMissing;
+        let waited =
+            probe::wait_ready(&probes, access, deadline, PROBE_INTERVAL, alive, reporter).await;
+        let err = match waited {
+            Ok(outcomes) => return Ok(outcomes),
+            Err(err) => err,
+        };
+        let died = death.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let retry = died.as_ref().and_then(passing_failure);
+        let launch = died
+            .as_ref()
+            .and_then(|d| services.iter().find(|(s, _)| s.name == d.service));
+        let room = tokio::time::Instant::now() + RETRY_PAUSE < deadline;
+        let (Some(what), Some((spec, command)), true) = (retry, launch, room) else {
+            return Err(err);
+        };
+        reporter.step(&format!(
+            "{} stopped while starting: waiting for {what}, then starting it again",
+            spec.name
+        ));
+        tokio::time::sleep(RETRY_PAUSE).await;
+        if runner.start(spec, command).await.is_err() {
+            return Err(err);
+        }
+    }
 }
 
-async fn all_alive(runner: &AnyRunner, names: &[ServiceName]) -> Result<(), String> {
+/// How long to wait before starting a service again after a passing start failure.
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+/// A start failure that passes by itself, and what it waits for. After a broker is killed,
+/// its ZooKeeper session (and with it the ephemeral `/brokers/ids/<id>`) lives on until the
+/// session times out; a new broker with the same id fails to register until then.
+pub fn passing_failure(died: &NotRunning) -> Option<&'static str> {
+    let said = |what: &str| died.log_tail.iter().any(|l| l.contains(what));
+    (said("NodeExistsException") && said("/brokers/ids/")).then_some(
+        "the dead broker's ZooKeeper session (which still holds its registration) to expire",
+    )
+}
+
+async fn all_alive(
+    runner: &AnyRunner,
+    names: &[ServiceName],
+    death: &Mutex<Option<NotRunning>>,
+) -> Result<(), String> {
     for name in names {
-        runner.alive(*name).await.map_err(|e| e.to_string())?;
+        if let Err(died) = runner.alive(*name).await {
+            let said = died.to_string();
+            *death.lock().unwrap_or_else(|e| e.into_inner()) = Some(died);
+            return Err(said);
+        }
     }
     Ok(())
 }
@@ -94,5 +136,39 @@ impl crate::error::Diagnose for NotAllReady {
             "`kafkup start` starts what is stopped (`kafkup setup` after a teardown); `kafkup logs SERVICE` shows why one failed"
                 .into(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn died(lines: &[&str]) -> NotRunning {
+        NotRunning {
+            service: ServiceName::Kafka,
+            how: "exited with status 1".into(),
+            log_tail: lines.iter().map(|l| l.to_string()).collect(),
+            log_name: "kafka.log".into(),
+        }
+    }
+
+    #[test]
+    fn a_stale_broker_registration_is_a_passing_failure() {
+        let mut lines = vec![
+            "[2026-12-01] ERROR Error while creating ephemeral at /brokers/ids/1, node already \
+             exists and owner '72' does not match current session '73'",
+            "org.apache.zookeeper.KeeperException$NodeExistsException: KeeperErrorCode = NodeExists",
+        ];
+        // Far more shutdown lines follow than a death notice shows.
+        lines.extend(["INFO shutting down"; 30]);
+        let stale = died(&lines);
+        assert!(
+            !stale.to_string().contains("NodeExists"),
+            "shown: the last lines only"
+        );
+        assert!(passing_failure(&stale)
+            .unwrap()
+            .contains("ZooKeeper session"));
+        assert_eq!(passing_failure(&died(&["boom"])), None);
     }
 }

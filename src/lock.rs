@@ -51,7 +51,7 @@ pub fn acquire(paths: &Paths) -> Result<EnvironmentLock, LockError> {
         path: path.clone(),
         source,
     };
-    fs_err::create_dir_all(&paths.state).map_err(io)?;
+    crate::files::create_private_dirs(&paths.state).map_err(io)?;
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)

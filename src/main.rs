@@ -17,7 +17,7 @@ fn main() -> std::process::ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            let _ = writeln_stderr(&format!("error: cannot start the async runtime: {e}"));
             return std::process::ExitCode::from(ExitCode::Error as u8);
         }
     };
@@ -90,6 +90,7 @@ diagnosed!(
     kafkup::catalog::CatalogError,
     kafkup::settings::SettingsError,
     kafkup::fetch::FetchError,
+    kafkup::fetch::MavenError,
     kafkup::state::StateError,
     kafkup::java::JavaError,
     kafkup::render::RenderError,
@@ -180,7 +181,8 @@ mod tests {
         assert_eq!(
             code_of(RunnerError::Unavailable {
                 kind: RunnerKind::Docker,
-                reason: "x".into()
+                reason: "x".into(),
+                help: "y".into(),
             }),
             ExitCode::Usage
         );

@@ -74,47 +74,42 @@ pub fn check_ports(ports: &[(u16, &str)]) -> Result<(), PreflightError> {
     Ok(())
 }
 
-/// Who listens on `port`: LISTEN sockets from /proc/net/tcp{,6} → inode → the process with
-/// `socket:[inode]` among its fds. None when that process is not ours to look at.
+/// Who listens on `port`: LISTEN sockets of /proc/net/tcp{,6} → inode → the process with
+/// that socket among its fds. None when that process is not ours to look at.
 pub fn port_holder(port: u16) -> Option<String> {
-    let mut inodes = Vec::new();
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        if let Ok(text) = std::fs::read_to_string(table) {
-            inodes.extend(listening_inodes(&text, port));
-        }
-    }
+    use procfs::net::TcpState;
+    let tables = [procfs::net::tcp(), procfs::net::tcp6()];
+    let inodes: Vec<u64> = tables
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|s| s.local_address.port() == port && s.state == TcpState::Listen && s.inode != 0)
+        .map(|s| s.inode)
+        .collect();
     if inodes.is_empty() {
         return None;
     }
-    let targets: Vec<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
-    let pid = std::fs::read_dir("/proc")
+    let holder = procfs::process::all_processes()
         .ok()?
         .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .find(|pid| holds_any(*pid, &targets))?;
-    Some(describe_process(pid))
+        .find(|p| holds_any(p, &inodes))?;
+    Some(describe_process(&holder))
 }
 
-fn holds_any(pid: u32, targets: &[String]) -> bool {
-    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+fn holds_any(process: &procfs::process::Process, inodes: &[u64]) -> bool {
+    let Ok(fds) = process.fd() else {
         return false;
     };
     fds.flatten().any(|fd| {
-        std::fs::read_link(fd.path())
-            .is_ok_and(|link| targets.iter().any(|t| link.as_os_str() == t.as_str()))
+        matches!(fd.target, procfs::process::FDTarget::Socket(inode) if inodes.contains(&inode))
     })
 }
 
 /// "pid 1234 (java): /usr/bin/java -Xmx1g …", the command line cut at 100 characters.
-fn describe_process(pid: u32) -> String {
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    let cmdline = String::from_utf8_lossy(&cmdline)
-        .split('\0')
-        .filter(|a| !a.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut text = format!("pid {pid} ({})", comm.trim());
+fn describe_process(process: &procfs::process::Process) -> String {
+    let comm = process.stat().map(|s| s.comm).unwrap_or_default();
+    let cmdline = process.cmdline().unwrap_or_default().join(" ");
+    let mut text = format!("pid {} ({comm})", process.pid);
     if !cmdline.is_empty() {
         text.push_str(": ");
         if cmdline.chars().count() > 100 {
@@ -127,78 +122,9 @@ fn describe_process(pid: u32) -> String {
     text
 }
 
-/// One socket line of /proc/net/tcp or /proc/net/tcp6.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct SocketEntry {
-    local_port: u16,
-    /// `st`, e.g. 0x0A LISTEN, 0x06 TIME_WAIT.
-    state: u8,
-    inode: u64,
-}
-
-const TCP_LISTEN: u8 = 0x0A;
-
-/// `sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …`, addresses as
-/// `HEXADDR:HEXPORT`; the header line and anything malformed give None.
-fn parse_tcp_line(line: &str) -> Option<SocketEntry> {
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    if !fields.first()?.ends_with(':') {
-        return None;
-    }
-    let (_, port) = fields.get(1)?.rsplit_once(':')?;
-    Some(SocketEntry {
-        local_port: u16::from_str_radix(port, 16).ok()?,
-        state: u8::from_str_radix(fields.get(3)?, 16).ok()?,
-        inode: fields.get(9)?.parse().ok()?,
-    })
-}
-
-/// Inodes of LISTEN sockets on `port` (inode 0 means the socket has no owner left).
-fn listening_inodes(table: &str, port: u16) -> Vec<u64> {
-    table
-        .lines()
-        .filter_map(parse_tcp_line)
-        .filter(|s| s.local_port == port && s.state == TCP_LISTEN && s.inode != 0)
-        .map(|s| s.inode)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const TCP: &str = "\
-  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 0100007F:2384 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 24186 1 0000000000000000 100 0 0 10 0
-   1: 0100007F:2384 0100007F:D2F0 06 00000000:00000000 03:00001677 00000000     0        0 0 3 0000000000000000
-   2: 0100007F:D2F0 0100007F:2384 01 00000000:00000000 00:00000000 00000000  1000        0 99 1 0000000000000000 20 4 30 10 -1
-";
-    const TCP6: &str = "\
-  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 00000000000000000000000000000000:0885 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 31337 1 0000000000000000 100 0 0 10 0
-";
-
-    #[test]
-    fn parses_socket_lines_and_skips_the_header() {
-        let mut lines = TCP.lines();
-        assert_eq!(parse_tcp_line(lines.next().unwrap()), None);
-        assert_eq!(
-            parse_tcp_line(lines.next().unwrap()),
-            Some(SocketEntry {
-                local_port: 9092,
-                state: TCP_LISTEN,
-                inode: 24186
-            })
-        );
-        assert_eq!(parse_tcp_line("   7: garbage"), None);
-    }
-
-    #[test]
-    fn only_listening_sockets_on_the_port_count() {
-        assert_eq!(listening_inodes(TCP, 9092), vec![24186]);
-        assert_eq!(listening_inodes(TCP, 0xD2F0), Vec::<u64>::new());
-        assert_eq!(listening_inodes(TCP6, 2181), vec![31337]);
-    }
 
     #[test]
     fn a_free_port_passes() {

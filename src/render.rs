@@ -310,14 +310,23 @@ fn with_header(rel: &str, template: &str, overridden: Option<&String>, body: &st
 }
 
 /// Refuses data directories that the system empties.
-fn check_data_dirs(plan: &Plan) -> Result<(), RenderError> {
+pub fn check_data_dirs(plan: &Plan) -> Result<(), RenderError> {
     let mut dirs = vec![("Kafka data directory", &plan.kafka.data_dir)];
     if let Some(zk) = &plan.zookeeper {
         dirs.push(("ZooKeeper data directory", &zk.data_dir));
     }
     for (what, path) in dirs {
-        let normal = lexically_normal(path);
-        if let Some(temp_dir) = TEMP_DIRS.iter().find(|t| normal.starts_with(t)) {
+        // As written, and where it really is: a root that is a symlink into /tmp counts.
+        let seen = [
+            lexically_normal(path),
+            crate::files::resolve_existing_prefix(path),
+        ];
+        let temp_dir = TEMP_DIRS.iter().find(|t| {
+            let real_t = std::fs::canonicalize(t).unwrap_or_else(|_| PathBuf::from(t));
+            seen.iter()
+                .any(|p| p.starts_with(t) || p.starts_with(&real_t))
+        });
+        if let Some(temp_dir) = temp_dir {
             return Err(RenderError::DataInTempDir {
                 what,
                 path: path.clone(),
@@ -566,6 +575,28 @@ mod tests {
         }
         assert!(render(&plan(Mode::Zookeeper, "/srv/tmp"), None).is_ok());
         assert!(render(&plan(Mode::Kraft, "/tmpfoo"), None).is_ok());
+    }
+
+    #[test]
+    fn data_in_tmp_through_a_symlink_is_refused() {
+        let home = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let in_tmp = tempfile::tempdir_in("/tmp").unwrap();
+        let root = home.path().join("root");
+        std::os::unix::fs::symlink(in_tmp.path(), &root).unwrap();
+        let err = render(&plan(Mode::Kraft, root.to_str().unwrap()), None).unwrap_err();
+        assert!(matches!(err, RenderError::DataInTempDir { .. }), "{err}");
+        // The same with only the data directory linked there.
+        let real = home.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::os::unix::fs::symlink(in_tmp.path(), real.join("data")).unwrap();
+        let err = render(&plan(Mode::Zookeeper, real.to_str().unwrap()), None).unwrap_err();
+        assert!(matches!(err, RenderError::DataInTempDir { .. }), "{err}");
+        let checkout_in_tmp = TEMP_DIRS
+            .iter()
+            .any(|t| std::fs::canonicalize(home.path()).unwrap().starts_with(t));
+        if !checkout_in_tmp {
+            assert!(render(&plan(Mode::Zookeeper, home.path().to_str().unwrap()), None).is_ok());
+        }
     }
 
     #[test]

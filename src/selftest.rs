@@ -598,6 +598,9 @@ pub async fn warm_up_group_coordinator(bootstrap: String, timeout: Duration) {
         let Ok(consumer) = client_config(&bootstrap)
             .set("group.id", "kafkup-warm-up")
             .set("enable.auto.commit", "false")
+            // It starts before the broker listens: retry the connection every 50-100 ms, so
+            // that it asks for the coordinator the moment the broker is up.
+            .set("reconnect.backoff.max.ms", "100")
             .create_with_context::<_, BaseConsumer<QuietContext>>(QuietContext::default())
         else {
             return;

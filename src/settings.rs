@@ -4,6 +4,7 @@
 use crate::catalog::{self, Mode};
 use crate::defaults;
 use crate::error::{Diagnose, ExitCode};
+use crate::fetch::SourceChoice;
 use crate::paths::Paths;
 use crate::runner::Backend;
 use serde::{Deserialize, Serialize};
@@ -17,8 +18,14 @@ pub struct Settings {
     pub kafka_version: String,
     pub zookeeper_version: String,
     pub scala_version: String,
+    pub source: SourceChoice,
     pub mirrors: Vec<Url>,
     pub dists: Vec<Url>,
+    pub maven_repos: Vec<Url>,
+    /// KEYS files for the Maven path when no dist site answers.
+    pub keys: Vec<PathBuf>,
+    /// Locks that add to the built-in ones.
+    pub maven_lock_dir: Option<PathBuf>,
     pub verify_signature: bool,
     pub kafka_port: u16,
     pub zookeeper_port: u16,
@@ -30,6 +37,8 @@ pub struct Settings {
     pub zookeeper_heap: String,
     pub java_home: Option<PathBuf>,
     pub ready_timeout_secs: u64,
+    /// May setup install a JRE with apt-get when none is found?
+    pub install_java: bool,
 }
 
 /// The TOML config file: every key optional, unknown keys are errors.
@@ -42,8 +51,12 @@ pub struct ConfigFile {
     pub kafka_version: Option<String>,
     pub zookeeper_version: Option<String>,
     pub scala_version: Option<String>,
+    pub source: Option<SourceChoice>,
     pub mirrors: Option<Vec<String>>,
     pub dists: Option<Vec<String>>,
+    pub maven_repos: Option<Vec<String>>,
+    pub keys: Option<Vec<PathBuf>>,
+    pub maven_lock_dir: Option<PathBuf>,
     pub verify_signature: Option<bool>,
     pub kafka_port: Option<u16>,
     pub zookeeper_port: Option<u16>,
@@ -64,8 +77,12 @@ pub struct Overrides {
     pub backend: Option<Backend>,
     pub kafka_version: Option<String>,
     pub zookeeper_version: Option<String>,
+    pub source: Option<SourceChoice>,
     pub mirrors: Vec<String>,
     pub dists: Vec<String>,
+    pub maven_repos: Vec<String>,
+    pub keys: Vec<PathBuf>,
+    pub maven_lock_dir: Option<PathBuf>,
     pub no_verify_signature: bool,
     pub kafka_port: Option<u16>,
     pub zookeeper_port: Option<u16>,
@@ -74,6 +91,7 @@ pub struct Overrides {
     pub templates: Option<PathBuf>,
     pub java_home: Option<PathBuf>,
     pub ready_timeout_secs: Option<u64>,
+    pub install_java: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,27 +159,30 @@ pub fn parse_config(text: &str) -> Result<ConfigFile, String> {
     toml::from_str::<ConfigFile>(text).map_err(|e| {
         let location = e.span().map(|span| {
             let line = text[..span.start].matches('\n').count() + 1;
-            let key = text[..span.start]
-                .rsplit('\n')
-                .next()
-                .and_then(|l| l.split('=').next())
-                .map(str::trim)
-                .filter(|k| !k.is_empty())
-                .map(str::to_string)
-                .or_else(|| {
-                    // The span covers the key itself (unknown key): take the line's key.
-                    text.lines()
-                        .nth(line - 1)
-                        .and_then(|l| l.split('=').next())
-                        .map(|k| k.trim().to_string())
-                });
-            match key {
-                Some(key) => format!("line {line}, key `{key}`: "),
-                None => format!("line {line}: "),
+            let whole = text.lines().nth(line - 1).unwrap_or("").trim();
+            match whole.strip_prefix('[') {
+                // kafkup's keys are all top-level: a table is the mistake itself.
+                Some(_) => format!("line {line}, table `{whole}`: "),
+                None => match config_key(text, span.start, whole) {
+                    Some(key) => format!("line {line}, key `{key}`: "),
+                    None => format!("line {line}: "),
+                },
             }
         });
         format!("{}{}", location.unwrap_or_default(), e.message())
     })
+}
+
+/// The key whose value starts at `at`, or (when the error is about the key itself) the key of
+/// the line `whole`.
+fn config_key(text: &str, at: usize, whole: &str) -> Option<String> {
+    let before = text[..at].rsplit('\n').next().unwrap_or("");
+    [before, whole]
+        .into_iter()
+        .filter_map(|l| l.split('=').next())
+        .map(str::trim)
+        .find(|k| !k.is_empty())
+        .map(str::to_string)
 }
 
 fn parse_url(what: &'static str, value: &str) -> Result<Url, SettingsError> {
@@ -174,6 +195,54 @@ fn parse_url(what: &'static str, value: &str) -> Result<Url, SettingsError> {
     // The same rule the fetch pipeline enforces on every request and redirect.
     crate::fetch::policy::check_url(&url).map_err(|e| bad(e.to_string()))?;
     Ok(url)
+}
+
+/// Flags (or environment) win; else the file's list; else the defaults.
+fn pick_urls(
+    flags: Vec<String>,
+    file: Option<Vec<String>>,
+    defaults: &[&str],
+    what: &'static str,
+) -> Result<Vec<Url>, SettingsError> {
+    let chosen = if !flags.is_empty() {
+        flags
+    } else {
+        file.unwrap_or_else(|| defaults.iter().map(|s| s.to_string()).collect())
+    };
+    chosen
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| parse_url(what, s))
+        .collect()
+}
+
+/// The ports the mode uses: none 0, none twice.
+fn check_ports(
+    mode: Mode,
+    kafka: u16,
+    zookeeper: u16,
+    controller: u16,
+) -> Result<(), SettingsError> {
+    let mut used: Vec<(u16, &'static str)> = vec![(kafka, "--kafka-port")];
+    if mode == Mode::Zookeeper {
+        used.push((zookeeper, "--zookeeper-port"));
+    } else {
+        used.push((controller, "--controller-port"));
+    }
+    for (i, (port, what)) in used.iter().enumerate() {
+        if *port == 0 {
+            return Err(SettingsError::PortZero { what });
+        }
+        if let Some((_, first)) = used[..i].iter().find(|(p, _)| p == port) {
+            return Err(SettingsError::PortClash {
+                port: *port,
+                first,
+                second: what,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn check_heap(value: &str) -> Result<(), SettingsError> {
@@ -214,21 +283,18 @@ impl Settings {
         catalog::check_version("Scala version", &scala_version)?;
         catalog::check_mode(mode, &kafka_version)?;
 
-        let pick_urls = |flags: Vec<String>, file: Option<Vec<String>>, defaults: &[&str], what| {
-            let chosen = if !flags.is_empty() {
-                flags
-            } else {
-                file.unwrap_or_else(|| defaults.iter().map(|s| s.to_string()).collect())
-            };
-            chosen
-                .iter()
-                .map(|s| s.trim())
-                .filter(|s| !s.is_empty())
-                .map(|s| parse_url(what, s))
-                .collect::<Result<Vec<_>, _>>()
-        };
         let mirrors = pick_urls(over.mirrors, file.mirrors, defaults::MIRRORS, "mirror")?;
         let dists = pick_urls(over.dists, file.dists, defaults::DISTS, "dist")?;
+        let maven_repos = pick_urls(
+            over.maven_repos,
+            file.maven_repos,
+            defaults::MAVEN_REPOS,
+            "maven repo",
+        )?;
+        let keys = match over.keys.is_empty() {
+            true => file.keys.unwrap_or_default(),
+            false => over.keys,
+        };
 
         let kafka_port = over
             .kafka_port
@@ -242,24 +308,7 @@ impl Settings {
             .controller_port
             .or(file.controller_port)
             .unwrap_or(defaults::CONTROLLER_PORT);
-        let mut used: Vec<(u16, &'static str)> = vec![(kafka_port, "--kafka-port")];
-        if mode == Mode::Zookeeper {
-            used.push((zookeeper_port, "--zookeeper-port"));
-        } else {
-            used.push((controller_port, "--controller-port"));
-        }
-        for (i, (port, what)) in used.iter().enumerate() {
-            if *port == 0 {
-                return Err(SettingsError::PortZero { what });
-            }
-            if let Some((_, first)) = used[..i].iter().find(|(p, _)| p == port) {
-                return Err(SettingsError::PortClash {
-                    port: *port,
-                    first,
-                    second: what,
-                });
-            }
-        }
+        check_ports(mode, kafka_port, zookeeper_port, controller_port)?;
 
         let kafka_heap = file
             .kafka_heap
@@ -281,8 +330,15 @@ impl Settings {
             kafka_version,
             zookeeper_version,
             scala_version,
+            source: over.source.or(file.source).unwrap_or(defaults::SOURCE),
             mirrors,
             dists,
+            maven_repos,
+            keys: keys.iter().map(|k| absolute(k)).collect(),
+            maven_lock_dir: over
+                .maven_lock_dir
+                .or(file.maven_lock_dir)
+                .map(|d| absolute(&d)),
             verify_signature: !over.no_verify_signature && file.verify_signature.unwrap_or(true),
             kafka_port,
             zookeeper_port,
@@ -297,6 +353,7 @@ impl Settings {
                 .ready_timeout_secs
                 .or(file.ready_timeout_secs)
                 .unwrap_or(defaults::READY_TIMEOUT_SECS),
+            install_java: over.install_java,
         })
     }
 }
@@ -305,9 +362,15 @@ impl Settings {
     /// Where the distributions come from, and how they are proven.
     pub fn sources(&self) -> crate::fetch::Sources {
         crate::fetch::Sources {
+            choice: self.source,
             mirrors: self.mirrors.clone(),
             dists: self.dists.clone(),
             verify_signature: self.verify_signature,
+            maven: crate::fetch::MavenSources {
+                repos: self.maven_repos.clone(),
+                keys_files: self.keys.clone(),
+                lock_dir: self.maven_lock_dir.clone(),
+            },
         }
     }
 }
@@ -341,6 +404,42 @@ mod tests {
         assert_eq!(s.mirrors[0].as_str(), "https://dlcdn.apache.org/");
         assert_eq!(s.dists[1].as_str(), "https://archive.apache.org/dist");
         assert!(s.verify_signature && s.selftest);
+        assert_eq!(s.source, SourceChoice::Auto);
+        assert_eq!(
+            s.maven_repos[0].as_str(),
+            "https://repo.maven.apache.org/maven2"
+        );
+        assert!(s.keys.is_empty() && s.maven_lock_dir.is_none());
+    }
+
+    #[test]
+    fn the_source_and_maven_settings_follow_the_precedence() {
+        let file = "source = \"maven\"\nmaven_repos = [\"https://nexus.example/maven2\"]\nkeys = [\"/k/KEYS\"]\nmaven_lock_dir = \"/locks\"\n";
+        let s = resolve(Overrides::default(), file).unwrap();
+        assert_eq!(s.source, SourceChoice::Maven);
+        assert_eq!(s.maven_repos[0].as_str(), "https://nexus.example/maven2");
+        assert_eq!(s.keys, vec![PathBuf::from("/k/KEYS")]);
+        assert_eq!(s.maven_lock_dir, Some(PathBuf::from("/locks")));
+        let over = Overrides {
+            source: Some(SourceChoice::Apache),
+            maven_repos: vec!["http://127.0.0.1:8081/maven2".into()],
+            ..Default::default()
+        };
+        let s = resolve(over, file).unwrap();
+        assert_eq!(s.source, SourceChoice::Apache);
+        assert_eq!(s.maven_repos[0].as_str(), "http://127.0.0.1:8081/maven2");
+        let over = Overrides {
+            maven_repos: vec!["http://nexus.example/maven2".into()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            resolve(over, ""),
+            Err(SettingsError::BadUrl {
+                what: "maven repo",
+                ..
+            })
+        ));
+        assert!(parse_config("source = \"ftp\"").is_err());
     }
 
     #[test]
@@ -369,6 +468,8 @@ mod tests {
         let err = parse_config("\n\nkafak_port = 1\n").unwrap_err();
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("kafak_port"), "{err}");
+        let err = parse_config("mode = \"kraft\"\n[server]\nport = 1\n").unwrap_err();
+        assert!(err.contains("line 2, table `[server]`"), "{err}");
     }
 
     #[test]

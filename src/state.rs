@@ -16,7 +16,11 @@ pub const MANIFEST_FORMAT: u32 = 2;
 pub struct InstalledDist {
     pub artifact: Artifact,
     pub dir: PathBuf,
+    /// The cache key of the tree (see [`crate::fetch::Installed::sha512`]).
     pub sha512: String,
+    /// Where it came from; manifests written before sources existed mean Apache.
+    #[serde(default)]
+    pub source: crate::fetch::DistSource,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

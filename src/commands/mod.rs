@@ -39,11 +39,20 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             no_selftest,
             dry_run,
             wait,
+            install_java,
         } => {
             let mut over = install.overrides(cli.global.root.clone());
             over.no_selftest = *no_selftest;
             over.ready_timeout_secs = *wait;
+            over.install_java = *install_java;
             let settings = resolve_settings(&ctx, over)?;
+            // Before the lock: taking it would create the state dir where data must not go,
+            // and a runner asked for by name that cannot run here is a usage error first.
+            crate::render::check_data_dirs(&crate::plan::Plan::from_settings(&settings))?;
+            if let crate::runner::Backend::Only(_) = settings.backend {
+                let host = crate::runner::detect::HostFacts::observe().await;
+                crate::runner::detect::choose(settings.backend, &host)?;
+            }
             let _lock = (!*dry_run)
                 .then(|| lock::acquire(&settings.paths))
                 .transpose()?;
@@ -205,6 +214,24 @@ pub fn say(text: &str) -> Result<()> {
     writeln!(out, "{text}")?;
     out.flush()?;
     Ok(())
+}
+
+/// Asks a yes/no question on a terminal; without one (or with no answer) the answer is no.
+pub fn confirm(question: &str) -> bool {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return false;
+    }
+    let mut err = std::io::stderr().lock();
+    if write!(err, "{question} [y/N] ")
+        .and_then(|_| err.flush())
+        .is_err()
+    {
+        return false;
+    }
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).is_ok()
+        && matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
 }
 
 /// Prints a value as pretty JSON on stdout.

@@ -27,7 +27,7 @@ pub async fn start(ctx: &Context<'_>, service: Option<&str>, wait: Option<u64>) 
     lifecycle::start_all(runner, &launches, ctx.reporter).await?;
     let specs: Vec<&ServiceSpec> = records.iter().map(|r| &r.spec).collect();
     let timeout = Duration::from_secs(wait.unwrap_or(env.manifest.ready_timeout_secs));
-    lifecycle::wait_ready(runner, &specs, timeout, ctx.reporter, |_| true).await?;
+    lifecycle::wait_ready(runner, &launches, timeout, ctx.reporter, |_| true).await?;
     if ctx.global.quiet {
         return Ok(());
     }
@@ -51,10 +51,14 @@ pub async fn restart(ctx: &Context<'_>, service: Option<&str>, wait: Option<u64>
 
 pub async fn probe(ctx: &Context<'_>, wait: Option<u64>) -> Result<()> {
     let env = Environment::open(&super::paths(ctx)?).await?;
-    let specs: Vec<&ServiceSpec> = env.select(None)?.iter().map(|r| &r.spec).collect();
+    let launches: Vec<Launch> = env
+        .select(None)?
+        .iter()
+        .map(|r| (&r.spec, r.command.as_slice()))
+        .collect();
     let timeout = Duration::from_secs(wait.unwrap_or(crate::defaults::PROBE_ONCE_SECS));
     let outcomes =
-        lifecycle::wait_ready(env.runner()?, &specs, timeout, ctx.reporter, |_| true).await?;
+        lifecycle::wait_ready(env.runner()?, &launches, timeout, ctx.reporter, |_| true).await?;
     if ctx.global.json {
         return super::print_json(&outcomes);
     }

@@ -5,7 +5,8 @@ use super::Context;
 use crate::catalog;
 use crate::deploy::decide::StartReason;
 use crate::deploy::{self, Action, Decision, Desired};
-use crate::java::Java;
+use crate::error::{ExitCode, Problem};
+use crate::java::{Java, JavaError, JRE_PACKAGE};
 use crate::plan::Plan;
 use crate::preflight;
 use crate::render::RenderedFile;
@@ -24,16 +25,10 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
     let previous = state::load(&plan.paths)?;
     let (runner, why) = choose_runner(ctx, settings, previous.as_ref()).await?;
     // Java first: without it nothing can start, so nothing should be downloaded or changed.
-    let java = match (runner.java().await, dry_run) {
-        (Ok(java), _) => check_java(java, &plan)?,
-        (Err(e), false) => return Err(e.into()),
-        (Err(e), true) => {
-            ctx.reporter.warn(&format!("setup would stop here: {e}"));
-            Java {
-                path: PathBuf::from("/usr/bin/java"),
-                major: 0,
-            }
-        }
+    let java = runner_java(ctx, settings, &runner, dry_run).await?;
+    let java = match dry_run {
+        true => java,
+        false => check_java(java, &plan)?,
     };
     let specs = service_specs(&plan);
     let services: Vec<(&ServiceSpec, Vec<String>)> =
@@ -88,12 +83,63 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
         sources: &settings.sources(),
         reporter: ctx.reporter,
         first: previous.is_none(),
+        started: Default::default(),
     };
     if !settings.verify_signature {
         ctx.reporter.warn(crate::fetch::NO_SIGNATURE_WARNING);
     }
-    deploy::execute(&executor, &decision, &mut manifest).await?;
+    tokio::select! {
+        done = deploy::execute(&executor, &decision, &mut manifest) => done?,
+        signal = interrupted() => return Err(stop_after_interrupt(&executor, signal?).await),
+    }
     print_summary(ctx, &plan, &manifest, started)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn interrupted() -> std::io::Result<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.map(|_| "Ctrl-C"),
+        _ = term.recv() => Ok("SIGTERM"),
+    }
+}
+
+/// Setup was interrupted: stop what it started (a second signal leaves them running), and
+/// say what is left.
+async fn stop_after_interrupt(ex: &deploy::Executor<'_>, signal: &str) -> anyhow::Error {
+    let names = ex.started();
+    let stopped = format!("setup was interrupted ({signal})");
+    if names.is_empty() {
+        let help = "nothing was started; run `kafkup setup` again to finish (downloads resume)";
+        return Problem::new(stopped, help)
+            .with_code(ExitCode::Interrupted)
+            .into();
+    }
+    let listed = names
+        .iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    ex.reporter.warn(&format!(
+        "interrupted: stopping what this setup started ({listed}); interrupt again to leave them running"
+    ));
+    let specs: Vec<&ServiceSpec> = ex
+        .services
+        .iter()
+        .map(|(s, _)| *s)
+        .filter(|s| names.contains(&s.name))
+        .collect();
+    let help = tokio::select! {
+        r = crate::lifecycle::stop_all(ex.runner, &specs, ex.reporter) => match r {
+            Ok(()) => format!("{listed} stopped again; run `kafkup setup` again to finish"),
+            Err(e) => format!("stopping them failed ({e:#}); `kafkup teardown` stops them"),
+        },
+        _ = interrupted() => format!("{listed} left running; `kafkup status` shows them, `kafkup teardown` stops them"),
+    };
+    Problem::new(stopped, help)
+        .with_code(ExitCode::Interrupted)
+        .into()
 }
 
 /// The runner of an existing environment stays; a new one gets what `--backend` asks for.
@@ -102,13 +148,11 @@ async fn choose_runner(
     settings: &Settings,
     previous: Option<&Manifest>,
 ) -> Result<(AnyRunner, String)> {
-    let runner_ctx = RunnerContext {
-        paths: settings.paths.clone(),
-        java_home: settings.java_home.clone(),
-    };
+    let runner_ctx = RunnerContext::new(&settings.paths, settings.java_home.clone());
     let record = previous.and_then(|p| p.runner.as_ref());
+    let running = previous.is_some_and(|p| !p.services.is_empty());
     let (kind, why) = match record {
-        Some(record) => {
+        Some(record) if running => {
             let kind = record.kind();
             if !matches!(settings.backend, Backend::Auto) && settings.backend != Backend::Only(kind)
             {
@@ -120,12 +164,46 @@ async fn choose_runner(
             }
             (kind, "as set up before".to_string())
         }
-        None => {
+        _ => {
             let choice = detect::choose(settings.backend, &HostFacts::observe().await)?;
             (choice.kind, choice.why)
         }
     };
+    // A torn-down environment's record still says what its runner made (the systemd user).
+    let record = record.filter(|r| r.kind() == kind);
     Ok((AnyRunner::open(kind, &runner_ctx, record).await?, why))
+}
+
+/// The runner's Java; where there is none and apt is at hand, installed with the user's
+/// consent (`--install-java`, or a yes on a terminal) — never silently. A dry run only says.
+async fn runner_java(
+    ctx: &Context<'_>,
+    settings: &Settings,
+    runner: &AnyRunner,
+    dry_run: bool,
+) -> Result<Java> {
+    let missing = match runner.java().await {
+        Ok(java) => return Ok(java),
+        Err(e @ JavaError::NotFound { .. }) => e,
+        Err(e) => return Err(e.into()),
+    };
+    if dry_run {
+        ctx.reporter
+            .warn(&format!("setup would stop here: {missing}"));
+        return Ok(Java {
+            path: PathBuf::from("/usr/bin/java"),
+            major: 0,
+        });
+    }
+    let question = format!("no Java runtime found; install {JRE_PACKAGE} with apt-get now?");
+    let agreed = settings.install_java || super::confirm(&question);
+    if runner.kind() == RunnerKind::Docker || !crate::java::apt_can_install() || !agreed {
+        return Err(missing.into());
+    }
+    ctx.reporter
+        .step(&format!("installing {JRE_PACKAGE} with apt-get"));
+    crate::java::install_with_apt().await?;
+    Ok(runner.java().await?)
 }
 
 /// The runner's Java must be new enough for both distributions.
@@ -245,20 +323,33 @@ fn print_decision(
 
 /// Where a download would come from and what would prove it.
 fn fetch_details(settings: &Settings, artifact: &catalog::Artifact) -> Vec<String> {
-    let mut out: Vec<String> = settings
-        .mirrors
-        .iter()
-        .map(|m| format!("              from {}", artifact.tarball_url(m)))
-        .collect();
-    let proof = if settings.verify_signature {
-        "SHA-512 + OpenPGP signature"
-    } else {
-        "SHA-512 only (signature check OFF)"
-    };
-    let dists: Vec<&str> = settings.dists.iter().map(|d| d.as_str()).collect();
-    out.push(format!(
-        "              verify {proof} from {}",
-        dists.join(", ")
-    ));
+    const INDENT: &str = "              ";
+    let sources = settings.sources();
+    let mut out = Vec::new();
+    if settings.source.may_use_apache() {
+        out.extend(
+            settings
+                .mirrors
+                .iter()
+                .map(|m| format!("{INDENT}from {}", artifact.tarball_url(m))),
+        );
+        let proof = if settings.verify_signature {
+            "SHA-512 + OpenPGP signature"
+        } else {
+            "SHA-512 only (signature check OFF)"
+        };
+        let dists: Vec<&str> = settings.dists.iter().map(|d| d.as_str()).collect();
+        out.push(format!("{INDENT}verify {proof} from {}", dists.join(", ")));
+    }
+    if settings.source.may_use_maven() {
+        let when = match settings.source {
+            crate::fetch::SourceChoice::Auto => "if Apache's sites do not answer: ",
+            _ => "",
+        };
+        out.push(format!(
+            "{INDENT}{when}{}",
+            crate::fetch::maven::plan_line(artifact, &sources)
+        ));
+    }
     out
 }

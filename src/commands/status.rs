@@ -25,6 +25,16 @@ struct ServiceStatus {
     warnings: Vec<String>,
 }
 
+/// An installed distribution and where it came from.
+#[derive(Serialize)]
+struct DistStatus {
+    name: String,
+    dir: String,
+    source: crate::fetch::DistSource,
+    /// `source` in words.
+    from: String,
+}
+
 #[derive(Serialize)]
 struct Status {
     environment: bool,
@@ -38,6 +48,7 @@ struct Status {
     data_problem: Option<String>,
     all_ready: bool,
     services: Vec<ServiceStatus>,
+    dists: Vec<DistStatus>,
 }
 
 /// Exit code 0 when every service is ready, 4 (not ready) otherwise, so scripts can ask.
@@ -66,6 +77,16 @@ pub async fn run(ctx: &Context<'_>) -> Result<()> {
             && services.iter().all(|s| s.ready)
             && data_problem.is_none(),
         services,
+        dists: m
+            .dists
+            .iter()
+            .map(|d| DistStatus {
+                name: d.artifact.top_dir.clone(),
+                dir: d.dir.display().to_string(),
+                source: d.source.clone(),
+                from: d.source.describe(),
+            })
+            .collect(),
     };
     print(ctx, &status)?;
     match (data_problem, status.all_ready) {
@@ -135,6 +156,7 @@ fn no_environment(ctx: &Context<'_>, paths: &crate::paths::Paths) -> Result<()> 
             data_problem: None,
             all_ready: false,
             services: vec![],
+            dists: vec![],
         })?;
     }
     Err(StateError::Missing(paths.state.clone()).into())
@@ -178,5 +200,11 @@ fn print(ctx: &Context<'_>, status: &Status) -> Result<()> {
                 .map(|w| format!("{:<10} warning: {w}", "")),
         );
     }
+    out.extend(
+        status
+            .dists
+            .iter()
+            .map(|d| format!("{}: {} ({})", d.name, d.from, d.dir)),
+    );
     super::say(&out.join("\n"))
 }

@@ -27,12 +27,14 @@ pub async fn run(ctx: &Context<'_>, paths: &Paths, purge: bool) -> Result<()> {
     }
     let env = Environment::open(paths).await?;
     let reporter = ctx.reporter;
+    let mut manifest = env.manifest.clone();
     if let Some(runner) = &env.runner {
         let specs: Vec<&ServiceSpec> = env.manifest.services.iter().map(|s| &s.spec).collect();
         lifecycle::stop_all(runner, &specs, reporter).await?;
         runner.uninstall(purge).await?;
+        // Kept: what the runner made that outlives a teardown (the systemd user), for --purge.
+        manifest.runner = Some(runner.record());
     }
-    let mut manifest = env.manifest;
     remove_installed(&mut manifest, reporter)?;
     if purge {
         purge_everything(&manifest, reporter)?;
@@ -79,7 +81,6 @@ fn remove_installed(manifest: &mut Manifest, reporter: &dyn Reporter) -> Result<
     manifest.services.clear();
     manifest.files.clear();
     manifest.dists.clear();
-    manifest.runner = None;
     manifest.selftest_passed_at = None;
     Ok(())
 }
@@ -104,6 +105,10 @@ fn purge_everything(manifest: &Manifest, reporter: &dyn Reporter) -> Result<()> 
     }
     for dir in [&paths.state, &paths.install, &paths.config, &paths.data] {
         files::remove_dir_if_empty(dir);
+    }
+    // The directory holding data and state (/var/lib/kafkup), once it holds nothing more.
+    if let Some(base) = paths.data.parent().filter(|b| paths.state.starts_with(b)) {
+        files::remove_dir_if_empty(base);
     }
     Ok(())
 }

@@ -192,38 +192,15 @@ pub fn decide(
             .collect();
         actions.push(Action::PrepareData { dirs });
     }
-    if want.plan.mode == Mode::Kraft && seen.data.kafka_cluster_id.is_none() {
-        actions.push(Action::FormatStorage {
-            cluster_id: previous.and_then(|p| p.cluster_id.clone()),
+    let format =
+        (want.plan.mode == Mode::Kraft && seen.data.kafka_cluster_id.is_none()).then(|| {
+            Action::FormatStorage {
+                cluster_id: previous.and_then(|p| p.cluster_id.clone()),
+            }
         });
-    }
-    // Stop in reverse start order, then start in order.
-    for (spec, _) in want.services.iter().rev() {
-        if let (true, Some(why)) = (running(seen, spec.name), restarts.get(&spec.name)) {
-            actions.push(Action::Stop {
-                service: spec.name,
-                reason: why.join(", "),
-            });
-        }
-    }
-    for name in &starting {
-        if want.runner != RunnerKind::Process {
-            actions.push(Action::Install {
-                service: *name,
-                runner: want.runner,
-            });
-        }
-        let known = previous.and_then(|p| p.service(*name)).is_some();
-        let reason = match restarts.get(name) {
-            Some(why) if running(seen, *name) => StartReason::Restart(why.clone()),
-            _ if !known => StartReason::NotRunning("new".into()),
-            _ => StartReason::NotRunning(state_words(seen, *name)),
-        };
-        actions.push(Action::Start {
-            service: *name,
-            reason,
-        });
-    }
+    actions.extend(stops_and_starts(
+        previous, want, seen, &restarts, &starting, format,
+    ));
     actions.push(Action::WaitReady {
         timeout_secs: want.plan.ready_timeout_secs,
     });
@@ -235,6 +212,47 @@ pub fn decide(
         actions.push(Action::SelfTest);
     }
     Ok(Decision { actions })
+}
+
+/// Stops in reverse start order (of the running services that restart); the runner's install
+/// steps (the storage format needs the service user and its rights); then starts in order.
+fn stops_and_starts(
+    previous: Option<&Manifest>,
+    want: &Desired,
+    seen: &Observed,
+    restarts: &BTreeMap<ServiceName, Vec<String>>,
+    starting: &[ServiceName],
+    format: Option<Action>,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    for (spec, _) in want.services.iter().rev() {
+        if let (true, Some(why)) = (running(seen, spec.name), restarts.get(&spec.name)) {
+            actions.push(Action::Stop {
+                service: spec.name,
+                reason: why.join(", "),
+            });
+        }
+    }
+    if want.runner != RunnerKind::Process {
+        actions.extend(starting.iter().map(|name| Action::Install {
+            service: *name,
+            runner: want.runner,
+        }));
+    }
+    actions.extend(format);
+    for name in starting {
+        let known = previous.and_then(|p| p.service(*name)).is_some();
+        let reason = match restarts.get(name) {
+            Some(why) if running(seen, *name) => StartReason::Restart(why.clone()),
+            _ if !known => StartReason::NotRunning("new".into()),
+            _ => StartReason::NotRunning(state_words(seen, *name)),
+        };
+        actions.push(Action::Start {
+            service: *name,
+            reason,
+        });
+    }
+    actions
 }
 
 fn running(seen: &Observed, name: ServiceName) -> bool {

@@ -31,6 +31,18 @@ pub struct Executor<'a> {
     pub reporter: &'a dyn Reporter,
     /// No environment existed before this run: a failed fetch leaves nothing installed.
     pub first: bool,
+    /// Services this run started so far (stopped again if they never become ready, or if
+    /// setup is interrupted).
+    pub started: std::sync::Mutex<Vec<ServiceName>>,
+}
+
+impl Executor<'_> {
+    pub fn started(&self) -> Vec<ServiceName> {
+        self.started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 }
 
 pub async fn execute(
@@ -42,7 +54,6 @@ pub async fn execute(
     let mut run = Run {
         ex,
         manifest,
-        started: Vec::new(),
         selftest_follows: decision.actions.contains(&Action::SelfTest),
         warm_up: None,
     };
@@ -57,8 +68,6 @@ pub async fn execute(
 struct Run<'a, 'm> {
     ex: &'a Executor<'a>,
     manifest: &'m mut Manifest,
-    /// Services this run started (stopped again if they never become ready).
-    started: Vec<ServiceName>,
     selftest_follows: bool,
     warm_up: Option<tokio::task::JoinHandle<()>>,
 }
@@ -92,6 +101,14 @@ impl Run<'_, '_> {
             Action::SelfTest => self.selftest().await?,
         }
         Ok(())
+    }
+
+    fn launches(&self) -> Vec<lifecycle::Launch<'_>> {
+        self.ex
+            .services
+            .iter()
+            .map(|(s, c)| (*s, c.as_slice()))
+            .collect()
     }
 
     fn spec(&self, name: ServiceName) -> &ServiceSpec {
@@ -166,6 +183,7 @@ impl Run<'_, '_> {
             artifact: done.artifact.clone(),
             dir: done.dir.clone(),
             sha512: done.sha512.clone(),
+            source: done.source.clone(),
         });
     }
 
@@ -268,7 +286,11 @@ impl Run<'_, '_> {
     async fn start(&mut self, name: ServiceName) -> Result<()> {
         let (spec, command) = self.launch(name);
         lifecycle::start_all(self.ex.runner, &[(spec, command)], self.ex.reporter).await?;
-        self.started.push(name);
+        self.ex
+            .started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(name);
         if self.selftest_follows && self.warm_up.is_none() && name == ServiceName::Kafka {
             // While the probes wait, get the broker to create its group coordinator.
             let timeout = Duration::from_secs(self.ex.plan.ready_timeout_secs);
@@ -282,13 +304,19 @@ impl Run<'_, '_> {
 
     /// Every probe; the health topic's waits for the self-test, which runs beside it.
     async fn wait(&mut self, timeout_secs: u64, started: Instant) -> Result<()> {
-        let specs: Vec<&ServiceSpec> = self.ex.services.iter().map(|(s, _)| *s).collect();
+        let launches = self.launches();
         let skip_topic = self.selftest_follows;
         let include =
             |p: &ProbeSpec| !(skip_topic && matches!(p, ProbeSpec::KafkaTopicReady { .. }));
         let timeout = Duration::from_secs(timeout_secs);
-        let ready =
-            lifecycle::wait_ready(self.ex.runner, &specs, timeout, self.ex.reporter, include).await;
+        let ready = lifecycle::wait_ready(
+            self.ex.runner,
+            &launches,
+            timeout,
+            self.ex.reporter,
+            include,
+        )
+        .await;
         if let Err(err) = ready {
             if let Some(handle) = self.warm_up.take() {
                 handle.abort();
@@ -309,7 +337,8 @@ impl Run<'_, '_> {
     /// Leave nothing half-running: stop what this run started; files and data stay for
     /// `kafkup logs` and a later setup, and `teardown` removes them.
     async fn not_ready(&mut self, err: probe::NotReady) -> anyhow::Error {
-        let started: Vec<&ServiceSpec> = self.started.iter().map(|n| self.spec(*n)).collect();
+        let names = self.ex.started();
+        let started: Vec<&ServiceSpec> = names.iter().map(|n| self.spec(*n)).collect();
         let _ = lifecycle::stop_all(self.ex.runner, &started, self.ex.reporter).await;
         let logs = if self.ex.plan.zookeeper.is_some() {
             "`kafkup logs kafka` and `kafkup logs zookeeper`"
@@ -337,7 +366,7 @@ impl Run<'_, '_> {
     async fn selftest(&mut self) -> Result<()> {
         let plan = self.ex.plan;
         let timeout = Duration::from_secs(plan.ready_timeout_secs);
-        let specs: Vec<&ServiceSpec> = self.ex.services.iter().map(|(s, _)| *s).collect();
+        let launches = self.launches();
         let topic_only = |p: &ProbeSpec| matches!(p, ProbeSpec::KafkaTopicReady { .. });
         let bootstrap = plan.bootstrap_server();
         let reporter = self.ex.reporter;
@@ -348,7 +377,7 @@ impl Run<'_, '_> {
                 timeout,
                 reporter
             ),
-            lifecycle::wait_ready(self.ex.runner, &specs, timeout, reporter, topic_only),
+            lifecycle::wait_ready(self.ex.runner, &launches, timeout, reporter, topic_only),
         );
         let report = report?;
         health?;

@@ -3,7 +3,9 @@
 //! Cache layout: `<cache>/<project>/<version>/<first 16 hex of the SHA-512>/<file>`, plus
 //! `<file>.partial` while downloading. Keyed by the published digest, so a re-published file
 //! never meets an old partial, and a cached file is only ever compared with one digest.
+//! Maven jars: `<cache>/maven/<first 16 hex of the SHA-256>/<jar>` (see [`JarEntry`]).
 
+use super::DistSource;
 use crate::catalog::Artifact;
 use serde::{Deserialize, Serialize};
 use std::io;
@@ -64,13 +66,60 @@ impl CacheEntry {
 
     /// Remove the directories of this entry that are now empty, up to the cache root.
     pub fn prune(&self) {
-        let mut dir = Some(self.dir.as_path());
-        while let Some(d) = dir.filter(|d| d.starts_with(&self.root) && *d != self.root) {
-            if std::fs::remove_dir(d).is_err() {
-                break;
-            }
-            dir = d.parent();
+        prune_up_to(&self.dir, &self.root);
+    }
+}
+
+/// One Maven jar in the cache, keyed by the SHA-256 its lock pins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JarEntry {
+    root: PathBuf,
+    dir: PathBuf,
+    /// The verified jar.
+    pub file: PathBuf,
+    /// The download in progress.
+    pub partial: PathBuf,
+}
+
+impl JarEntry {
+    pub fn new(cache: &Path, file_name: &str, sha256: &str) -> JarEntry {
+        let dir = cache.join("maven").join(&sha256[..16.min(sha256.len())]);
+        JarEntry {
+            root: cache.to_path_buf(),
+            file: dir.join(file_name),
+            partial: dir.join(format!("{file_name}.partial")),
+            dir,
         }
+    }
+
+    pub fn create_dir(&self) -> io::Result<()> {
+        fs_err::create_dir_all(&self.dir)
+    }
+
+    /// The partial download was verified: it becomes the cached jar.
+    pub fn promote(&self) -> io::Result<()> {
+        fs_err::rename(&self.partial, &self.file)
+    }
+
+    pub fn discard_file(&self) {
+        remove_if_present(&self.file);
+        prune_up_to(&self.dir, &self.root);
+    }
+
+    pub fn discard_partial(&self) {
+        remove_if_present(&self.partial);
+        prune_up_to(&self.dir, &self.root);
+    }
+}
+
+/// Remove `dir` and its parents while they are empty, stopping at `root`.
+fn prune_up_to(dir: &Path, root: &Path) {
+    let mut dir = Some(dir);
+    while let Some(d) = dir.filter(|d| d.starts_with(root) && *d != root) {
+        if std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
     }
 }
 
@@ -85,9 +134,13 @@ fn remove_if_present(path: &Path) {
 /// What the marker of an installed tree records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Marker {
+    /// The release tarball this tree is (or, assembled from Maven, stands in for).
     pub file_name: String,
+    /// The tarball's SHA-512, or that of the lock's jar list for a tree assembled from Maven.
     pub sha512: String,
     pub signature_checked: bool,
+    #[serde(default)]
+    pub source: DistSource,
 }
 
 impl Marker {
@@ -163,6 +216,7 @@ mod tests {
             file_name: a.file_name.clone(),
             sha512: "a".repeat(128),
             signature_checked: true,
+            source: DistSource::Apache,
         };
         fs_err::write(dir.join(MARKER), m.to_json()).unwrap();
         assert_eq!(Marker::read(&dir, &a), Ok(Some(m)));

@@ -2,7 +2,7 @@
 //! Decisions (what a status means, how long to wait) live in `policy`; this file does the I/O.
 
 use super::policy::{self, RangeAnswer, Verdict};
-use super::stream::Sink;
+use super::stream::{PassHash, Sink};
 use crate::report::Reporter;
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
@@ -21,6 +21,9 @@ const FILE_CHUNK: usize = 256 * 1024;
 pub struct SourceFailure {
     pub url: Url,
     pub not_found: bool,
+    /// The source never answered usefully: no connection, a timeout, a dropped connection or
+    /// server errors on every try (as opposed to an answer such as 404 or 403).
+    pub unreachable: bool,
     pub reason: String,
 }
 
@@ -30,11 +33,24 @@ impl fmt::Display for SourceFailure {
     }
 }
 
+/// Every source said it does not have the file (as opposed to not answering).
+pub fn all_not_found(failures: &[SourceFailure]) -> bool {
+    failures.iter().all(|f| f.not_found)
+}
+
+/// No source answered at all (no connection, timeouts, server errors): the network or the
+/// sites are down, which is different from a site that answered "no".
+pub fn all_unreachable(failures: &[SourceFailure]) -> bool {
+    !failures.is_empty() && failures.iter().all(|f| f.unreachable)
+}
+
 /// One failed try.
 #[derive(Debug)]
 struct TryFailed {
     verdict: Verdict,
     reason: String,
+    /// The source had begun sending the file: it answers, however badly.
+    mid_body: bool,
 }
 
 impl TryFailed {
@@ -42,6 +58,15 @@ impl TryFailed {
         TryFailed {
             verdict,
             reason: reason.into(),
+            mid_body: false,
+        }
+    }
+
+    /// The connection failed after the body had begun.
+    fn mid_body(reason: impl Into<String>) -> Self {
+        TryFailed {
+            mid_body: true,
+            ..TryFailed::new(Verdict::TryAgain, reason)
         }
     }
 }
@@ -105,11 +130,35 @@ impl Transport {
         Err(failures)
     }
 
+    /// Whether any of `urls` is there (HEAD, no body): `Some(false)` only when every one
+    /// answered "not found", `None` when a source could not tell (network trouble).
+    pub async fn any_exists(&self, urls: &[Url]) -> Option<bool> {
+        let mut all_missing = true;
+        for url in urls {
+            let verdict = if url.scheme() == "file" {
+                let path = url.to_file_path().ok()?;
+                match std::fs::metadata(path) {
+                    Ok(_) => return Some(true),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Verdict::NotThere,
+                    Err(_) => Verdict::GiveUp,
+                }
+            } else {
+                match self.client.head(url.clone()).send().await {
+                    Ok(r) if r.status().is_success() => return Some(true),
+                    Ok(r) => policy::verdict_for_status(r.status().as_u16()),
+                    Err(e) => verdict_for(&e),
+                }
+            };
+            all_missing &= verdict == Verdict::NotThere;
+        }
+        all_missing.then_some(false)
+    }
+
     async fn get_small_once(&self, url: &Url) -> Result<Vec<u8>, TryFailed> {
         let mut body = self.open(url, 0).await?;
         let mut content = Vec::new();
         while let Some(chunk) = body.stream.next().await {
-            let chunk = chunk.map_err(|e| TryFailed::new(Verdict::TryAgain, e))?;
+            let chunk = chunk.map_err(TryFailed::mid_body)?;
             if content.len() + chunk.len() > SMALL_FILE_LIMIT {
                 return Err(TryFailed::new(
                     Verdict::GiveUp,
@@ -124,10 +173,10 @@ impl Transport {
 
     /// Download the tarball into `sink` from the first of `urls` that delivers it whole,
     /// resuming from what the sink already holds. Returns the URL that finished it.
-    pub async fn download(
+    pub async fn download<H: PassHash>(
         &self,
         urls: &[Url],
-        sink: &mut Sink,
+        sink: &mut Sink<H>,
         name: &str,
         reporter: &dyn Reporter,
     ) -> Result<Url, DownloadFailed> {
@@ -154,10 +203,10 @@ impl Transport {
         Err(DownloadFailed::Sources(failures))
     }
 
-    async fn download_once(
+    async fn download_once<H: PassHash>(
         &self,
         url: &Url,
-        sink: &mut Sink,
+        sink: &mut Sink<H>,
         name: &str,
         reporter: &dyn Reporter,
     ) -> Result<(), Interrupted> {
@@ -168,7 +217,7 @@ impl Transport {
         }
         reporter.download_started(name, body.total, sink.len());
         while let Some(chunk) = body.stream.next().await {
-            let chunk = chunk.map_err(|e| TryFailed::new(Verdict::TryAgain, e))?;
+            let chunk = chunk.map_err(TryFailed::mid_body)?;
             let n = chunk.len() as u64;
             sink.write(chunk).await.map_err(|_| Interrupted::SinkGone)?;
             reporter.download_progress(name, n);
@@ -249,11 +298,17 @@ impl From<TryFailed> for Interrupted {
 struct Tries<'a> {
     url: &'a Url,
     done: u32,
+    /// Some try got as far as a body.
+    answered: bool,
 }
 
 impl<'a> Tries<'a> {
     fn new(url: &'a Url) -> Self {
-        Tries { url, done: 1 }
+        Tries {
+            url,
+            done: 1,
+            answered: false,
+        }
     }
 
     /// After a failed try: `Ok` to try again (after a pause), or the source's final failure.
@@ -263,6 +318,7 @@ impl<'a> Tries<'a> {
         reporter: &dyn Reporter,
     ) -> Result<(), SourceFailure> {
         self.done += 1;
+        self.answered |= failed.mid_body;
         let pause = match failed.verdict {
             Verdict::TryAgain => policy::backoff_before(self.done),
             Verdict::NotThere | Verdict::GiveUp => None,
@@ -273,24 +329,21 @@ impl<'a> Tries<'a> {
                 tokio::time::sleep(pause).await;
                 Ok(())
             }
-            None => {
-                let not_found = failed.verdict == Verdict::NotThere;
-                Err(SourceFailure {
-                    url: self.url.clone(),
-                    not_found,
-                    reason: failed.reason,
-                })
-            }
+            None => Err(SourceFailure {
+                url: self.url.clone(),
+                not_found: failed.verdict == Verdict::NotThere,
+                unreachable: failed.verdict == Verdict::TryAgain && !self.answered,
+                reason: failed.reason,
+            }),
         }
     }
 }
 
 fn check_complete(received: u64, total: Option<u64>) -> Result<(), TryFailed> {
     match total {
-        Some(total) if received < total => Err(TryFailed::new(
-            Verdict::TryAgain,
-            format!("the connection closed after {received} of {total} bytes"),
-        )),
+        Some(total) if received < total => Err(TryFailed::mid_body(format!(
+            "the connection closed after {received} of {total} bytes"
+        ))),
         _ => Ok(()),
     }
 }

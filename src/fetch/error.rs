@@ -1,6 +1,6 @@
 //! What can go wrong while fetching, with what to do about it.
 
-use super::download::SourceFailure;
+use super::download::{all_unreachable, SourceFailure};
 use super::entry_check::Unsafe;
 use super::policy::UrlRefused;
 use crate::error::{Diagnose, ExitCode};
@@ -39,6 +39,13 @@ pub enum FetchError {
         what: &'static str,
         file: String,
         failures: Vec<SourceFailure>,
+    },
+
+    #[error("{project} {version} was not found on any mirror ({file} is on none of them)")]
+    VersionNotFound {
+        project: String,
+        version: String,
+        file: String,
     },
 
     #[error("no SHA-512 checksum of {file} was found:{}", list(failures))]
@@ -120,6 +127,29 @@ pub enum FetchError {
 
     #[error("cannot set up the HTTP client")]
     Http(#[from] reqwest::Error),
+
+    #[error(transparent)]
+    Maven(#[from] super::MavenError),
+
+    /// `--source auto`: Apache's sites did not answer, and Maven failed too.
+    #[error("{maven}\n  (before that, Apache's download sites did not answer: {apache})")]
+    FallbackFailed {
+        apache: String,
+        maven: Box<FetchError>,
+    },
+}
+
+impl FetchError {
+    /// Apache's sites never answered (no connection, timeouts, server errors), which is what
+    /// makes `--source auto` turn to Maven. A checksum or signature failure is an answer, and
+    /// stays fatal; so is a 404, which says the release is not there.
+    pub fn apache_did_not_answer(&self) -> bool {
+        match self {
+            FetchError::DistsFailed { failures, .. }
+            | FetchError::AllMirrorsFailed { failures, .. } => all_unreachable(failures),
+            _ => false,
+        }
+    }
 }
 
 fn list(failures: &[SourceFailure]) -> String {
@@ -140,6 +170,8 @@ impl Diagnose for FetchError {
             | SignatureMalformed { .. }
             | UnknownSigner { .. }
             | BadSignature { .. } => ExitCode::VerificationFailed,
+            Maven(e) => e.exit_code(),
+            FallbackFailed { maven, .. } => maven.exit_code(),
             _ => ExitCode::Error,
         }
     }
@@ -173,6 +205,9 @@ impl Diagnose for FetchError {
                 help
             }
             DistsFailed { .. } => format!("check your network, or pass a dist site that answers with --dist (e.g. {ARCHIVE})"),
+            VersionNotFound { project, .. } => format!(
+                "check the version: the releases are listed at {ARCHIVE}/{project}/ (pass --mirror {ARCHIVE} for retired ones); {NOTHING}"
+            ),
             ChecksumMissing { version, .. } => format!(
                 "check that version {version} exists; retired releases are only kept at {ARCHIVE}: pass it with --dist; {NOTHING}"
             ),
@@ -201,6 +236,8 @@ impl Diagnose for FetchError {
             Install { dir, .. } => format!("check that {} is writable and has free space", dir.display()),
             CacheWrite { .. } => "check that the cache directory is writable and has free space, then run again".into(),
             Http(_) => "this is a bug or a broken TLS setup; please report it".into(),
+            Maven(e) => return e.help(),
+            FallbackFailed { maven, .. } => return maven.help(),
         })
     }
 }

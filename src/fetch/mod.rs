@@ -1,46 +1,38 @@
-//! Download, verify and unpack ASF release tarballs.
+//! Get a verified distribution tree in place: from an ASF release tarball, or assembled from
+//! Maven jars pinned by kafkup's locks.
 //!
 //! CONTRACT (owned by the fetch module; callers use only what is below):
-//! `fetch(&artifact, &sources, &paths, reporter) -> Result<Installed, FetchError>`.
-//!
-//! Order of work: proofs first (SHA-512 from the dist sites, then signature and KEYS), so a
-//! release that cannot be verified costs no download; then one pass over the tarball's bytes
-//! (cache file, SHA-512, unpack into a temporary directory); the tree is renamed into place
-//! only after the SHA-512 and the signature both verified.
+//! `fetch(&artifact, &sources, &paths, reporter) -> Result<Installed, FetchError>` and
+//! `fetch_all(artifacts, &sources, &paths, reporter)`. Either way the result is the same tree
+//! (`kafka_2.13-V/libs/*.jar`, `apache-zookeeper-V-bin/lib/*.jar`) with a marker saying it was
+//! verified and where it came from; nothing unverified is ever put in place.
 
 pub mod cache;
 pub mod checksum;
 pub mod download;
 pub mod entry_check;
 mod error;
+pub mod maven;
 pub mod policy;
 pub mod signature;
+mod source;
 pub mod stream;
+mod tarball;
 pub mod unpack;
 
 pub use error::FetchError;
+pub use maven::MavenError;
+pub use source::{DistSource, MavenSources, SourceChoice, Sources};
 
 use crate::catalog::Artifact;
 use crate::paths::Paths;
 use crate::report::Reporter;
 use cache::{CacheEntry, Marker, MarkerProblem};
-use download::{DownloadFailed, SourceFailure, Transport};
-use signature::{Keyring, Verifier};
 use std::path::{Path, PathBuf};
-use stream::{Digested, Sink, UnpackTo};
-use unpack::{Staged, UnpackError};
-use url::Url;
+use std::sync::Once;
 
 /// Said whenever the signature check is off.
-pub const NO_SIGNATURE_WARNING: &str = "OpenPGP signature checking is OFF (--no-verify-signature): only the SHA-512 checksum protects these downloads";
-
-/// Where to get bytes (mirrors) and where to get what proves them (dists).
-#[derive(Debug, Clone)]
-pub struct Sources {
-    pub mirrors: Vec<Url>,
-    pub dists: Vec<Url>,
-    pub verify_signature: bool,
-}
+pub const NO_SIGNATURE_WARNING: &str = "OpenPGP signature checking is OFF (--no-verify-signature): only the SHA-512 checksum (from Maven: the lock's SHA-256) protects these downloads";
 
 /// A verified distribution, unpacked in place.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -48,11 +40,26 @@ pub struct Installed {
     pub artifact: Artifact,
     /// `<paths.install>/<artifact.top_dir>`
     pub dir: PathBuf,
-    /// Lowercase hex SHA-512 of the tarball.
+    /// Lowercase hex SHA-512 of the tarball, or for a tree assembled from Maven, of its lock's
+    /// jar list: the key of its cache entry either way.
     pub sha512: String,
-    /// False when the tarball came from the cache or the install already existed.
+    /// False when it came from the cache or the install already existed.
     pub downloaded: bool,
     pub signature_checked: bool,
+    pub source: DistSource,
+}
+
+impl Installed {
+    fn from_marker(artifact: &Artifact, dir: &Path, marker: Marker) -> Installed {
+        Installed {
+            artifact: artifact.clone(),
+            dir: dir.to_path_buf(),
+            sha512: marker.sha512,
+            downloaded: false,
+            signature_checked: marker.signature_checked,
+            source: marker.source,
+        }
+    }
 }
 
 pub async fn fetch(
@@ -61,83 +68,7 @@ pub async fn fetch(
     paths: &Paths,
     reporter: &dyn Reporter,
 ) -> Result<Installed, FetchError> {
-    check_sources(sources)?;
-    let dest = paths.install.join(&artifact.top_dir);
-    let name = artifact.file_name.as_str();
-    match Marker::read(&dest, artifact) {
-        Ok(Some(marker)) if marker.signature_checked || !sources.verify_signature => {
-            reporter.step(&format!(
-                "{name}: already installed and verified in {}",
-                dest.display()
-            ));
-            return Ok(Installed {
-                artifact: artifact.clone(),
-                dir: dest,
-                sha512: marker.sha512,
-                downloaded: false,
-                signature_checked: marker.signature_checked,
-            });
-        }
-        // Installed without a signature check, which is now asked for: verify and replace.
-        Ok(_) => {}
-        Err(MarkerProblem::Missing | MarkerProblem::Unreadable) => {
-            return Err(FetchError::InstallOccupied { dir: dest })
-        }
-    }
-    check_writable(&paths.install).map_err(|source| FetchError::InstallDirNotWritable {
-        dir: paths.install.clone(),
-        source,
-    })?;
-
-    let transport = Transport::new()?;
-    let (checksum_url, expected) =
-        published_sha512(&transport, artifact, sources, reporter).await?;
-    let verifier = match sources.verify_signature {
-        true => Some(signer(&transport, artifact, sources, reporter).await?),
-        false => None,
-    };
-    let proofs = Proofs {
-        artifact,
-        checksum_url,
-        expected,
-        verifier,
-    };
-
-    let entry = CacheEntry::new(&paths.cache, artifact, &proofs.expected);
-    if let Some(installed) = restore_kept_tree(&entry, &dest, &proofs, reporter) {
-        return Ok(installed);
-    }
-    let unpack_to = UnpackTo {
-        top_dir: artifact.top_dir.clone(),
-        parent: paths.install.clone(),
-    };
-    let (staged, downloaded) = match from_cache(&entry, &unpack_to, &proofs, reporter).await? {
-        Some(staged) => (staged, false),
-        None => (
-            from_mirrors(&transport, &entry, &unpack_to, &proofs, sources, reporter).await?,
-            true,
-        ),
-    };
-
-    let marker = Marker {
-        file_name: artifact.file_name.clone(),
-        sha512: proofs.expected.clone(),
-        signature_checked: proofs.verifier.is_some(),
-    };
-    staged
-        .install(&dest, (cache::MARKER, &marker.to_json()))
-        .map_err(|source| FetchError::Install {
-            dir: dest.clone(),
-            source,
-        })?;
-    reporter.step(&format!("{name}: installed in {}", dest.display()));
-    Ok(Installed {
-        artifact: artifact.clone(),
-        dir: dest,
-        sha512: marker.sha512,
-        downloaded,
-        signature_checked: marker.signature_checked,
-    })
+    fetch_one(artifact, sources, paths, reporter, &Once::new()).await
 }
 
 /// Every artifact at once (network and the two cores overlap). Each runs to its end, so a
@@ -150,12 +81,116 @@ pub async fn fetch_all(
     reporter: &dyn Reporter,
 ) -> Vec<Result<Installed, FetchError>> {
     sweep_stale_staging(&paths.install);
+    // Falling back to Maven is said once, however many artifacts fall back.
+    let fallback_said = Once::new();
     futures_util::future::join_all(
         artifacts
             .iter()
-            .map(|artifact| fetch(artifact, sources, paths, reporter)),
+            .map(|artifact| fetch_one(artifact, sources, paths, reporter, &fallback_said)),
     )
     .await
+}
+
+async fn fetch_one(
+    artifact: &Artifact,
+    sources: &Sources,
+    paths: &Paths,
+    reporter: &dyn Reporter,
+    fallback_said: &Once,
+) -> Result<Installed, FetchError> {
+    check_sources(sources)?;
+    let dest = paths.install.join(&artifact.top_dir);
+    if let Some(installed) = already_installed(artifact, &dest, sources, reporter)? {
+        return Ok(installed);
+    }
+    check_writable(&paths.install).map_err(|source| FetchError::InstallDirNotWritable {
+        dir: paths.install.clone(),
+        source,
+    })?;
+    let dists_answer = maven::Dists::MayAnswer;
+    match sources.choice {
+        SourceChoice::Apache => tarball::fetch(artifact, sources, paths, &dest, reporter).await,
+        SourceChoice::Maven => {
+            maven::fetch(artifact, sources, paths, &dest, reporter, dists_answer).await
+        }
+        SourceChoice::Auto => {
+            match tarball::fetch(artifact, sources, paths, &dest, reporter).await {
+                Err(apache) if apache.apache_did_not_answer() => {
+                    fall_back(
+                        artifact,
+                        sources,
+                        paths,
+                        &dest,
+                        reporter,
+                        apache,
+                        fallback_said,
+                    )
+                    .await
+                }
+                other => other,
+            }
+        }
+    }
+}
+
+/// `--source auto` after Apache's sites did not answer: Maven, if kafkup has a lock for this
+/// version; else the Apache failure stands (with a word on why there is no fallback).
+async fn fall_back(
+    artifact: &Artifact,
+    sources: &Sources,
+    paths: &Paths,
+    dest: &Path,
+    reporter: &dyn Reporter,
+    apache: FetchError,
+    fallback_said: &Once,
+) -> Result<Installed, FetchError> {
+    if let Err(e @ MavenError::NoLock { .. }) =
+        maven::lock::find(artifact, sources.maven.lock_dir.as_deref())
+    {
+        reporter.warn(&format!(
+            "Apache's download sites do not answer, and {e}: there is nothing to fall back to"
+        ));
+        return Err(apache);
+    }
+    fallback_said.call_once(|| {
+        reporter.warn(&format!(
+            "Apache's download sites do not answer; assembling the distributions from Maven ({}) instead",
+            sources.maven.repos[0]
+        ))
+    });
+    let dists_down = maven::Dists::DoNotAnswer;
+    maven::fetch(artifact, sources, paths, dest, reporter, dists_down)
+        .await
+        .map_err(|maven| FetchError::FallbackFailed {
+            apache: apache.to_string(),
+            maven: Box::new(maven),
+        })
+}
+
+/// A tree that is already in place and verified (as much as asked for) is taken as it is.
+fn already_installed(
+    artifact: &Artifact,
+    dest: &Path,
+    sources: &Sources,
+    reporter: &dyn Reporter,
+) -> Result<Option<Installed>, FetchError> {
+    match Marker::read(dest, artifact) {
+        Ok(Some(marker)) if marker.signature_checked || !sources.verify_signature => {
+            reporter.step(&format!(
+                "{}: already installed and verified in {}",
+                artifact.top_dir,
+                dest.display()
+            ));
+            Ok(Some(Installed::from_marker(artifact, dest, marker)))
+        }
+        // Installed without a signature check, which is now asked for: verify and replace.
+        Ok(_) => Ok(None),
+        Err(MarkerProblem::Missing | MarkerProblem::Unreadable) => {
+            Err(FetchError::InstallOccupied {
+                dir: dest.to_path_buf(),
+            })
+        }
+    }
 }
 
 /// Whether `dir` holds a verified install of `artifact` that `fetch` would take as it is.
@@ -166,32 +201,28 @@ pub fn is_installed(dir: &Path, artifact: &Artifact, verify_signature: bool) -> 
     )
 }
 
-/// A tree `teardown` kept in the cache, verified from a tarball with today's published digest,
-/// is renamed back into place. Anything that does not match is left for the normal path.
-fn restore_kept_tree(
+/// A tree `teardown` kept in the cache is renamed back into place when its marker says it is
+/// what this run would install (same digest, signatures checked if asked for). Anything that
+/// does not match is left for the normal path.
+fn restore_kept(
     entry: &CacheEntry,
     dest: &Path,
-    proofs: &Proofs<'_>,
+    artifact: &Artifact,
+    digest: &str,
+    signature_required: bool,
     reporter: &dyn Reporter,
-) -> Option<Installed> {
-    let marker = Marker::read(&entry.tree, proofs.artifact).ok()??;
-    let good_enough =
-        marker.sha512 == proofs.expected && (marker.signature_checked || proofs.verifier.is_none());
+) -> Option<Marker> {
+    let marker = Marker::read(&entry.tree, artifact).ok()??;
+    let good_enough = marker.sha512 == digest && (marker.signature_checked || !signature_required);
     if !good_enough || dest.exists() || fs_err::rename(&entry.tree, dest).is_err() {
         return None;
     }
     reporter.step(&format!(
         "{}: restored the verified tree kept in the cache to {}",
-        proofs.artifact.file_name,
+        artifact.top_dir,
         dest.display()
     ));
-    Some(Installed {
-        artifact: proofs.artifact.clone(),
-        dir: dest.to_path_buf(),
-        sha512: marker.sha512,
-        downloaded: false,
-        signature_checked: marker.signature_checked,
-    })
+    Some(marker)
 }
 
 /// Moves an installed distribution into its cache entry (replacing an older kept copy), for
@@ -225,29 +256,26 @@ pub fn sweep_stale_staging(install: &Path) {
         if entry
             .file_name()
             .to_string_lossy()
-            .starts_with(".kafkup-unpack-")
+            .starts_with(unpack::STAGING_PREFIX)
         {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }
 
-/// What the dist sites say the tarball must be.
-struct Proofs<'a> {
-    artifact: &'a Artifact,
-    checksum_url: Url,
-    expected: String,
-    verifier: Option<Verifier>,
-}
-
 fn check_sources(sources: &Sources) -> Result<(), FetchError> {
-    if sources.mirrors.is_empty() {
+    let choice = sources.choice;
+    if choice.may_use_apache() && sources.mirrors.is_empty() {
         return Err(FetchError::NoSources { what: "mirror" });
     }
-    if sources.dists.is_empty() {
+    if choice.may_use_apache() && sources.dists.is_empty() {
         return Err(FetchError::NoSources { what: "dist" });
     }
-    for url in sources.mirrors.iter().chain(&sources.dists) {
+    if choice.may_use_maven() && sources.maven.repos.is_empty() {
+        return Err(FetchError::NoSources { what: "maven-repo" });
+    }
+    let urls = sources.mirrors.iter().chain(&sources.dists);
+    for url in urls.chain(&sources.maven.repos) {
         policy::check_url(url).map_err(|reason| FetchError::UrlRefused {
             url: url.to_string(),
             reason,
@@ -264,301 +292,4 @@ fn check_writable(dir: &Path) -> std::io::Result<()> {
         .prefix(".kafkup-probe-")
         .tempfile_in(dir)?;
     Ok(())
-}
-
-fn urls(bases: &[Url], url_of: impl Fn(&Url) -> Url) -> Vec<Url> {
-    bases.iter().map(url_of).collect()
-}
-
-fn all_not_found(failures: &[SourceFailure]) -> bool {
-    failures.iter().all(|f| f.not_found)
-}
-
-async fn published_sha512(
-    transport: &Transport,
-    artifact: &Artifact,
-    sources: &Sources,
-    reporter: &dyn Reporter,
-) -> Result<(Url, String), FetchError> {
-    let file = artifact.file_name.clone();
-    let candidates = urls(&sources.dists, |b| artifact.sha512_url(b));
-    let (url, content) = transport
-        .get_small(&candidates, reporter)
-        .await
-        .map_err(|failures| {
-            if all_not_found(&failures) {
-                FetchError::ChecksumMissing {
-                    file: file.clone(),
-                    version: artifact.version.clone(),
-                    failures,
-                }
-            } else {
-                FetchError::DistsFailed {
-                    what: "SHA-512 checksum",
-                    file: file.clone(),
-                    failures,
-                }
-            }
-        })?;
-    match checksum::parse_sha512_file(&content, &file) {
-        Ok(hex) => {
-            reporter.step(&format!(
-                "{file}: expecting SHA-512 {}… from {url}",
-                &hex[..16]
-            ));
-            Ok((url, hex))
-        }
-        Err(checksum::ChecksumFileError::Empty) => Err(FetchError::ChecksumEmpty {
-            url: url.to_string(),
-        }),
-        Err(problem) => Err(FetchError::ChecksumMalformed {
-            url: url.to_string(),
-            problem,
-        }),
-    }
-}
-
-/// Fetch the signature and KEYS, and find the key that made the signature.
-async fn signer(
-    transport: &Transport,
-    artifact: &Artifact,
-    sources: &Sources,
-    reporter: &dyn Reporter,
-) -> Result<Verifier, FetchError> {
-    let file = artifact.file_name.clone();
-    let (asc_url, asc) = transport
-        .get_small(
-            &urls(&sources.dists, |b| artifact.signature_url(b)),
-            reporter,
-        )
-        .await
-        .map_err(|failures| match all_not_found(&failures) {
-            true => FetchError::SignatureMissing {
-                file: file.clone(),
-                failures,
-            },
-            false => FetchError::DistsFailed {
-                what: "OpenPGP signature",
-                file: file.clone(),
-                failures,
-            },
-        })?;
-    let (keys_url, keys) = transport
-        .get_small(&urls(&sources.dists, |b| artifact.keys_url(b)), reporter)
-        .await
-        .map_err(|failures| match all_not_found(&failures) {
-            true => FetchError::KeysMissing {
-                project: artifact.project.to_string(),
-                failures,
-            },
-            false => FetchError::DistsFailed {
-                what: "KEYS file",
-                file: file.clone(),
-                failures,
-            },
-        })?;
-
-    let ring = Keyring::parse(&keys);
-    if ring.skipped > 0 {
-        reporter.warn(&format!(
-            "{keys_url}: skipped {} of {} key blocks that could not be read",
-            ring.skipped, ring.blocks
-        ));
-    }
-    if ring.keys.is_empty() {
-        return Err(FetchError::NoKeys {
-            url: keys_url.to_string(),
-            blocks: ring.blocks,
-            skipped: ring.skipped,
-        });
-    }
-    let sig = signature::parse_signature(&asc).map_err(|e| FetchError::SignatureMalformed {
-        url: asc_url.to_string(),
-        reason: e.to_string(),
-    })?;
-    let verifier = ring.signer_of(&sig).map_err(|e| match e {
-        signature::SignatureError::UnknownSigner { issuers, .. } => FetchError::UnknownSigner {
-            file: file.clone(),
-            keys_url: keys_url.to_string(),
-            issuers,
-        },
-        other => FetchError::SignatureMalformed {
-            url: asc_url.to_string(),
-            reason: other.to_string(),
-        },
-    })?;
-    reporter.step(&format!(
-        "{file}: signature {asc_url} is by {}, listed in {keys_url}",
-        verifier.signer()
-    ));
-    Ok(verifier)
-}
-
-/// Use the cached tarball if there is one and it still matches; a corrupt one is removed.
-async fn from_cache(
-    entry: &CacheEntry,
-    unpack_to: &UnpackTo,
-    proofs: &Proofs<'_>,
-    reporter: &dyn Reporter,
-) -> Result<Option<Staged>, FetchError> {
-    let name = &proofs.artifact.file_name;
-    if !entry.file.is_file() {
-        return Ok(None);
-    }
-    reporter.step(&format!(
-        "{name}: checking the cached copy {}",
-        entry.file.display()
-    ));
-    let digested = match Sink::start(&entry.file, false, Some(unpack_to.clone())) {
-        Ok(sink) => sink.finish().await,
-        Err(e) => Err(e),
-    };
-    let digested = match digested {
-        Ok(d) => d,
-        Err(e) => {
-            reporter.warn(&format!(
-                "cannot read the cached {name} ({e}); downloading it again"
-            ));
-            entry.discard_file();
-            return Ok(None);
-        }
-    };
-    match verify(digested, &entry.file, proofs, true).await {
-        Ok(staged) => Ok(Some(staged)),
-        Err(FetchError::ChecksumMismatch { actual, .. }) => {
-            reporter.warn(&format!(
-                "the cached {name} is corrupt (SHA-512 {}… instead of {}…); downloading it again",
-                &actual[..16],
-                &proofs.expected[..16]
-            ));
-            entry.discard_file();
-            Ok(None)
-        }
-        Err(e) => {
-            entry.discard_file();
-            Err(e)
-        }
-    }
-}
-
-async fn from_mirrors(
-    transport: &Transport,
-    entry: &CacheEntry,
-    unpack_to: &UnpackTo,
-    proofs: &Proofs<'_>,
-    sources: &Sources,
-    reporter: &dyn Reporter,
-) -> Result<Staged, FetchError> {
-    let name = proofs.artifact.file_name.clone();
-    let cache_error = |source| FetchError::CacheNotWritable {
-        dir: entry.partial.parent().unwrap().to_path_buf(),
-        source,
-    };
-    entry.create_dir().map_err(cache_error)?;
-    let mut sink =
-        Sink::start(&entry.partial, true, Some(unpack_to.clone())).map_err(cache_error)?;
-    if !sink.is_empty() {
-        reporter.step(&format!(
-            "{name}: resuming after {} bytes already downloaded",
-            sink.len()
-        ));
-    }
-    let mirrors = urls(&sources.mirrors, |b| proofs.artifact.tarball_url(b));
-    let downloaded = transport
-        .download(&mirrors, &mut sink, &name, reporter)
-        .await;
-    let digested = sink.finish().await;
-    let digested = match (downloaded, digested) {
-        (_, Err(source)) => {
-            entry.discard_partial();
-            return Err(FetchError::CacheWrite { file: name, source });
-        }
-        (Err(DownloadFailed::Sink), Ok(_)) => {
-            unreachable!("the sink thread stopped without an error")
-        }
-        (Err(DownloadFailed::Sources(failures)), Ok(digested)) => {
-            // A network failure: keep what arrived, the next run resumes it.
-            let partial = (digested.len > 0).then(|| (entry.partial.clone(), digested.len));
-            if partial.is_none() {
-                entry.discard_partial();
-            }
-            return Err(FetchError::AllMirrorsFailed {
-                file: name,
-                failures,
-                partial,
-            });
-        }
-        (Ok(_), Ok(digested)) => digested,
-    };
-    match verify(digested, &entry.partial, proofs, false).await {
-        Ok(staged) => {
-            entry
-                .promote()
-                .map_err(|source| FetchError::CacheWrite { file: name, source })?;
-            Ok(staged)
-        }
-        Err(e) => {
-            entry.discard_partial();
-            Err(e)
-        }
-    }
-}
-
-/// Check the pass against the proofs: SHA-512 first (a mismatch explains any other failure),
-/// then the signature, then whether the archive unpacked safely.
-async fn verify(
-    digested: Digested,
-    file: &Path,
-    proofs: &Proofs<'_>,
-    cached: bool,
-) -> Result<Staged, FetchError> {
-    let name = proofs.artifact.file_name.clone();
-    let actual = digested.sha512_hex();
-    if actual != proofs.expected {
-        return Err(FetchError::ChecksumMismatch {
-            file: name,
-            checksum_url: proofs.checksum_url.to_string(),
-            expected: proofs.expected.clone(),
-            actual,
-            cached,
-        });
-    }
-    if let Some(verifier) = &proofs.verifier {
-        let checked = if verifier.reuses_sha512() {
-            verifier.verify_sha512_state(digested.sha512.clone())
-        } else {
-            // Another digest than SHA-512: hash the file again, off the async threads.
-            let (verifier, file) = (verifier.clone(), file.to_path_buf());
-            tokio::task::spawn_blocking(move || {
-                verifier.verify_reader(|| std::fs::File::open(&file).map(std::io::BufReader::new))
-            })
-            .await
-            .expect("signature check panicked")
-        };
-        checked.map_err(|e| match e {
-            signature::SignatureError::Bad { signer, reason } => FetchError::BadSignature {
-                file: name.clone(),
-                signer,
-                reason,
-            },
-            other => FetchError::BadSignature {
-                file: name.clone(),
-                signer: verifier.signer(),
-                reason: other.to_string(),
-            },
-        })?;
-    }
-    match digested.unpacked.expect("the pass unpacks") {
-        Ok(staged) => Ok(staged),
-        Err(UnpackError::Unsafe { entry, why }) => Err(FetchError::UnsafeArchive {
-            file: name,
-            entry,
-            why,
-        }),
-        Err(UnpackError::Write { path, source }) => Err(FetchError::Install { dir: path, source }),
-        Err(other) => Err(FetchError::BadArchive {
-            file: name,
-            reason: other.to_string(),
-        }),
-    }
 }

@@ -119,7 +119,12 @@ fn user_of(key: &SignedPublicKey) -> String {
         .unwrap_or_default()
 }
 
-fn issuers_of(sig: &Signature) -> String {
+/// The keys a signature says made it: issuer fingerprints, then issuer key ids (uppercase hex).
+pub fn issuer_ids(signature: &DetachedSignature) -> Vec<String> {
+    issuer_names(&signature.signature)
+}
+
+fn issuer_names(sig: &Signature) -> Vec<String> {
     let mut names: Vec<String> = sig
         .issuer_fingerprint()
         .iter()
@@ -130,6 +135,11 @@ fn issuers_of(sig: &Signature) -> String {
             .iter()
             .map(|id| hex::encode_upper(id.as_ref())),
     );
+    names
+}
+
+fn issuers_of(sig: &Signature) -> String {
+    let names = issuer_names(sig);
     if names.is_empty() {
         "(the signature names no key)".to_string()
     } else {
@@ -317,12 +327,12 @@ mod tests {
         assert!(armored_blocks("no keys here").is_empty());
     }
 
-    /// Kafka's real KEYS file (a copy of shared/data/kafka-KEYS): 37 armored blocks holding
+    /// Kafka's real KEYS file (src/fetch/keys/kafka-KEYS, built into kafkup): 37 armored blocks holding
     /// 39 keys. One key (DA2546E4…) is in two blocks, so there are 40 certificates, as
     /// `gpg --show-keys` lists them; GnuPG imports 39.
     #[test]
     fn parses_the_real_kafka_keys_file_whole() {
-        let ring = Keyring::parse(include_bytes!("testdata/kafka-KEYS"));
+        let ring = Keyring::parse(include_bytes!("keys/kafka-KEYS"));
         assert_eq!(ring.blocks, 37);
         assert_eq!(ring.skipped, 0, "blocks rpgp could not parse");
         assert_eq!(ring.keys.len(), 40);

@@ -1,5 +1,6 @@
-//! The single pass over a tarball's bytes: as they arrive they are appended to the cache file,
-//! fed to SHA-512, and handed to an unpacker thread (gunzip + untar into a temporary directory).
+//! The single pass over a download's bytes: as they arrive they are appended to the cache file,
+//! fed to the hash (SHA-512 for tarballs, SHA-256 for Maven jars), and, for a tarball, handed to
+//! an unpacker thread (gunzip + untar into a temporary directory).
 //!
 //! Threads: the async side receives bytes and sends them to the sink thread (write + hash),
 //! which forwards each chunk to the unpacker thread first so both work at once. Bounded
@@ -27,18 +28,23 @@ pub struct UnpackTo {
     pub parent: PathBuf,
 }
 
+/// The hash a pass computes.
+pub trait PassHash: Digest + Clone + Send + 'static {}
+impl<H: Digest + Clone + Send + 'static> PassHash for H {}
+
 /// What the pass produced.
 #[derive(Debug)]
-pub struct Digested {
+pub struct Digested<H = Sha512> {
     pub len: u64,
-    /// The SHA-512 state after all bytes, not finished (a signature check may continue it).
-    pub sha512: Sha512,
+    /// The hash state after all bytes, not finished (a signature check may continue it).
+    pub hash: H,
     pub unpacked: Option<Result<Staged, UnpackError>>,
 }
 
-impl Digested {
-    pub fn sha512_hex(&self) -> String {
-        super::checksum::hex_digest(self.sha512.clone())
+impl<H: PassHash> Digested<H> {
+    /// The digest in lowercase hex.
+    pub fn hex(&self) -> String {
+        hex::encode(self.hash.clone().finalize())
     }
 }
 
@@ -51,16 +57,16 @@ enum Msg {
 #[derive(Debug)]
 pub struct SinkGone;
 
-pub struct Sink {
+pub struct Sink<H = Sha512> {
     tx: tokio::sync::mpsc::Sender<Msg>,
-    thread: JoinHandle<io::Result<Digested>>,
+    thread: JoinHandle<io::Result<Digested<H>>>,
     len: u64,
 }
 
-impl Sink {
+impl<H: PassHash> Sink<H> {
     /// Start a pass over `file`: its current content is replayed first (a partial download,
     /// or a cached tarball); with `append`, data written later is added to it.
-    pub fn start(file: &Path, append: bool, unpack_to: Option<UnpackTo>) -> io::Result<Sink> {
+    pub fn start(file: &Path, append: bool, unpack_to: Option<UnpackTo>) -> io::Result<Sink<H>> {
         let handle = if append {
             OpenOptions::new()
                 .read(true)
@@ -104,7 +110,7 @@ impl Sink {
     }
 
     /// End the pass: wait for the file, the hash and the unpacker.
-    pub async fn finish(self) -> io::Result<Digested> {
+    pub async fn finish(self) -> io::Result<Digested<H>> {
         drop(self.tx);
         let thread = self.thread;
         tokio::task::spawn_blocking(move || thread.join())
@@ -118,13 +124,13 @@ fn with_path(e: io::Error, path: &Path) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
-fn run(
+fn run<H: PassHash>(
     mut file: File,
     path: &Path,
     unpack_to: Option<UnpackTo>,
     mut rx: tokio::sync::mpsc::Receiver<Msg>,
-) -> io::Result<Digested> {
-    let mut pass = Pass::new(unpack_to)?;
+) -> io::Result<Digested<H>> {
+    let mut pass = Pass::<H>::new(unpack_to)?;
     let mut buf = vec![0; REPLAY_CHUNK];
     loop {
         let n = file.read(&mut buf).map_err(|e| with_path(e, path))?;
@@ -149,7 +155,7 @@ fn run(
                 file.rewind()?;
                 let unpack_to = pass.unpack_to.take();
                 drop(pass);
-                pass = Pass::new(unpack_to)?;
+                pass = Pass::<H>::new(unpack_to)?;
             }
         }
     }
@@ -158,19 +164,19 @@ fn run(
 }
 
 /// Hash and unpacker state of one pass from byte 0.
-struct Pass {
+struct Pass<H> {
     len: u64,
-    sha512: Sha512,
+    hash: H,
     unpack_to: Option<UnpackTo>,
     unpacker: Option<Unpacker>,
 }
 
-impl Pass {
-    fn new(unpack_to: Option<UnpackTo>) -> io::Result<Pass> {
+impl<H: PassHash> Pass<H> {
+    fn new(unpack_to: Option<UnpackTo>) -> io::Result<Pass<H>> {
         let unpacker = unpack_to.as_ref().map(Unpacker::spawn).transpose()?;
         Ok(Pass {
             len: 0,
-            sha512: Sha512::new(),
+            hash: H::new(),
             unpack_to,
             unpacker,
         })
@@ -188,14 +194,14 @@ impl Pass {
     }
 
     fn hash(&mut self, data: &[u8]) {
-        self.sha512.update(data);
+        Digest::update(&mut self.hash, data);
         self.len += data.len() as u64;
     }
 
-    fn finish(self) -> Digested {
+    fn finish(self) -> Digested<H> {
         Digested {
             len: self.len,
-            sha512: self.sha512,
+            hash: self.hash,
             unpacked: self.unpacker.map(Unpacker::finish),
         }
     }
@@ -324,7 +330,7 @@ mod tests {
         let partial = dir.path().join("x.partial");
         fs_err::write(&partial, &gz[..1000]).unwrap();
 
-        let mut sink = Sink::start(&partial, true, unpack_to(dir.path())).unwrap();
+        let mut sink = Sink::<Sha512>::start(&partial, true, unpack_to(dir.path())).unwrap();
         assert_eq!(sink.len(), 1000);
         for chunk in gz[1000..].chunks(4096) {
             sink.write(Bytes::copy_from_slice(chunk)).await.unwrap();
@@ -332,7 +338,7 @@ mod tests {
         let done = sink.finish().await.unwrap();
         assert_eq!(done.len, gz.len() as u64);
         assert_eq!(
-            done.sha512_hex(),
+            done.hex(),
             super::super::checksum::sha512_of(&gz[..]).unwrap()
         );
         assert_eq!(fs_err::read(&partial).unwrap(), gz);
@@ -347,13 +353,13 @@ mod tests {
         let partial = dir.path().join("x.partial");
         fs_err::write(&partial, b"garbage that is not the start of the file").unwrap();
 
-        let mut sink = Sink::start(&partial, true, unpack_to(dir.path())).unwrap();
+        let mut sink = Sink::<Sha512>::start(&partial, true, unpack_to(dir.path())).unwrap();
         sink.restart().await.unwrap();
         sink.write(Bytes::from(gz.clone())).await.unwrap();
         let done = sink.finish().await.unwrap();
         assert_eq!(fs_err::read(&partial).unwrap(), gz);
         assert_eq!(
-            done.sha512_hex(),
+            done.hex(),
             super::super::checksum::sha512_of(&gz[..]).unwrap()
         );
         let staged = done.unpacked.unwrap().unwrap();
@@ -370,7 +376,7 @@ mod tests {
         let gz = tarball("wrong-top", &[("big", &big), ("more", &big)]);
         let file = dir.path().join("x.tgz");
         fs_err::write(&file, &gz).unwrap();
-        let done = Sink::start(&file, false, unpack_to(dir.path()))
+        let done = Sink::<Sha512>::start(&file, false, unpack_to(dir.path()))
             .unwrap()
             .finish()
             .await

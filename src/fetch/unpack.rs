@@ -20,6 +20,9 @@ pub enum UnpackError {
     Write { path: PathBuf, source: io::Error },
 }
 
+/// Prefix of the temporary directories trees are built in, beside the install directory.
+pub const STAGING_PREFIX: &str = ".kafkup-unpack-";
+
 /// A fully unpacked, not yet installed tree: `<temp>/<top_dir>`.
 #[derive(Debug)]
 pub struct Staged {
@@ -28,6 +31,15 @@ pub struct Staged {
 }
 
 impl Staged {
+    /// A new, empty tree `<temp>/<top_dir>` in a temporary directory in `parent`, to be filled
+    /// by the caller (the Maven path assembles one from jars).
+    pub fn empty(parent: &Path, top_dir: &str) -> io::Result<Staged> {
+        let temp = staging_dir(parent)?;
+        let top = temp.path().join(top_dir);
+        fs_err::create_dir(&top)?;
+        Ok(Staged { temp, top })
+    }
+
     /// The unpacked tree, before installation.
     pub fn path(&self) -> &Path {
         &self.top
@@ -45,17 +57,20 @@ impl Staged {
     }
 }
 
+fn staging_dir(parent: &Path) -> io::Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(STAGING_PREFIX)
+        .tempdir_in(parent)
+}
+
 /// Unpack the gzip-compressed tar `gz` into a new temporary directory in `parent`, accepting
 /// only entries below `top_dir` (see [`check_entry`]). Permissions keep their executable bits
 /// (minus group/other write), owners are not restored.
 pub fn unpack(gz: impl BufRead, top_dir: &str, parent: &Path) -> Result<Staged, UnpackError> {
-    let temp = tempfile::Builder::new()
-        .prefix(".kafkup-unpack-")
-        .tempdir_in(parent)
-        .map_err(|source| UnpackError::Write {
-            path: parent.to_path_buf(),
-            source,
-        })?;
+    let temp = staging_dir(parent).map_err(|source| UnpackError::Write {
+        path: parent.to_path_buf(),
+        source,
+    })?;
     let read_error = Arc::new(Mutex::new(None));
     let reader = NoteReadErrors {
         inner: flate2::bufread::GzDecoder::new(gz),

@@ -22,11 +22,20 @@ pub struct Choice {
 
 /// Runners this build can run services with.
 pub fn built(kind: RunnerKind) -> bool {
-    matches!(kind, RunnerKind::Process)
+    matches!(kind, RunnerKind::Process | RunnerKind::Systemd)
 }
+
+/// What to do when the systemd runner cannot be used.
+pub const SYSTEMD_HELP: &str =
+    "system units need root on a host whose PID 1 is systemd: run `sudo kafkup setup`, or use `--backend process` (no root needed)";
 
 impl HostFacts {
     pub async fn observe() -> HostFacts {
+        HostFacts::observe_sync()
+    }
+
+    /// PID 1 and our user (the Docker Engine is asked only by [`HostFacts::observe`]).
+    pub fn observe_sync() -> HostFacts {
         let pid1 = std::fs::read_to_string("/proc/1/comm")
             .map(|s| s.trim().to_string())
             .unwrap_or_else(|_| "unknown".into());
@@ -42,6 +51,17 @@ impl HostFacts {
 /// not have is a usage error.
 pub fn choose(requested: Backend, host: &HostFacts) -> Result<Choice, RunnerError> {
     match requested {
+        Backend::Only(RunnerKind::Systemd) => match systemd_usable(host) {
+            Ok(()) => Ok(Choice {
+                kind: RunnerKind::Systemd,
+                why: "requested with --backend systemd".into(),
+            }),
+            Err(reason) => Err(RunnerError::Unavailable {
+                kind: RunnerKind::Systemd,
+                reason,
+                help: SYSTEMD_HELP.into(),
+            }),
+        },
         Backend::Only(kind) if built(kind) => Ok(Choice {
             kind,
             why: format!("requested with --backend {kind}"),
@@ -49,6 +69,7 @@ pub fn choose(requested: Backend, host: &HostFacts) -> Result<Choice, RunnerErro
         Backend::Only(kind) => Err(RunnerError::Unavailable {
             kind,
             reason: "it is not part of this build yet".into(),
+            help: "choose another with --backend (process works everywhere)".into(),
         }),
         Backend::Auto => Ok(auto(host)),
     }
@@ -83,7 +104,8 @@ fn auto(host: &HostFacts) -> Choice {
     }
 }
 
-fn systemd_usable(host: &HostFacts) -> Result<(), String> {
+/// Whether system units can be run here by us.
+pub fn systemd_usable(host: &HostFacts) -> Result<(), String> {
     if host.pid1 != "systemd" {
         return Err(format!("systemd is not PID 1 (PID 1 is {})", host.pid1));
     }
@@ -121,6 +143,26 @@ mod tests {
     }
 
     #[test]
+    fn auto_picks_systemd_as_root_where_it_is_pid_1() {
+        let c = choose(Backend::Auto, &host("systemd", true)).unwrap();
+        assert_eq!(c.kind, RunnerKind::Systemd);
+        assert_eq!(c.why, "auto: systemd is PID 1 and we are root");
+    }
+
+    #[test]
+    fn systemd_without_root_or_without_systemd_is_refused_with_a_way_out() {
+        for h in [host("systemd", false), host("process_api", true)] {
+            let err = choose(Backend::Only(RunnerKind::Systemd), &h).unwrap_err();
+            assert!(matches!(err, RunnerError::Unavailable { .. }), "{err}");
+            let help = crate::error::Diagnose::help(&err).unwrap();
+            assert!(
+                help.contains("sudo") && help.contains("--backend process"),
+                "{help}"
+            );
+        }
+    }
+
+    #[test]
     fn an_explicit_request_is_honoured_or_refused() {
         let c = choose(Backend::Only(RunnerKind::Process), &host("systemd", true)).unwrap();
         assert_eq!(c.kind, RunnerKind::Process);
@@ -129,5 +171,7 @@ mod tests {
             let err = choose(Backend::Only(kind), &host("systemd", true)).unwrap_err();
             assert!(matches!(err, RunnerError::Unavailable { .. }), "{err}");
         }
+        let c = choose(Backend::Only(RunnerKind::Systemd), &host("systemd", true)).unwrap();
+        assert_eq!(c.kind, RunnerKind::Systemd);
     }
 }

@@ -8,9 +8,11 @@
 pub mod detect;
 mod kind;
 pub mod process;
+pub mod systemd;
 
 pub use kind::{Backend, RunnerKind};
 pub use process::ProcessRunner;
+pub use systemd::SystemdRunner;
 
 use crate::error::Diagnose;
 use crate::java::{Java, JavaError};
@@ -84,13 +86,23 @@ pub struct NotRunning {
     pub service: ServiceName,
     /// "exited with status 1", "was killed by signal 9 (SIGKILL)", "is not running (it was not started)".
     pub how: String,
-    /// The service's last output lines of its current run.
+    /// The service's last output lines of its current run (up to [`NotRunning::TAIL_KEPT`];
+    /// the message shows the last few).
     pub log_tail: Vec<String>,
     /// Where the output is ("/var/lib/…/kafka.log", "journal of kafkup-kafka.service").
     pub log_name: String,
 }
 
+/// How many of the kept last lines are shown when a service died.
+const TAIL_SHOWN: usize = 10;
+
+impl NotRunning {
+    /// Enough lines to see why a JVM died, not only how it shut down.
+    pub const TAIL_KEPT: usize = 200;
+}
+
 fn tail_text(tail: &[String], log_name: &str) -> String {
+    let tail = &tail[tail.len().saturating_sub(TAIL_SHOWN)..];
     if tail.is_empty() {
         return if log_name.is_empty() {
             String::new()
@@ -130,6 +142,21 @@ pub struct RunnerContext {
     pub paths: Paths,
     /// `--java-home`, for the runners that use the host's Java.
     pub java_home: Option<PathBuf>,
+    /// The system user the systemd runner runs services as.
+    pub service_user: String,
+    /// Where the systemd runner's unit files live.
+    pub unit_dir: PathBuf,
+}
+
+impl RunnerContext {
+    pub fn new(paths: &Paths, java_home: Option<PathBuf>) -> RunnerContext {
+        RunnerContext {
+            paths: paths.clone(),
+            java_home,
+            service_user: crate::defaults::SERVICE_USER.into(),
+            unit_dir: PathBuf::from(crate::render::SYSTEMD_UNIT_DIR),
+        }
+    }
 }
 
 /// What a runner created that `teardown` must find again, kept in the manifest.
@@ -137,17 +164,17 @@ pub struct RunnerContext {
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum RunnerRecord {
     Process,
+    Systemd(systemd::Record),
 }
 
 impl RunnerRecord {
     pub fn kind(&self) -> RunnerKind {
         match self {
             RunnerRecord::Process => RunnerKind::Process,
+            RunnerRecord::Systemd(_) => RunnerKind::Systemd,
         }
     }
 }
-
-type Fut<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 pub trait Runner: Send + Sync {
     fn kind(&self) -> RunnerKind;
@@ -208,12 +235,14 @@ pub trait Runner: Send + Sync {
 /// One of the runners; each method goes to the runner inside.
 pub enum AnyRunner {
     Process(ProcessRunner),
+    Systemd(SystemdRunner),
 }
 
 macro_rules! dispatch {
     ($self:ident, $r:ident => $call:expr) => {
         match $self {
             AnyRunner::Process($r) => $call,
+            AnyRunner::Systemd($r) => $call,
         }
     };
 }
@@ -226,19 +255,18 @@ impl AnyRunner {
         ctx: &RunnerContext,
         record: Option<&RunnerRecord>,
     ) -> Result<AnyRunner, RunnerError> {
-        let _ = record;
-        match kind {
-            RunnerKind::Process => Ok(AnyRunner::Process(ProcessRunner::new(ctx))),
-            other => Err(RunnerError::Unavailable {
+        match (kind, record) {
+            (RunnerKind::Process, _) => Ok(AnyRunner::Process(ProcessRunner::new(ctx))),
+            (RunnerKind::Systemd, Some(RunnerRecord::Systemd(r))) => {
+                Ok(AnyRunner::Systemd(SystemdRunner::new(ctx, Some(r))?))
+            }
+            (RunnerKind::Systemd, _) => Ok(AnyRunner::Systemd(SystemdRunner::new(ctx, None)?)),
+            (other, _) => Err(RunnerError::Unavailable {
                 kind: other,
                 reason: "it is not part of this build yet".into(),
+                help: "choose another with --backend (process works everywhere)".into(),
             }),
         }
-    }
-
-    /// Boxed so that recursive callers (the executor) get a nameable future.
-    pub fn alive_boxed(&self, name: ServiceName) -> Fut<'_, Result<(), NotRunning>> {
-        Box::pin(self.alive(name))
     }
 }
 
@@ -290,7 +318,19 @@ impl Runner for AnyRunner {
 #[derive(Debug, thiserror::Error)]
 pub enum RunnerError {
     #[error("the {kind} runner cannot be used: {reason}")]
-    Unavailable { kind: RunnerKind, reason: String },
+    Unavailable {
+        kind: RunnerKind,
+        reason: String,
+        help: String,
+    },
+    #[error("{what}")]
+    Conflict { what: String, help: String },
+    #[error("`{command}` failed ({status}){}", if said.is_empty() { String::new() } else { format!(": {said}") })]
+    Command {
+        command: String,
+        status: String,
+        said: String,
+    },
     #[error("could not start {name} ({program}): {reason}")]
     Spawn {
         name: String,
@@ -325,8 +365,11 @@ impl Diagnose for RunnerError {
 
     fn help(&self) -> Option<String> {
         match self {
-            RunnerError::Unavailable { .. } => {
-                Some("choose another with --backend (process works everywhere)".into())
+            RunnerError::Unavailable { help, .. } | RunnerError::Conflict { help, .. } => {
+                Some(help.clone())
+            }
+            RunnerError::Command { .. } => {
+                Some("the message above is the tool's own; `kafkup status` shows the services".into())
             }
             RunnerError::Spawn { .. } => {
                 Some("check that Java is installed and that the path above exists".into())

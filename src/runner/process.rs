@@ -25,7 +25,6 @@ const POLL: Duration = Duration::from_millis(50);
 /// How long a SIGKILLed process may take to disappear before we call it stuck.
 const KILL_WAIT: Duration = Duration::from_secs(5);
 const START_MARKER: &str = "---- started by kafkup at";
-const TAIL_LINES: usize = 10;
 
 pub struct ProcessRunner {
     run_dir: PathBuf,
@@ -239,13 +238,13 @@ impl ProcessRunner {
     /// Why `name` is not running, with its last output.
     fn not_running(&self, name: ServiceName, how: String) -> NotRunning {
         let log = self.log_file(name);
-        let tail = crate::logtail::last_lines(&log, 200)
+        let tail = crate::logtail::last_lines(&log, 2 * NotRunning::TAIL_KEPT)
             .map(|lines| crate::logtail::since_marker(&lines, START_MARKER))
             .unwrap_or_default();
         NotRunning {
             service: name,
             how,
-            log_tail: tail[tail.len().saturating_sub(TAIL_LINES)..].to_vec(),
+            log_tail: tail[tail.len().saturating_sub(NotRunning::TAIL_KEPT)..].to_vec(),
             log_name: log.display().to_string(),
         }
     }
@@ -487,10 +486,7 @@ mod tests {
                     requires: None,
                     stop_grace_secs: 30,
                 };
-                let ctx = RunnerContext {
-                    paths,
-                    java_home: None,
-                };
+                let ctx = RunnerContext::new(&paths, None);
                 Env {
                     runner: ProcessRunner::new(&ctx),
                     spec,

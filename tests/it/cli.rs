@@ -120,6 +120,20 @@ fn flags_beat_environment_which_beats_the_config_file() {
 }
 
 #[test]
+fn an_unavailable_backend_is_a_usage_error() {
+    let env = TestEnv::new();
+    let out = env.run(&["setup", "--dry-run", "--backend", "docker"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "exit 2 for a backend this build lacks"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("docker runner"), "{err}");
+    assert!(err.contains("help:"), "{err}");
+}
+
+#[test]
 fn zookeeper_mode_with_kafka_4_points_at_kraft() {
     let env = TestEnv::new();
     let out = env.run(&["setup", "--dry-run", "--kafka-version", "4.0.0"]);
@@ -134,6 +148,15 @@ fn dry_run_prints_the_plan_and_touches_nothing() {
     assert!(out.contains("kafka_2.13-3.9.2.tgz"), "{out}");
     assert!(out.contains("apache-zookeeper-3.9.5-bin.tar.gz"), "{out}");
     assert!(out.contains("zoo.cfg"), "{out}");
+    for step in [
+        "fetch     zookeeper",
+        "start     zookeeper (new)",
+        "start     kafka (new)",
+        "selftest  ",
+    ] {
+        assert!(out.contains(step), "the dry run lists `{step}`: {out}");
+    }
+    assert!(!out.contains("nothing to change"), "{out}");
     assert_eq!(
         std::fs::read_dir(env.root()).unwrap().count(),
         0,

@@ -68,9 +68,10 @@ impl TestEnv {
         format!("127.0.0.1:{}", self.kafka_port)
     }
 
-    /// `kafkup --root <root> ARGS` with the fixture mirror and this env's ports.
-    pub fn kafkup(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("kafkup").unwrap();
+    /// `kafkup --root <root> ARGS` with the fixture mirror and this env's ports, as a plain
+    /// process (for tests that need its pipes or signals).
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("kafkup"));
         cmd.arg("--root")
             .arg(self.root())
             .args(args)
@@ -80,22 +81,14 @@ impl TestEnv {
             .env("KAFKUP_ZOOKEEPER_PORT", self.zookeeper_port.to_string())
             .env("KAFKUP_CONTROLLER_PORT", self.controller_port.to_string())
             .env_remove("KAFKUP_CONFIG")
-            .env_remove("KAFKUP_ROOT")
-            .timeout(std::time::Duration::from_secs(300));
+            .env_remove("KAFKUP_ROOT");
         cmd
     }
 
-    /// `kafkup --root <root> ARGS` as a plain process, for runs the test drives itself
-    /// (a server, a consumer it signals); the same environment as [`TestEnv::kafkup`].
-    pub fn process(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("kafkup"));
-        cmd.arg("--root")
-            .arg(self.root())
-            .args(args)
-            .env("KAFKUP_MIRROR", &self.mirror)
-            .env("KAFKUP_DIST", &self.mirror)
-            .env_remove("KAFKUP_CONFIG")
-            .env_remove("KAFKUP_ROOT");
+    /// [`TestEnv::command`] with a timeout, so that no test hangs.
+    pub fn kafkup(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::from_std(self.command(args));
+        cmd.timeout(std::time::Duration::from_secs(300));
         cmd
     }
 
@@ -217,4 +210,28 @@ pub fn pid_alive(pid: u32) -> bool {
             .unwrap_or(false),
         Err(_) => false,
     }
+}
+
+/// Each service's name and pid from `status --json`; a running service must have a pid.
+pub fn pids(status: &serde_json::Value) -> Vec<(String, u64)> {
+    status["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["state"]["pid"]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("a running service has a pid: {s}")),
+            )
+        })
+        .collect()
+}
+
+pub fn lines(prefix: &str, n: usize) -> Vec<String> {
+    // Cyrillic on purpose: the guide's own text; bytes must survive unchanged.
+    (0..n)
+        .map(|i| format!("{prefix}-{i} сообщение {i}"))
+        .collect()
 }

@@ -1,31 +1,7 @@
 //! End to end, real ZooKeeper and Kafka from the fixture tarballs, process runner:
 //! setup → status → kcat interop → idempotent re-run → stop/start → teardown → reuse → purge.
 
-use crate::env::{kcat_consume_all, kcat_produce, pid_alive, port_open, TestEnv};
-use serde_json::Value;
-
-fn pids(status: &Value) -> Vec<(String, u64)> {
-    status["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["name"].as_str().unwrap().to_string(),
-                s["state"]["pid"]
-                    .as_u64()
-                    .unwrap_or_else(|| panic!("a running service has a pid: {s}")),
-            )
-        })
-        .collect()
-}
-
-fn lines(prefix: &str, n: usize) -> Vec<String> {
-    // Cyrillic on purpose: the guide's own text; bytes must survive unchanged.
-    (0..n)
-        .map(|i| format!("{prefix}-{i} сообщение {i}"))
-        .collect()
-}
+use crate::env::{kcat_consume_all, kcat_produce, lines, pid_alive, pids, port_open, TestEnv};
 
 fn full_lifecycle(mode: &str) {
     let env = TestEnv::new();
@@ -60,7 +36,10 @@ fn full_lifecycle(mode: &str) {
     kcat_produce(&env.bootstrap(), "interop", &sent);
     assert_eq!(kcat_consume_all(&env.bootstrap(), "interop"), sent);
 
-    // A second setup with the same settings restarts nothing.
+    // A second setup with the same settings restarts nothing, and its dry run says so first.
+    let dry = env.setup(mode, &["--dry-run"]);
+    assert!(dry.contains("\n  nothing to change\n"), "{dry}");
+    assert!(!dry.contains("start "), "{dry}");
     env.setup(mode, &[]);
     let (_, status) = env.status_json();
     assert_eq!(
@@ -237,6 +216,29 @@ fn changed_settings_restart_only_the_service_they_touch() {
 
     let config = env.root().join("kafkup.toml");
     std::fs::write(&config, "kafka_heap = \"768m\"\n").unwrap();
+    let dry = env.ok(&[
+        "--config",
+        config.to_str().unwrap(),
+        "setup",
+        "--mode",
+        "zookeeper",
+        "--backend",
+        "process",
+        "--no-selftest",
+        "--dry-run",
+    ]);
+    assert!(
+        dry.contains(
+            "restart   kafka: its command line changed: -Xms1g -Xmx1g → -Xms768m -Xmx768m"
+        ),
+        "the dry run names the change: {dry}"
+    );
+    assert!(!dry.contains("zookeeper:"), "{dry}");
+    assert_eq!(
+        pids(&env.status_json().1),
+        before,
+        "a dry run changes nothing"
+    );
     let out = env.run(&[
         "--config",
         config.to_str().unwrap(),

@@ -2,10 +2,13 @@
 
 mod cli;
 mod env;
+mod faults;
 mod fetch;
 mod hostile;
 mod lifecycle;
+mod maven;
 mod messaging;
 mod mirror;
 mod render;
 mod services;
+mod systemd;

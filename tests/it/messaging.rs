@@ -285,7 +285,7 @@ fn segmented_messages_come_back_byte_for_byte() {
             .map(|i| format!("{tag} {i} {}\n", guide(60)))
             .collect();
         let mut child = env
-            .process(&["produce", "mixed", "--chunk-size", "9", "-q"])
+            .command(&["produce", "mixed", "--chunk-size", "9", "-q"])
             .stdin(Stdio::piped())
             .spawn()
             .unwrap();
@@ -340,7 +340,7 @@ fn consume_positions_groups_signals_and_pipes() {
 
     // From the end by default: only what comes after it started.
     let mut tail = env
-        .process(&["consume", "pos", "--max-messages", "1", "--timeout", "30"])
+        .command(&["consume", "pos", "--max-messages", "1", "--timeout", "30"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -391,7 +391,7 @@ fn consume_positions_groups_signals_and_pipes() {
 
     // SIGTERM: exit 0, output flushed, offsets committed.
     let mut reader = env
-        .process(&["consume", "pos", "--group", "g"])
+        .command(&["consume", "pos", "--group", "g"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -515,7 +515,7 @@ impl Server {
         let bind = format!("127.0.0.1:{port}");
         let mut args = vec!["serve", "--bind", &bind];
         args.extend_from_slice(extra);
-        let child = env.process(&args).stdout(Stdio::null()).spawn().unwrap();
+        let child = env.command(&args).stdout(Stdio::null()).spawn().unwrap();
         let until = Instant::now() + Duration::from_secs(30);
         while !port_open(port) {
             assert!(Instant::now() < until, "serve did not listen on {bind}");

@@ -32,6 +32,8 @@ pub struct Switches {
     pub ignore_range: bool,
     /// Answer requests whose path ends with the suffix with the status (and an empty body).
     pub status_for: Vec<(String, u16)>,
+    /// Answer requests whose path ends with the suffix with this file's bytes instead.
+    pub serve_instead: Vec<(String, PathBuf)>,
 }
 
 /// One request as the server saw it.
@@ -150,6 +152,12 @@ impl MirrorServer {
         self.set(|s| s.status_for.push((suffix.to_string(), status)));
         self
     }
+
+    /// Serve `file` for every path that ends with `suffix` (a tampered jar, another signature).
+    pub fn serve_instead(self, suffix: &str, file: impl Into<PathBuf>) -> Self {
+        self.set(|s| s.serve_instead.push((suffix.to_string(), file.into())));
+        self
+    }
 }
 
 impl Drop for MirrorServer {
@@ -242,7 +250,15 @@ fn decide(shared: &Shared, method: &str, path: &str, range: Option<&str>) -> Ans
     {
         return Answer::Status(*status);
     }
-    let Some(file) = local_path(&shared.dir, path).filter(|p| p.is_file()) else {
+    let substitute = switches
+        .serve_instead
+        .iter()
+        .find(|(suffix, _)| path.ends_with(suffix.as_str()))
+        .map(|(_, file)| file.clone());
+    let Some(file) = substitute
+        .or_else(|| local_path(&shared.dir, path))
+        .filter(|p| p.is_file())
+    else {
         return Answer::Status(404);
     };
     let total = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);

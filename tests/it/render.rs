@@ -172,3 +172,56 @@ fn units_are_well_sandboxed() {
         }
     }
 }
+
+/// Every rendered config file parses with the parser its service uses, and says what kafkup
+/// meant (paths and values survive the format's escaping).
+#[test]
+fn rendered_files_parse_with_the_services_own_parsers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let parser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/java/ParseConfigs.java");
+    for &(case, mode, version) in CASES {
+        let plan = plan(mode, version);
+        let files: Vec<PathBuf> = render(mode, version, Path::new(JAVA))
+            .into_iter()
+            .filter(|f| !f.rel.starts_with("systemd"))
+            .map(|f| {
+                let path = tmp.path().join(case).join(&f.rel);
+                fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+                fs_err::write(&path, &f.contents).unwrap();
+                path
+            })
+            .collect();
+        let out = Command::new(real_java())
+            .arg(&parser)
+            .args(&files)
+            .output()
+            .expect("java runs the parser");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{case}: a rendered file does not parse:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let value = |file: &str, key: &str| {
+            said.lines()
+                .filter_map(|l| l.split_once('\t'))
+                .filter(|(f, _)| f.ends_with(file))
+                .find_map(|(_, kv)| kv.strip_prefix(&format!("{key}\t")))
+                .map(str::to_string)
+        };
+        let data = plan.kafka.data_dir.display().to_string();
+        assert_eq!(value("server.properties", "log.dirs"), Some(data), "{case}");
+        if let Some(zk) = &plan.zookeeper {
+            let data = zk.data_dir.display().to_string();
+            assert_eq!(value("zoo.cfg", "dataDir"), Some(data), "{case}");
+            assert_eq!(
+                value("zoo.cfg", "4lw.commands.whitelist").as_deref(),
+                Some("srvr,ruok,mntr")
+            );
+            assert!(
+                said.contains("logback.xml\t<configuration>"),
+                "{case}: {said}"
+            );
+        }
+    }
+}

@@ -272,6 +272,7 @@ fn a_new_version_retires_the_old_distribution() {
         artifact: crate::catalog::Artifact::kafka("4.3.1", "2.13"),
         dir: "/srv/k/install/kafka_2.13-4.3.1".into(),
         sha512: "00".into(),
+        source: Default::default(),
     });
     let d = decide(Some(&m), &case.desired(), &seen).unwrap();
     assert!(d.actions.contains(&Action::RemoveDist {

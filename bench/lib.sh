@@ -1,0 +1,33 @@
+# Shared by the benchmarks (sourced, not run). Benchmarks measure; they never fail the run
+# because a goal was missed, but they say so on a line of its own that starts with MISSED.
+
+# goal NAME VALUE OP TARGET UNIT: prints "MISSED: NAME VALUE UNIT (goal OP TARGET UNIT)" when
+# VALUE OP TARGET is false. OP is one of <= < >= >.
+goal() {
+  local name=$1 value=$2 op=$3 target=$4 unit=${5:-}
+  if ! awk -v v="$value" -v t="$target" -v op="$op" 'BEGIN {
+      ok = (op == "<=") ? v <= t : (op == "<") ? v < t : (op == ">=") ? v >= t : v > t
+      exit(ok ? 0 : 1) }'; then
+    printf 'MISSED: %s %s%s (goal %s %s%s)\n' "$name" "$value" "$unit" "$op" "$target" "$unit"
+  fi
+}
+
+# The median of the numbers on stdin, one per line.
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+now() { date +%s.%N; }
+
+# wait_floor ZK_PORT KAFKA_PORT: polls every 50 ms (at most 60 s) until ZooKeeper on 127.0.0.1
+# answers `imok` (skipped when ZK_PORT is 0) and the broker is listed in metadata (kcat -L).
+wait_floor() {
+  local zk_port=$1 kafka_port=$2 zk_ok=0 broker_ok=0
+  [ "$zk_port" = 0 ] && zk_ok=1
+  for _ in $(seq 1 1200); do
+    [ $zk_ok = 1 ] || { [ "$(echo ruok | nc -q1 127.0.0.1 "$zk_port" 2>/dev/null)" = imok ] && zk_ok=1; }
+    [ $broker_ok = 1 ] || { kcat -b "127.0.0.1:$kafka_port" -L -m 1 2>/dev/null | grep -q '1 brokers' && broker_ok=1; }
+    [ $zk_ok = 1 ] && [ $broker_ok = 1 ] && return 0
+    sleep 0.05
+  done
+  echo "floor did not become ready" >&2
+  return 1
+}

@@ -1,0 +1,364 @@
+//! The Ubuntu path under a real systemd: a container whose PID 1 is systemd
+//! (`scripts/systemd-container.sh`, image from `scripts/test-images.sh`), kafkup installed in it
+//! from the `.deb` with apt, `kafkup setup` as root with the default paths. The network is the
+//! host's, so the host's kcat reads what the services inside serve on 127.0.0.1.
+//!
+//! Needs `KAFKUP_DEB` (the package `scripts/test.sh` builds) and a running Docker Engine; a
+//! missing one fails the test: nothing here is skipped silently.
+
+use crate::env::{fixtures_dir, free_port, kcat_consume_all, kcat_produce, lines, port_open};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const UNITS: [&str; 2] = ["kafkup-zookeeper.service", "kafkup-kafka.service"];
+
+/// One systemd container, removed when dropped.
+struct Machine {
+    name: String,
+    mirror: String,
+    kafka_port: u16,
+    zookeeper_port: u16,
+    controller_port: u16,
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/systemd-container.sh")
+}
+
+fn text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+impl Machine {
+    /// Boots the container and installs the .deb with apt, as a user would.
+    fn boot(tag: &str) -> Machine {
+        let deb = PathBuf::from(std::env::var("KAFKUP_DEB").expect(
+            "KAFKUP_DEB names the kafkup .deb to install (scripts/test.sh builds it with cargo deb)",
+        ));
+        assert!(deb.is_file(), "{} is missing", deb.display());
+        let mirror = fixtures_dir().join("mirror");
+        let name = format!("kafkup-it-{tag}-{}", std::process::id());
+        let out = Command::new(script())
+            .args(["start", &name])
+            .arg(deb.parent().unwrap())
+            .arg(&mirror)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "booting {name}: {}", text(&out));
+        let machine = Machine {
+            name,
+            mirror: format!("file://{}", mirror.display()),
+            kafka_port: free_port(),
+            zookeeper_port: free_port(),
+            controller_port: free_port(),
+        };
+        let deb = deb.display().to_string();
+        let out = machine.exec(&["apt-get", "install", "-y", "-qq", &deb]);
+        assert!(
+            out.status.success(),
+            "apt install ./kafkup.deb: {}",
+            text(&out)
+        );
+        machine
+    }
+
+    fn exec(&self, args: &[&str]) -> Output {
+        let out = Command::new("timeout")
+            .args(["300", "docker", "exec", &self.name])
+            .args(args)
+            .output()
+            .unwrap();
+        eprintln!(
+            "[{}]$ {} -> {}\n{}",
+            self.name,
+            args.join(" "),
+            out.status,
+            text(&out)
+        );
+        out
+    }
+
+    /// `kafkup ARGS` as root inside, with the fixture mirror and this machine's ports.
+    fn kafkup(&self, args: &[&str]) -> Output {
+        let env = [
+            format!("KAFKUP_MIRROR={}", self.mirror),
+            format!("KAFKUP_DIST={}", self.mirror),
+            format!("KAFKUP_KAFKA_PORT={}", self.kafka_port),
+            format!("KAFKUP_ZOOKEEPER_PORT={}", self.zookeeper_port),
+            format!("KAFKUP_CONTROLLER_PORT={}", self.controller_port),
+        ];
+        let mut cmd = vec!["env"];
+        cmd.extend(env.iter().map(String::as_str));
+        cmd.push("kafkup");
+        cmd.extend_from_slice(args);
+        self.exec(&cmd)
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.kafkup(args);
+        assert!(out.status.success(), "kafkup {} failed", args.join(" "));
+        text(&out)
+    }
+
+    fn sh(&self, script: &str) -> String {
+        let out = self.exec(&["sh", "-c", script]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn main_pid(&self, unit: &str) -> u32 {
+        self.sh(&format!("systemctl show -p MainPID --value {unit}"))
+            .parse()
+            .unwrap()
+    }
+
+    fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.kafka_port)
+    }
+
+    fn cluster_id(&self) -> String {
+        let out = self.kafkup(&["status", "--json"]);
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        status["cluster_id"]
+            .as_str()
+            .expect("a cluster id")
+            .to_string()
+    }
+}
+
+impl Drop for Machine {
+    fn drop(&mut self) {
+        let _ = Command::new(script()).args(["stop", &self.name]).output();
+    }
+}
+
+fn units(mode: &str) -> Vec<&'static str> {
+    match mode {
+        "zookeeper" => UNITS.to_vec(),
+        _ => vec![UNITS[1]],
+    }
+}
+
+/// Under a real systemd, in both modes: setup, kill, recover, idempotence, teardown, reuse,
+/// purge — with the hardening of the units measured live.
+fn under_systemd(mode: &str) {
+    let m = Machine::boot(mode);
+    let said = m.ok(&["setup", "--mode", mode]);
+    assert!(
+        said.contains("runner: systemd (auto: systemd is PID 1 and we are root)"),
+        "{said}"
+    );
+    assert!(said.contains("self-test passed"), "{said}");
+    for unit in units(mode) {
+        assert_eq!(m.sh(&format!("systemctl is-active {unit}")), "active");
+        assert_eq!(m.sh(&format!("systemctl is-enabled {unit}")), "enabled");
+        let user = m.sh(&format!(
+            "ps -o user= -p $(systemctl show -p MainPID --value {unit})"
+        ));
+        assert_eq!(user, "kafkup", "{unit} runs as the service user");
+    }
+    check_hardening(&m, mode);
+
+    // An independent client on the host; a SIGKILLed broker comes back through systemd.
+    let sent = lines("systemd", 200);
+    kcat_produce(&m.bootstrap(), "acked", &sent);
+    let killed = m.main_pid(UNITS[1]);
+    m.sh("systemctl kill -s KILL kafkup-kafka.service");
+    wait_ready(&m);
+    assert_ne!(m.main_pid(UNITS[1]), killed, "systemd restarted the broker");
+    assert_eq!(kcat_consume_all(&m.bootstrap(), "acked"), sent);
+
+    // A second setup restarts nothing.
+    let pids: Vec<u32> = units(mode).iter().map(|u| m.main_pid(u)).collect();
+    let said = m.ok(&["setup", "--mode", mode]);
+    assert!(said.contains("nothing to change"), "{said}");
+    let again: Vec<u32> = units(mode).iter().map(|u| m.main_pid(u)).collect();
+    assert_eq!(pids, again, "the second setup kept every MainPID");
+    if mode == "zookeeper" {
+        changed_settings_restart_what_they_touch(&m);
+    }
+
+    // teardown: no unit of kafkup's left, data kept; setup reuses it.
+    let cluster = m.cluster_id();
+    m.ok(&["teardown"]);
+    assert_eq!(m.sh("find /etc/systemd -name 'kafkup-*' | wc -l"), "0");
+    assert_eq!(
+        m.sh("systemctl list-units --all --plain --no-legend 'kafkup-*' | wc -l"),
+        "0"
+    );
+    assert_eq!(
+        m.sh("test -d /var/lib/kafkup/data/kafka && echo kept"),
+        "kept"
+    );
+    m.ok(&["setup", "--mode", mode, "--no-selftest"]);
+    assert_eq!(m.cluster_id(), cluster, "the data was reused");
+
+    // --purge: no unit, no user kafkup made, no data, nothing listening.
+    m.ok(&["teardown", "--purge"]);
+    assert_eq!(m.sh("find /etc/systemd -name 'kafkup-*' | wc -l"), "0");
+    assert_eq!(m.sh("getent passwd kafkup || echo gone"), "gone");
+    assert_eq!(
+        m.sh("ls /var/lib/kafkup /etc/kafkup /opt/kafkup 2>/dev/null | wc -l"),
+        "0"
+    );
+    assert!(!port_open(m.kafka_port) && !port_open(m.zookeeper_port));
+    not_root_is_refused(&m);
+}
+
+/// `systemd-analyze verify` says nothing about our units; `security` scores each, live.
+fn check_hardening(m: &Machine, mode: &str) {
+    let files: Vec<String> = units(mode)
+        .iter()
+        .map(|u| format!("/etc/systemd/system/{u}"))
+        .collect();
+    let verify = m.sh(&format!("systemd-analyze verify {} 2>&1", files.join(" ")));
+    let complaints: Vec<&str> = verify.lines().filter(|l| l.contains("kafkup-")).collect();
+    assert!(complaints.is_empty(), "systemd-analyze verify: {verify}");
+    for unit in units(mode) {
+        let line = m.sh(&format!(
+            "systemd-analyze security --no-pager {unit} | tail -1"
+        ));
+        let score: f64 = line
+            .split(": ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no score in {line:?}"));
+        eprintln!("live exposure of {unit} ({mode} mode): {score}");
+        assert!(score <= 1.5, "{unit}: {line}");
+    }
+}
+
+/// Bounded: the broker is back within 90 s.
+fn wait_ready(m: &Machine) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !m.kafkup(&["probe", "--wait", "20"]).status.success() {
+        assert!(Instant::now() < deadline, "the broker did not come back");
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// A Kafka setting restarts only Kafka; a ZooKeeper setting both (Requires=), as the dry
+/// run says.
+fn changed_settings_restart_what_they_touch(m: &Machine) {
+    m.sh("printf 'zookeeper_heap = \"384m\"\\n' > /root/zk.toml");
+    let dry = m.ok(&[
+        "--config",
+        "/root/zk.toml",
+        "setup",
+        "--mode",
+        "zookeeper",
+        "--dry-run",
+    ]);
+    let zk_line = dry
+        .lines()
+        .find(|l| l.starts_with("  restart   zookeeper:"))
+        .unwrap_or("");
+    assert!(
+        zk_line.contains("-Xms512m -Xmx512m → -Xms384m -Xmx384m"),
+        "{dry}"
+    );
+    assert!(
+        dry.contains("restart   kafka: zookeeper, which it requires, restarts"),
+        "{dry}"
+    );
+
+    m.sh("printf 'kafka_heap = \"768m\"\\n' > /root/kafka.toml");
+    let zk = m.main_pid(UNITS[0]);
+    let kafka = m.main_pid(UNITS[1]);
+    let config = ["--config", "/root/kafka.toml"];
+    let said = m.ok(&[
+        &config[..],
+        &["setup", "--mode", "zookeeper", "--no-selftest"],
+    ]
+    .concat());
+    assert!(said.contains("kafka will be restarted"), "{said}");
+    assert_eq!(m.main_pid(UNITS[0]), zk, "ZooKeeper untouched");
+    assert_ne!(m.main_pid(UNITS[1]), kafka, "Kafka restarted");
+    let cmdline = m.sh(
+        "tr '\\0' ' ' < /proc/$(systemctl show -p MainPID --value kafkup-kafka.service)/cmdline",
+    );
+    assert!(cmdline.contains("-Xmx768m"), "{cmdline}");
+    // Back to the defaults for the rest of the test (a restart again).
+    m.ok(&["setup", "--mode", "zookeeper", "--no-selftest"]);
+}
+
+fn not_root_is_refused(m: &Machine) {
+    let out = m.exec(&[
+        "runuser",
+        "-u",
+        "nobody",
+        "--",
+        "kafkup",
+        "--root",
+        "/srv/x",
+        "setup",
+        "--backend",
+        "systemd",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "usage error");
+    let said = text(&out);
+    assert!(
+        said.contains("need root") && said.contains("sudo"),
+        "{said}"
+    );
+}
+
+#[test]
+fn zookeeper_mode_under_systemd() {
+    under_systemd("zookeeper");
+}
+
+#[test]
+fn kraft_mode_under_systemd() {
+    under_systemd("kraft");
+}
+
+/// The binary the .deb ships must run on Ubuntu 22.04 (glibc 2.35) and later.
+#[test]
+fn the_packaged_binary_needs_no_glibc_newer_than_2_35() {
+    let deb = PathBuf::from(std::env::var("KAFKUP_DEB").expect("KAFKUP_DEB is set"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let bin = dir.path().join("usr/bin/kafkup");
+    let out = Command::new("objdump")
+        .arg("-T")
+        .arg(&bin)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "objdump (binutils) reads the binary: {}",
+        text(&out)
+    );
+    let symbols = String::from_utf8_lossy(&out.stdout);
+    let newest = symbols
+        .split("GLIBC_")
+        .skip(1)
+        .filter_map(|rest| {
+            let v: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+            Some((parts.next()?, parts.next().unwrap_or(0)))
+        })
+        .max()
+        .expect("the binary links glibc");
+    eprintln!("newest glibc symbol version: {}.{}", newest.0, newest.1);
+    assert!(newest <= (2, 35), "needs GLIBC_{}.{}", newest.0, newest.1);
+    let control = Command::new("dpkg-deb")
+        .arg("-f")
+        .arg(&deb)
+        .arg("Depends")
+        .output()
+        .unwrap();
+    let depends = String::from_utf8_lossy(&control.stdout);
+    assert!(depends.contains("libc6"), "Depends names libc6: {depends}");
+}
