@@ -23,7 +23,9 @@ say() { printf '\n==> %s\n' "$*"; }
 # --- system packages -------------------------------------------------------
 # kcat: an independent Kafka client for interop tests; gnupg: fixture signatures;
 # maven: fixture jars from Maven Central; systemd: systemd-analyze for unit checks;
-# build tools + zlib: librdkafka is built from source by the rdkafka crate.
+# build tools + zlib: librdkafka is built from source by the rdkafka crate;
+# python3-venv: the venv with kafka-python and Flask (interop tests, the HTTP baseline);
+# wrk: the HTTP benchmark's load generator.
 need_pkgs=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have kcat || need_pkgs+=(kcat)
@@ -36,6 +38,8 @@ have cc || need_pkgs+=(gcc g++)
 have curl || need_pkgs+=(curl)
 have bc || need_pkgs+=(bc)
 have python3 || need_pkgs+=(python3)
+/usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null || need_pkgs+=(python3-venv)
+have wrk || need_pkgs+=(wrk)
 have objdump || need_pkgs+=(binutils)
 # docker-registry: a local registry for the docker runner's pull test (no registry is reachable).
 dpkg -s docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
@@ -74,6 +78,11 @@ export KAFKUP_TEST_ZOOKEEPER_LIBS="$unpacked/apache-zookeeper-$FIXTURE_ZOOKEEPER
 say "Docker Engine and test images"
 ./scripts/docker-engine.sh
 ./scripts/test-images.sh
+
+# --- Python: kafka-python (the guide's client) and Flask, from PyPI ----------------
+say "preparing the Python venv (kafka-python, Flask; cached in $cache/py)"
+KAFKUP_TEST_PYTHON=$(./scripts/python-env.sh)
+export KAFKUP_TEST_PYTHON
 
 # --- build and test ---------------------------------------------------------
 say "building kafkup (release) and its .deb"

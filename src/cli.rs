@@ -3,6 +3,8 @@
 use crate::catalog::Mode;
 use crate::defaults as d;
 use crate::fetch::SourceChoice;
+use crate::messaging::outgoing::{self, ValueFormat};
+use crate::messaging::segment;
 use crate::runner::Backend;
 use crate::settings::Overrides;
 use clap::{Args, Parser, Subcommand};
@@ -218,48 +220,87 @@ pub enum Command {
         #[command(subcommand)]
         action: TopicAction,
     },
-    /// Send stdin lines as messages.
+    /// Send messages: each stdin line one, or --value (acks=all, idempotent).
+    ///
+    /// Exits once every message is acknowledged, non-zero with the broker's error otherwise.
+    /// A topic that does not exist yet is created by the broker, if it creates topics on
+    /// first use (kafkup's does).
     Produce {
         #[command(flatten)]
         client: ClientArgs,
-        #[arg(long)]
-        topic: String,
-        /// Key for every message.
-        #[arg(long)]
+        #[command(flatten)]
+        topic: TopicArg,
+        /// Send this one message instead of reading stdin.
+        #[arg(long, value_name = "TEXT")]
+        value: Option<String>,
+        /// Key of every message (not with --chunk-size: segments are keyed by message id).
+        #[arg(long, conflicts_with = "chunk_size")]
         key: Option<String>,
-        /// Split each message into segments of at most N bytes (reassembled by `consume --reassemble`).
-        #[arg(long, value_name = "N")]
-        chunk_size: Option<usize>,
+        /// A header on every message (repeatable).
+        #[arg(long = "header", value_name = "NAME=VALUE", value_parser = outgoing::parse_header)]
+        headers: Vec<(String, String)>,
+        /// How each line is sent (json: as a JSON string).
+        #[arg(long, value_enum, default_value_t = ValueFormat::Raw)]
+        value_format: ValueFormat,
+        #[command(flatten)]
+        chunk: ChunkArg,
+        #[arg(long, value_name = "SECS", default_value_t = d::DELIVERY_TIMEOUT_SECS,
+            help = DELIVERY_TIMEOUT_HELP)]
+        delivery_timeout: u64,
     },
-    /// Print messages of a topic.
+    /// Print the messages of a topic, one a line (--json: one object a line).
+    ///
+    /// Starts at the end unless --from-beginning. Without --group nothing is committed; with
+    /// one, offsets are committed once the messages are written. Ctrl-C or SIGTERM stop
+    /// cleanly.
     Consume {
         #[command(flatten)]
         client: ClientArgs,
-        #[arg(long)]
-        topic: String,
-        /// Start at the earliest offset.
+        #[command(flatten)]
+        topic: TopicArg,
+        /// Start at the earliest offset (the guide's auto.offset.reset=earliest); with
+        /// --group, only where the group has no committed offset.
         #[arg(long)]
         from_beginning: bool,
-        /// Consumer group [default: a fresh one].
-        #[arg(long)]
+        /// Consumer group: continue where it left off, and commit.
+        #[arg(long, value_name = "GROUP")]
         group: Option<String>,
         /// Stop after N messages.
         #[arg(long, value_name = "N")]
         max_messages: Option<u64>,
-        /// Glue segmented messages back together.
+        /// Stop after this many seconds without a message.
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<f64>,
+        /// Print segmented messages (produce/serve --chunk-size) whole, once all their
+        /// segments arrived; plain messages pass through.
         #[arg(long)]
         reassemble: bool,
     },
-    /// HTTP producer API: POST /send_message {"message": "..."}.
+    /// HTTP producer API, as the guide's Flask app: POST /send_message {"message": ...}.
+    ///
+    /// Answers 200 once the broker acknowledged the message; 400 for a missing or empty
+    /// message or bad JSON, 413 over --max-body, 415 for a body that is not JSON, 500 with
+    /// the broker's error, 503 when the broker did not answer within --delivery-timeout.
+    /// GET /healthz reports whether the broker answers. SIGTERM finishes requests in flight.
     Serve {
         #[command(flatten)]
         client: ClientArgs,
-        #[arg(long, default_value = d::SERVE_BIND)]
+        #[command(flatten)]
+        topic: TopicArg,
+        #[arg(long, value_name = "ADDR", default_value = d::SERVE_BIND,
+            help = "Address to listen on (loopback by default, never debug mode)")]
         bind: String,
-        #[arg(long)]
-        topic: String,
-        #[arg(long, value_name = "N")]
-        chunk_size: Option<usize>,
+        /// How the message is sent (raw: a string as it is, other JSON values still as JSON).
+        #[arg(long, value_enum, default_value_t = ValueFormat::Json)]
+        value_format: ValueFormat,
+        #[command(flatten)]
+        chunk: ChunkArg,
+        #[arg(long, value_name = "BYTES", default_value_t = d::SERVE_MAX_BODY,
+            help = "Largest request body, in bytes (larger: 413)")]
+        max_body: usize,
+        #[arg(long, value_name = "SECS", default_value_t = d::DELIVERY_TIMEOUT_SECS,
+            help = DELIVERY_TIMEOUT_HELP)]
+        delivery_timeout: u64,
     },
     /// Stop and remove what kafkup created; data stays unless --purge.
     Teardown {
@@ -267,6 +308,39 @@ pub enum Command {
         #[arg(long)]
         purge: bool,
     },
+}
+
+const DELIVERY_TIMEOUT_HELP: &str =
+    "Seconds the broker has to acknowledge a message before it counts as failed";
+
+/// The topic, as `kafkup topic create` takes it: positional, or `--topic`.
+#[derive(Debug, Args, Clone)]
+#[group(required = true, multiple = false)]
+pub struct TopicArg {
+    /// The topic.
+    #[arg(value_name = "TOPIC")]
+    topic_name: Option<String>,
+    /// The topic (instead of the positional TOPIC).
+    #[arg(long = "topic", value_name = "TOPIC")]
+    topic_flag: Option<String>,
+}
+
+impl TopicArg {
+    pub fn name(&self) -> &str {
+        self.topic_name
+            .as_deref()
+            .or(self.topic_flag.as_deref())
+            .expect("clap requires one of them")
+    }
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ChunkArg {
+    /// Send each message as segments of at most N bytes, cut on UTF-8 character boundaries
+    /// (`consume --reassemble` glues them back, byte for byte).
+    #[arg(long, value_name = "N",
+        value_parser = clap::value_parser!(u32).range(segment::MIN_CHUNK_SIZE as i64..))]
+    pub chunk_size: Option<u32>,
 }
 
 #[derive(Debug, Args, Clone, Default)]

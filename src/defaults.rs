@@ -74,6 +74,14 @@ pub const IMAGE: &str = "eclipse-temurin:17-jre";
 /// Where `kafkup serve` listens: loopback, the guide's Flask port.
 pub const SERVE_BIND: &str = "127.0.0.1:5000";
 
+/// How long `produce` and `serve` wait for the broker to acknowledge a message.
+pub const DELIVERY_TIMEOUT_SECS: u64 = 30;
+/// The largest request body `serve` reads (1 MiB).
+pub const SERVE_MAX_BODY: usize = 1024 * 1024;
+/// What `consume --reassemble` holds of incomplete messages, at most: bytes, and how long
+/// one waits for its other segments.
+pub const REASSEMBLE_MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
+pub const REASSEMBLE_MAX_AGE_SECS: u64 = 60;
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,6 +102,9 @@ diagnosed!(
     kafkup::lock::LockError,
     kafkup::selftest::SelftestError,
     kafkup::messaging::admin::AdminError,
+    kafkup::messaging::produce::ProduceError,
+    kafkup::messaging::consume::ConsumeError,
+    kafkup::messaging::http::ServeError,
     kafkup::datacheck::DataProblem,
     kafkup::deploy::decide::Conflict,
 );

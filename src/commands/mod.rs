@@ -1,17 +1,20 @@
 //! One function per command; `run` dispatches. Results go to stdout, progress to the reporter.
 
+mod consume;
 mod fetch;
 mod logs;
+mod produce;
 mod render;
+mod serve;
 mod service;
 mod setup;
 mod status;
+mod stop;
 mod teardown;
 mod topic;
 
 use crate::cli::{Cli, ClientArgs, Command, GlobalArgs, InstallArgs};
 use crate::defaults;
-use crate::error::Problem;
 use crate::lock;
 use crate::paths::Paths;
 use crate::report::Reporter;
@@ -97,12 +100,66 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             let bootstrap = bootstrap_server(&ctx, action.client())?;
             topic::run(action, &bootstrap, cli.global.json).await
         }
-        Command::Produce { .. } | Command::Consume { .. } | Command::Serve { .. } => {
-            Err(Problem::new(
-                format!("`{}` is not implemented yet", cli.command.name()),
-                "kcat (or Kafka's console tools) can produce and consume meanwhile",
-            )
-            .into())
+        Command::Produce {
+            client,
+            topic,
+            value,
+            key,
+            headers,
+            value_format,
+            chunk,
+            delivery_timeout,
+        } => {
+            let bootstrap = bootstrap_server(&ctx, client)?;
+            let args = produce::ProduceArgs {
+                topic: topic.name(),
+                value: value.as_deref(),
+                key: key.as_deref(),
+                headers,
+                format: *value_format,
+                chunk_size: chunk.chunk_size,
+                delivery_timeout: *delivery_timeout,
+            };
+            produce::run(&ctx, &bootstrap, args).await
+        }
+        Command::Consume {
+            client,
+            topic,
+            from_beginning,
+            group,
+            max_messages,
+            timeout,
+            reassemble,
+        } => {
+            let bootstrap = bootstrap_server(&ctx, client)?;
+            let args = consume::ConsumeArgs {
+                topic: topic.name(),
+                from_beginning: *from_beginning,
+                group: group.as_deref(),
+                max_messages: *max_messages,
+                timeout: *timeout,
+                reassemble: *reassemble,
+            };
+            consume::run(&ctx, &bootstrap, args).await
+        }
+        Command::Serve {
+            client,
+            topic,
+            bind,
+            value_format,
+            chunk,
+            max_body,
+            delivery_timeout,
+        } => {
+            let bootstrap = bootstrap_server(&ctx, client)?;
+            let options = crate::messaging::http::ServeOptions {
+                topic: topic.name().to_string(),
+                chunk_size: chunk.chunk_size.map(|n| n as usize),
+                format: *value_format,
+                max_body: *max_body,
+                delivery_timeout: Duration::from_secs(*delivery_timeout),
+            };
+            serve::run(&ctx, &bootstrap, bind, options).await
         }
     }
 }
@@ -202,8 +259,12 @@ pub fn kafkup_command(paths: &Paths) -> String {
     }
 }
 
-/// The commands `setup` suggests at the end; each runs as printed (a test runs them).
+/// The commands `setup` suggests at the end: a produce and consume round trip that runs as
+/// printed (a test runs it), on a topic the broker creates on first use.
 pub fn try_next(paths: &Paths) -> String {
     let k = kafkup_command(paths);
-    format!("{k} topic create demo && {k} topic describe demo && {k} status")
+    format!(
+        "{k} produce demo --value 'hello, Kafka' && \
+         {k} consume demo --from-beginning --max-messages 1"
+    )
 }

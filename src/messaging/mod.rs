@@ -1,7 +1,15 @@
 //! Kafka clients through librdkafka: what every client shares (configuration, a quiet
 //! context, running blocking calls off the async runtime), and one module per job.
+//! `segment`, `outgoing`, `print` and `pyjson` are pure logic; the others talk to a broker.
 
 pub mod admin;
+pub mod consume;
+pub mod http;
+pub mod outgoing;
+pub mod print;
+pub mod produce;
+pub mod pyjson;
+pub mod segment;
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
@@ -9,7 +17,7 @@ use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The configuration every kafkup client starts from; callers add their own keys.
 pub fn client_config(bootstrap: &str) -> ClientConfig {
@@ -32,10 +40,11 @@ pub fn client_config(bootstrap: &str) -> ClientConfig {
 
 /// Routes librdkafka's logs and errors to `tracing` at debug level, so a refused
 /// connection during start-up does not scribble on stderr. It also keeps the last
-/// error, which says *why* a request timed out ("Connection refused").
-#[derive(Default)]
+/// error, which says *why* a request timed out ("Connection refused"). Clones share that
+/// error: keep one to read it where the client hides its context (a `FutureProducer`).
+#[derive(Default, Clone)]
 pub struct QuietContext {
-    last_error: Mutex<Option<String>>,
+    last_error: Arc<Mutex<Option<String>>>,
 }
 
 impl QuietContext {

@@ -8,6 +8,7 @@ mod fetch;
 mod hostile;
 mod lifecycle;
 mod maven;
+mod messaging;
 mod mirror;
 mod render;
 mod services;
