@@ -20,7 +20,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${KAFKUP_FIXTURES_OUT:-$REPO/fixtures/out}
 KAFKUP_BIN=${KAFKUP_BIN:-$REPO/target/release/kafkup}
 . "$REPO/fixtures/versions.sh"
-. "$REPO/bench/lib.sh"
+. "$REPO/bench/lib/common.sh"
 V=${FIXTURE_BENCH_KAFKA_VERSION:-$FIXTURE_KAFKA_ZOOKEEPER_MODE}
 SCALA=${FIXTURE_SCALA_VERSION:-$FIXTURE_SCALA}
 RUNS=${BENCH_RUNS:-5}
@@ -62,10 +62,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # Start the mirror; a port taken between free_port and bind costs one more (bounded) try.
 for _attempt in 1 2 3; do

@@ -14,6 +14,7 @@
 # Environment: KAFKUP_BIN (default target/release/kafkup), KAFKUP_FIXTURES_OUT (fixtures/out),
 # BENCH_STEP_TIMEOUT (seconds per command, default 300).
 set -euo pipefail
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/common.sh"
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${KAFKUP_FIXTURES_OUT:-$REPO/fixtures/out}
@@ -56,10 +57,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # One server for both sources, answering requests in threads.
 for _attempt in 1 2 3; do
@@ -110,7 +107,6 @@ timed() {
   echo $(((t1 - t0) / 1000000))
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 secs() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
 ratio() { awk -v m="$1" -v t="$2" 'BEGIN { printf "%.2f", (t > 0 ? m / t : 0) }'; }
 

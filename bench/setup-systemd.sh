@@ -9,7 +9,7 @@
 # Needs KAFKUP_DEB and the systemd image (scripts/test.sh provides both).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-. "$repo/bench/lib.sh"
+. "$repo/bench/lib/common.sh"
 . "$repo/fixtures/versions.sh"
 deb=${KAFKUP_DEB:?KAFKUP_DEB must name the kafkup .deb}
 fixtures=${KAFKUP_FIXTURES:-$repo/fixtures/out}
@@ -23,7 +23,6 @@ trap '[ -n "${KEEP:-}" ] || "$container" stop "$name" >/dev/null 2>&1 || true' E
 x() { timeout 300 docker exec "$name" "$@"; }
 x apt-get install -y -qq "$deb" >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 zk_port=$(free_port); kafka_port=$(free_port)
 mirror="file://$fixtures/mirror"
 common=(--mirror "$mirror" --dist "$mirror" --kafka-port "$kafka_port" --zookeeper-port "$zk_port" --mode zookeeper)

@@ -24,8 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-. "$repo/bench/lib.sh"
+. "$repo/bench/lib/common.sh"
 
 zk_port=$(free_port); kafka_port=$(free_port)
 common=(--mirror "$mirror" --dist "$mirror" --kafka-port "$kafka_port" --zookeeper-port "$zk_port" --mode zookeeper)

@@ -1,6 +1,7 @@
 # Shared by the messaging benchmarks (sourced, not run): a KRaft broker set up by kafkup
 # from the fixture mirror in a work dir outside /tmp, torn down on exit.
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$repo/bench/lib/common.sh"
 kafkup=${KAFKUP_BIN:-$repo/target/release/kafkup}
 fixtures=${KAFKUP_FIXTURES:-$repo/fixtures/out}
 mirror="file://$fixtures/mirror"
@@ -18,23 +19,6 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-# A port in 20000-32000 that nothing listens on (below the ephemeral range).
-free_port() {
-  python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    port = random.randint(20000, 32000)
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        print(port)
-        break
-PY
-}
-
-now() { date +%s.%N; }
 
 start_broker() {
   kafka_port=$(free_port); controller_port=$(free_port)

@@ -31,3 +31,20 @@ wait_floor() {
   echo "floor did not become ready" >&2
   return 1
 }
+
+# A port in 20000-32000 that nothing listens on (below the ephemeral range).
+free_port() {
+  python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    port = random.randint(20000, 32000)
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        print(port)
+        break
+PY
+}
+
