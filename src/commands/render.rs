@@ -12,7 +12,19 @@ use std::path::{Path, PathBuf};
 const FALLBACK_JAVA: &str = "/usr/bin/java";
 
 pub fn run(ctx: &Context<'_>, settings: &Settings, out: &Path) -> Result<()> {
-    let plan = Plan::from_settings(settings);
+    let host = Plan::from_settings(settings);
+    // With --backend docker, the files as the docker runner renders them (container view).
+    let plan = match settings.backend {
+        crate::runner::Backend::Only(crate::runner::RunnerKind::Docker) => {
+            let env = crate::runner::docker::container::env_id(&host.paths);
+            let zookeeper = crate::runner::docker::container::container_name(
+                &env,
+                crate::spec::ServiceName::Zookeeper,
+            );
+            host.in_containers(&zookeeper)
+        }
+        _ => host,
+    };
     let specs = service_specs(&plan);
     let java = crate::java::locate(settings.java_home.as_deref())
         .unwrap_or_else(|_| PathBuf::from(FALLBACK_JAVA));
