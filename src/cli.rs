@@ -160,6 +160,10 @@ pub enum Command {
         /// apt-get (without this flag kafkup asks on a terminal, and otherwise stops).
         #[arg(long)]
         install_java: bool,
+        /// Start the JVMs without class-data archives (by default the first start records the
+        /// classes it loads into the cache and later starts map them: ~40 % faster).
+        #[arg(long)]
+        no_class_archive: bool,
     },
     /// Download, verify and unpack the distributions; prints their paths. Starts nothing.
     Fetch {

@@ -20,7 +20,10 @@ impl Environment {
         let manifest = state::require(paths)?;
         let runner = match &manifest.runner {
             Some(record) => {
-                let ctx = RunnerContext::new(&manifest.paths, None);
+                let mut ctx = RunnerContext::new(&manifest.paths, None);
+                if !manifest.class_archive {
+                    ctx.class_archives = None;
+                }
                 Some(AnyRunner::open(record.kind(), &ctx, Some(record)).await?)
             }
             None => None,

@@ -1,6 +1,7 @@
 //! kafkup: a verified, working ZooKeeper + Kafka environment with one command.
 
 pub mod catalog;
+pub mod class_archive;
 pub mod cli;
 pub mod commands;
 pub mod datacheck;

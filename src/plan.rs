@@ -178,6 +178,8 @@ pub mod container {
     pub const INSTALL: &str = "/opt/kafkup";
     pub const CONFIG: &str = "/etc/kafkup";
     pub const DATA: &str = "/var/lib/kafkup/data";
+    /// The host's class-archive directory, bind-mounted read-write.
+    pub const CLASS_ARCHIVES: &str = "/var/cache/kafkup/class-archives";
     /// Inside its own network namespace a service listens on every interface.
     pub const LISTEN_ALL: &str = "0.0.0.0";
 

@@ -3,6 +3,7 @@
 //! directory: nothing is written here (the command layer writes the files).
 
 use crate::catalog::VersionNumber;
+use crate::class_archive;
 use crate::error::Diagnose;
 use crate::plan::{KafkaLogging, Plan};
 use crate::spec::{ServiceName, ServiceSpec};
@@ -165,6 +166,8 @@ pub fn render_all(
             unit_name => spec.name.unit_name(),
             requires_unit => spec.requires.map(|r: ServiceName| format!("{}.service", r.unit_name())),
             command => spec.command(java),
+            archive_env => class_archive::unit_env_file(&plan.paths, spec.name),
+            archive_dir => class_archive::dir(&plan.paths),
             protect_home => protect_home(spec),
             ..base.clone()
         };
@@ -231,6 +234,9 @@ impl Templates {
         env.set_lstrip_blocks(true);
         env.add_filter("prop", |v: String| properties_escape(&v));
         env.add_filter("unit", |v: String| unit_escape(&v).map_err(filter_error));
+        env.add_filter("exec_start", |v: Vec<String>| {
+            exec_start(&v).map_err(filter_error)
+        });
         env.add_filter("unit_command", |v: Vec<String>| {
             unit_command(&v).map_err(filter_error)
         });
@@ -454,6 +460,20 @@ pub fn unit_command(args: &[String]) -> Result<String, UnsafeUnitValue> {
         .map(|a| exec_arg(a))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(words.join(" \\\n    "))
+}
+
+/// `ExecStart=`: the program, the archive options systemd expands from the unit's
+/// environment file (zero or more words), then the arguments.
+fn exec_start(command: &[String]) -> Result<String, UnsafeUnitValue> {
+    let (program, args) = command
+        .split_first()
+        .expect("a command line is never empty");
+    Ok(format!(
+        "{} ${} \\\n    {}",
+        unit_command(std::slice::from_ref(program))?,
+        class_archive::UNIT_VARIABLE,
+        unit_command(args)?
+    ))
 }
 
 /// A space-separated path list (`ReadWritePaths=`). systemd unquotes it but keeps backslashes,

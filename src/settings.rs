@@ -41,6 +41,8 @@ pub struct Settings {
     pub install_java: bool,
     /// The docker runner's JRE image.
     pub image: String,
+    /// Start the JVMs with class-data archives (made on the first start).
+    pub class_archive: bool,
 }
 
 /// The TOML config file: every key optional, unknown keys are errors.
@@ -70,6 +72,7 @@ pub struct ConfigFile {
     pub java_home: Option<PathBuf>,
     pub ready_timeout_secs: Option<u64>,
     pub image: Option<String>,
+    pub class_archive: Option<bool>,
 }
 
 /// What flags and environment said (clap fills it); `None` means "not given".
@@ -96,6 +99,7 @@ pub struct Overrides {
     pub ready_timeout_secs: Option<u64>,
     pub install_java: bool,
     pub image: Option<String>,
+    pub no_class_archive: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -362,6 +366,7 @@ impl Settings {
                 .image
                 .or(file.image)
                 .unwrap_or_else(|| defaults::IMAGE.into()),
+            class_archive: !over.no_class_archive && file.class_archive.unwrap_or(true),
         })
     }
 }

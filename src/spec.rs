@@ -127,10 +127,9 @@ pub fn service_specs(plan: &Plan) -> Vec<ServiceSpec> {
             name: ServiceName::Zookeeper,
             description: format!("Apache ZooKeeper {} (kafkup)", zk.artifact.version),
             main_class: "org.apache.zookeeper.server.quorum.QuorumPeerMain".into(),
-            classpath: vec![
-                zk.config_dir.display().to_string(),
-                format!("{}/lib/*", zk.dist_dir.display()),
-            ],
+            // Only jars: a non-empty directory on the classpath keeps the JVM from writing a
+            // class-data archive (logback finds its file through the property above).
+            classpath: vec![format!("{}/lib/*", zk.dist_dir.display())],
             jvm_options,
             args: vec![zk.config_dir.join("zoo.cfg").display().to_string()],
             working_dir: zk.data_dir.clone(),

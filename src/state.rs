@@ -53,6 +53,13 @@ pub struct Manifest {
     pub selftest_passed_at: Option<u64>,
     /// How long `setup` waited for readiness; `start` waits as long.
     pub ready_timeout_secs: u64,
+    /// Do the services start with class-data archives? (Absent in older manifests: yes.)
+    #[serde(default = "yes")]
+    pub class_archive: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Manifest {
@@ -73,6 +80,7 @@ impl Manifest {
             services: vec![],
             selftest_passed_at: None,
             ready_timeout_secs: ready,
+            class_archive: true,
         }
     }
 
@@ -166,6 +174,7 @@ mod v1 {
                 services,
                 selftest_passed_at: self.selftest_passed_at,
                 ready_timeout_secs: crate::defaults::READY_TIMEOUT_SECS,
+                class_archive: true,
             })
         }
     }

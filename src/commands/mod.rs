@@ -40,11 +40,13 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             dry_run,
             wait,
             install_java,
+            no_class_archive,
         } => {
             let mut over = install.overrides(cli.global.root.clone());
             over.no_selftest = *no_selftest;
             over.ready_timeout_secs = *wait;
             over.install_java = *install_java;
+            over.no_class_archive = *no_class_archive;
             let settings = resolve_settings(&ctx, over)?;
             // Before the lock: taking it would create the state dir where data must not go,
             // and a runner asked for by name that cannot run here is a usage error first.

@@ -24,12 +24,19 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
     let plan = Plan::from_settings(settings);
     let previous = state::load(&plan.paths)?;
     let (runner, why) = choose_runner(ctx, settings, previous.as_ref()).await?;
-    // A dry run changes nothing: no image is pulled (the Java check then says what is missing).
+    // A dry run changes nothing: it says what would be pulled instead of pulling it.
+    let pending = match dry_run {
+        true => runner.to_prepare().await?,
+        false => None,
+    };
     if !dry_run {
         runner.prepare(ctx.reporter).await?;
     }
     // Java first: without it nothing can start, so nothing should be downloaded or changed.
-    let java = runner_java(ctx, settings, &runner, dry_run).await?;
+    let java = match pending {
+        Some(_) => unknown_java(),
+        None => runner_java(ctx, settings, &runner, dry_run).await?,
+    };
     let java = match dry_run {
         true => java,
         false => check_java(java, &plan)?,
@@ -49,7 +56,9 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
     };
     let decision = deploy::decide(previous.as_ref(), &want, &seen.await?)?;
     if dry_run {
-        return print_decision(ctx, settings, &plan, &decision, (&runner, &why), &java);
+        let java = (pending.is_none()).then_some(&java);
+        let chosen = (&runner, why.as_str(), pending.as_deref());
+        return print_decision(ctx, settings, &plan, &decision, chosen, java);
     }
     ctx.reporter
         .step(&format!("runner: {} ({why})", runner.kind()));
@@ -79,6 +88,8 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Resul
     if !settings.verify_signature {
         ctx.reporter.warn(crate::fetch::NO_SIGNATURE_WARNING);
     }
+    // Not a setting that restarts anything: the next start that happens anyway follows it.
+    manifest.class_archive = settings.class_archive;
     tokio::select! {
         done = deploy::execute(&executor, &decision, &mut manifest) => done?,
         signal = interrupted() => return Err(stop_after_interrupt(&executor, signal?).await),
@@ -191,6 +202,9 @@ async fn choose_runner(
 ) -> Result<(AnyRunner, String)> {
     let mut runner_ctx = RunnerContext::new(&settings.paths, settings.java_home.clone());
     runner_ctx.image = settings.image.clone();
+    if !settings.class_archive {
+        runner_ctx.class_archives = None;
+    }
     let record = previous.and_then(|p| p.runner.as_ref());
     let running = previous.is_some_and(|p| !p.services.is_empty());
     let (kind, why) = match record {
@@ -233,10 +247,7 @@ async fn runner_java(
     if dry_run {
         ctx.reporter
             .warn(&format!("setup would stop here: {missing}"));
-        return Ok(Java {
-            path: PathBuf::from("/usr/bin/java"),
-            major: 0,
-        });
+        return Ok(unknown_java());
     }
     let question = format!("no Java runtime found; install {JRE_PACKAGE} with apt-get now?");
     let agreed = settings.install_java || super::confirm(&question);
@@ -247,6 +258,14 @@ async fn runner_java(
         .step(&format!("installing {JRE_PACKAGE} with apt-get"));
     crate::java::install_with_apt().await?;
     Ok(runner.java().await?)
+}
+
+/// Stands in for a Java a dry run could not look at; the rendered commands still read well.
+fn unknown_java() -> Java {
+    Java {
+        path: PathBuf::from("/usr/bin/java"),
+        major: 0,
+    }
 }
 
 /// The runner's Java must be new enough for both distributions.
@@ -343,14 +362,15 @@ fn print_decision(
     settings: &Settings,
     plan: &Plan,
     decision: &Decision,
-    (runner, why): (&AnyRunner, &str),
-    java: &Java,
+    (runner, why, pending): (&AnyRunner, &str, Option<&str>),
+    java: Option<&Java>,
 ) -> Result<()> {
     let lines: Vec<String> = decision.actions.iter().map(|a| a.to_string()).collect();
     if ctx.global.json {
         return super::print_json(&serde_json::json!({
             "plan": plan,
             "runner": {"kind": runner.kind(), "why": why},
+            "pull": pending,
             "java": java,
             "nothing_to_change": decision.changes_nothing(),
             "actions": lines,
@@ -359,8 +379,14 @@ fn print_decision(
     let mut out = vec![
         "kafkup setup would (dry run, nothing changed):".to_string(),
         format!("  runner    {} ({why})", runner.kind()),
-        format!("  java      {} (Java {})", java.path.display(), java.major),
     ];
+    if let Some(pending) = pending {
+        out.push(format!("  pull      {pending}"));
+    }
+    out.push(match java {
+        Some(java) => format!("  java      {} (Java {})", java.path.display(), java.major),
+        None => "  java      the image's own, checked once it is pulled".into(),
+    });
     if decision.changes_nothing() {
         out.push("  nothing to change".into());
     }

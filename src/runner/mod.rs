@@ -152,6 +152,8 @@ pub struct RunnerContext {
     pub unit_dir: PathBuf,
     /// The JRE image the docker runner runs services from.
     pub image: String,
+    /// Where class-data archives are kept; None: no archives (`--no-class-archive`).
+    pub class_archives: Option<PathBuf>,
 }
 
 impl RunnerContext {
@@ -162,6 +164,7 @@ impl RunnerContext {
             service_user: crate::defaults::SERVICE_USER.into(),
             unit_dir: PathBuf::from(crate::render::SYSTEMD_UNIT_DIR),
             image: crate::defaults::IMAGE.into(),
+            class_archives: Some(crate::class_archive::dir(paths)),
         }
     }
 }
@@ -193,6 +196,9 @@ pub trait Runner: Send + Sync {
         &self,
         reporter: &dyn Reporter,
     ) -> impl Future<Output = Result<(), RunnerError>> + Send;
+
+    /// What `prepare` would get, said for `setup --dry-run` (None: nothing to get).
+    fn to_prepare(&self) -> impl Future<Output = Result<Option<String>, RunnerError>> + Send;
 
     /// The Java the services run on, as this runner sees it (the host's, or the image's).
     fn java(&self) -> impl Future<Output = Result<Java, JavaError>> + Send;
@@ -301,6 +307,9 @@ impl Runner for AnyRunner {
     }
     async fn prepare(&self, reporter: &dyn Reporter) -> Result<(), RunnerError> {
         dispatch!(self, r => r.prepare(reporter).await)
+    }
+    async fn to_prepare(&self) -> Result<Option<String>, RunnerError> {
+        dispatch!(self, r => r.to_prepare().await)
     }
     async fn data_seen(
         &self,

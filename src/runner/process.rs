@@ -7,6 +7,7 @@ use super::{
     LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerKind, RunnerRecord,
     ServiceState, StopOutcome, Tool, ToolOutput,
 };
+use crate::class_archive;
 use crate::files;
 use crate::java::{Java, JavaError};
 use crate::spec::{ServiceName, ServiceSpec};
@@ -30,6 +31,9 @@ pub struct ProcessRunner {
     run_dir: PathBuf,
     logs_dir: PathBuf,
     java_home: Option<PathBuf>,
+    class_archives: Option<PathBuf>,
+    /// Names this environment's archive recordings.
+    environment: PathBuf,
     /// Children started by this kafkup process: kept so we reap them (no zombies while we run)
     /// and can report their exit status. After kafkup exits, init reaps them.
     children: Mutex<HashMap<ServiceName, Child>>,
@@ -78,6 +82,8 @@ impl ProcessRunner {
             run_dir: ctx.paths.state.join("run"),
             logs_dir: ctx.paths.logs(),
             java_home: ctx.java_home.clone(),
+            class_archives: ctx.class_archives.clone(),
+            environment: ctx.paths.state.clone(),
             children: Mutex::new(HashMap::new()),
         }
     }
@@ -166,6 +172,13 @@ impl ProcessRunner {
         writeln!(log, "{START_MARKER} {now} ----")?;
         let log = log.into_file();
 
+        let command = match &self.class_archives {
+            Some(dir) if is_java(command) => {
+                let options = class_archive::host_options(dir, spec, command, &self.environment);
+                class_archive::with_options(command, &options)
+            }
+            _ => command.to_vec(),
+        };
         let (program, args) = command
             .split_first()
             .expect("a command line is never empty");
@@ -396,6 +409,10 @@ impl Runner for ProcessRunner {
         Ok(())
     }
 
+    async fn to_prepare(&self) -> Result<Option<String>, RunnerError> {
+        Ok(None)
+    }
+
     /// The data directories are the host's own.
     async fn data_seen(
         &self,
@@ -408,6 +425,11 @@ impl Runner for ProcessRunner {
     fn record(&self) -> RunnerRecord {
         RunnerRecord::Process
     }
+}
+
+/// Tests start shell scripts through the same runner: only a JVM gets archive options.
+fn is_java(command: &[String]) -> bool {
+    std::path::Path::new(&command[0]).file_name() == Some("java".as_ref())
 }
 
 fn describe_exit(pid: Option<u32>, status: Option<ExitStatus>) -> String {

@@ -7,6 +7,7 @@ use super::{
     LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerKind, RunnerRecord,
     ServiceState, StopOutcome, Tool, ToolOutput,
 };
+use crate::class_archive;
 use crate::java::{Java, JavaError};
 use crate::spec::{ServiceName, ServiceSpec};
 use serde::{Deserialize, Serialize};
@@ -217,11 +218,40 @@ impl SystemdRunner {
     /// Data directories belong to the service user. The directories kafkup made to hold them
     /// and the config let its group through (0750), and every directory above them must let
     /// anybody through, or the unit could not reach its files: that is an error, not a chmod.
-    fn grant(&self, spec: &ServiceSpec) -> Result<(), RunnerError> {
-        let user = nix::unistd::User::from_name(&self.user())
+    /// The unit's archive options for this start: the service user records into (and reads
+    /// from) the archive directory, which it owns.
+    fn write_archive_env(&self, spec: &ServiceSpec, command: &[String]) -> Result<(), RunnerError> {
+        let mut options = Vec::new();
+        if let Some(dir) = &self.ctx.class_archives {
+            let user = self.service_user()?;
+            fs_err::create_dir_all(dir)?;
+            std::os::unix::fs::chown(dir, Some(user.uid.as_raw()), Some(user.gid.as_raw()))?;
+            fs_err::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
+            options = class_archive::host_options(dir, spec, command, &self.ctx.paths.state);
+        }
+        // systemd splits the value at whitespace: a path with a space cannot pass that way.
+        if options.iter().any(|o| o.contains(char::is_whitespace)) {
+            options.clear();
+        }
+        let line = format!(
+            "{}=\"{}\"\n",
+            class_archive::UNIT_VARIABLE,
+            options.join(" ")
+        );
+        let file = class_archive::unit_env_file(&self.ctx.paths, spec.name);
+        crate::files::write_atomic(&file, line.as_bytes(), 0o644)?;
+        Ok(())
+    }
+
+    fn service_user(&self) -> Result<nix::unistd::User, RunnerError> {
+        nix::unistd::User::from_name(&self.user())
             .ok()
             .flatten()
-            .ok_or_else(|| RunnerError::Io(std::io::Error::other("the service user vanished")))?;
+            .ok_or_else(|| RunnerError::Io(std::io::Error::other("the service user vanished")))
+    }
+
+    fn grant(&self, spec: &ServiceSpec) -> Result<(), RunnerError> {
+        let user = self.service_user()?;
         for dir in &spec.data_dirs {
             chown_tree(dir, user.uid, user.gid)?;
         }
@@ -299,11 +329,12 @@ impl Runner for SystemdRunner {
     async fn start(
         &self,
         spec: &ServiceSpec,
-        _command: &[String],
+        java_command: &[String],
     ) -> Result<ServiceState, RunnerError> {
         let unit = self.unit(spec.name);
         // An explicit start also clears a start limit hit earlier.
         let _ = command("systemctl", &["reset-failed", &unit]).await;
+        self.write_archive_env(spec, java_command)?;
         command("systemctl", &["start", &unit]).await?;
         Ok(self.show(spec.name).await?.to_service_state(&unit))
     }
@@ -416,6 +447,8 @@ impl Runner for SystemdRunner {
         }
         for name in ServiceName::ALL {
             crate::files::remove_file_if_exists(&self.unit_file(name))?;
+            let env = class_archive::unit_env_file(&self.ctx.paths, name);
+            crate::files::remove_file_if_exists(&env)?;
         }
         command("systemctl", &["daemon-reload"]).await?;
         for unit in &units {
@@ -438,6 +471,10 @@ impl Runner for SystemdRunner {
 
     async fn prepare(&self, _reporter: &dyn crate::report::Reporter) -> Result<(), RunnerError> {
         Ok(())
+    }
+
+    async fn to_prepare(&self) -> Result<Option<String>, RunnerError> {
+        Ok(None)
     }
 
     /// The data directories are the host's own.

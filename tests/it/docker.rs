@@ -71,6 +71,18 @@ fn container_id(env: &TestEnv, service: &str) -> String {
     ])
 }
 
+/// A container's command line, and whether its JVM mapped the archive the command names.
+fn class_archive_of(id: &str) -> (String, bool) {
+    let cmd = docker_text(&["inspect", "-f", "{{json .Config.Cmd}}", id]);
+    let pid = docker_text(&["inspect", "-f", "{{.State.Pid}}", id]);
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", pid.trim())).unwrap();
+    let used = cmd
+        .split('"')
+        .find_map(|a| a.strip_prefix("-XX:SharedArchiveFile="));
+    let mapped = used.is_some_and(|u| maps.contains(u));
+    (cmd, mapped)
+}
+
 fn setup(env: &TestEnv, mode: &str, extra: &[&str]) -> String {
     let image = image();
     let mut args = vec![
@@ -98,6 +110,13 @@ fn under_docker(mode: &str) {
         vec!["kafka"]
     };
     for s in &services {
+        let (cmd, _) = class_archive_of(&container_id(&env, s));
+        assert!(
+            cmd.contains("-XX:ArchiveClassesAtExit="),
+            "{s} records: {cmd}"
+        );
+    }
+    for s in &services {
         let id = container_id(&env, s);
         let ports = docker_text(&["port", &id]);
         assert!(
@@ -106,10 +125,27 @@ fn under_docker(mode: &str) {
         );
     }
 
-    // kcat on the host and the broker in its container.
+    // kcat on the host and the broker in its container, both ways.
     let sent = lines("docker", 200);
     kcat_produce(&env.bootstrap(), "acked", &sent);
     assert_eq!(kcat_consume_all(&env.bootstrap(), "acked"), sent);
+    let read = env.ok(&[
+        "consume",
+        "acked",
+        "--from-beginning",
+        "--max-messages",
+        "200",
+    ]);
+    assert_eq!(
+        read.lines().collect::<Vec<_>>(),
+        sent,
+        "kafkup reads what kcat produced"
+    );
+    env.ok(&["produce", "from-kafkup", "--value", "привет из kafkup"]);
+    assert_eq!(
+        kcat_consume_all(&env.bootstrap(), "from-kafkup"),
+        ["привет из kafkup"]
+    );
 
     // A killed broker container shows as failed; start brings it back with its data.
     docker(&["kill", &container_id(&env, "kafka")]);
@@ -150,6 +186,13 @@ fn under_docker(mode: &str) {
         env.status_json().1["cluster_id"].as_str(),
         Some(cluster.as_str())
     );
+    // teardown stopped them cleanly: the new containers map the archives they wrote.
+    for s in &services {
+        let (cmd, mapped) = class_archive_of(&container_id(&env, s));
+        assert!(mapped, "{s} maps its archive: {cmd}");
+    }
+    let archives = env.root().join("cache/class-archives");
+    assert_eq!(std::fs::read_dir(archives).unwrap().count(), services.len());
     assert_eq!(kcat_consume_all(&env.bootstrap(), "acked"), sent);
 
     env.ok(&["teardown", "--purge"]);
@@ -299,21 +342,37 @@ fn a_missing_image_is_pulled_where_a_registry_answers() {
     docker(&["tag", &image(), &remote]);
     docker(&["push", &remote]);
     docker(&["rmi", &remote]);
-    let out = env.run(&[
-        "setup",
-        "--dry-run",
-        "--mode",
-        "kraft",
-        "--backend",
-        "docker",
-        "--image",
-        &remote,
-    ]);
-    assert!(out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("pulling image {remote}")), "{err}");
+    let setup = |extra: &[&str]| {
+        let mut args = vec!["setup", "--mode", "kraft", "--backend", "docker"];
+        args.extend(["--image", &remote]);
+        args.extend(extra);
+        env.run(&args)
+    };
+    // A dry run says it would pull, and pulls nothing.
+    let out = setup(&["--dry-run"]);
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("(Java 17)"), "the image's own Java: {said}");
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("pull      image {remote}")),
+        "{said}"
+    );
+    let here = Command::new("docker")
+        .args(["image", "inspect", &remote])
+        .output()
+        .unwrap();
+    assert!(!here.status.success(), "a dry run pulled the image");
+    // setup pulls it and runs Kafka on the image's own Java.
+    let out = setup(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(&format!("pulling image {remote}")), "{err}");
     docker(&["image", "inspect", &remote]);
+    let again = setup(&["--dry-run"]);
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        said.contains("(Java 17)") && said.contains("nothing to change"),
+        "{said}"
+    );
+    env.ok(&["teardown"]);
     let _ = Command::new("docker").args(["rmi", &remote]).output();
 }

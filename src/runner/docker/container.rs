@@ -17,6 +17,8 @@ pub const LABEL_SERVICE: &str = "io.kafkup.service";
 pub const LABEL_VERSION: &str = "io.kafkup.version";
 /// A digest of the container's definition: a changed one means a new container.
 pub const LABEL_DEFINITION: &str = "io.kafkup.definition";
+/// The class-archive options the container was made with (not part of the definition).
+pub const LABEL_CLASS_ARCHIVE: &str = "io.kafkup.class-archive";
 
 /// The environment's short id: several environments (roots) can share one Engine.
 pub fn env_id(paths: &Paths) -> String {
@@ -80,6 +82,12 @@ pub struct Definition {
     /// Published on the host's 127.0.0.1 under the same number.
     pub ports: Vec<u16>,
     pub stop_timeout_secs: u64,
+    /// The class-archive directory, host path → container path (read-write).
+    pub class_archives: Option<(PathBuf, PathBuf)>,
+    /// Options after the program that use or record an archive. They change once the archive
+    /// exists, which is no reason for a new container: outside the digest.
+    #[serde(skip)]
+    pub archive_options: Vec<String>,
 }
 
 impl Definition {
@@ -107,6 +115,8 @@ impl Definition {
                 .collect(),
             ports: spec.ports.clone(),
             stop_timeout_secs: spec.stop_grace_secs,
+            class_archives: None,
+            archive_options: Vec::new(),
         }
     }
 
@@ -131,6 +141,13 @@ impl Definition {
                 ..Default::default()
             })
             .collect();
+        mounts.extend(self.class_archives.iter().map(|(host, inside)| Mount {
+            source: Some(host.display().to_string()),
+            target: Some(inside.display().to_string()),
+            typ: Some(MountType::BIND),
+            read_only: Some(false),
+            ..Default::default()
+        }));
         mounts.extend(self.volumes.iter().map(|(volume, inside)| Mount {
             source: Some(volume.clone()),
             target: Some(inside.display().to_string()),
@@ -151,10 +168,13 @@ impl Definition {
             .collect();
         let mut labels = labels;
         labels.insert(LABEL_DEFINITION.into(), self.digest());
+        labels.insert(LABEL_CLASS_ARCHIVE.into(), self.archive_options.join(" "));
+        let mut cmd = self.archive_options.clone();
+        cmd.extend_from_slice(args);
         ContainerCreateBody {
             image: Some(self.image.clone()),
             entrypoint: Some(vec![program.clone()]),
-            cmd: Some(args.to_vec()),
+            cmd: Some(cmd),
             working_dir: Some(self.working_dir.display().to_string()),
             exposed_ports: Some(self.ports.iter().map(|p| format!("{p}/tcp")).collect()),
             labels: Some(labels),

@@ -59,16 +59,23 @@ impl Engine {
         Ok(Engine { docker, endpoint })
     }
 
+    /// Whether the Engine has the image locally.
+    pub async fn has_image(&self, image: &str) -> Result<bool, RunnerError> {
+        match self.docker.inspect_image(image).await {
+            Ok(_) => Ok(true),
+            Err(e) if not_found(&e) => Ok(false),
+            Err(e) => Err(engine("inspect image", image, e)),
+        }
+    }
+
     /// The image, pulled (with progress) when it is not here yet.
     pub async fn ensure_image(
         &self,
         image: &str,
         reporter: &dyn Reporter,
     ) -> Result<(), RunnerError> {
-        match self.docker.inspect_image(image).await {
-            Ok(_) => return Ok(()),
-            Err(e) if not_found(&e) => {}
-            Err(e) => return Err(engine("inspect image", image, e)),
+        if self.has_image(image).await? {
+            return Ok(());
         }
         reporter.step(&format!("pulling image {image}"));
         let (name, tag) = split_reference(image);

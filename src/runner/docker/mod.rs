@@ -11,13 +11,15 @@ use super::{
     LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerKind, RunnerRecord,
     ServiceState, StopOutcome, Tool, ToolOutput,
 };
+use crate::class_archive::{self, ClassArchive};
 use crate::datacheck::DataSeen;
 use crate::java::{Java, JavaError};
+use crate::plan::container as inside;
 use crate::report::Reporter;
 use crate::spec::{ServiceName, ServiceSpec};
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
 use bollard::query_parameters as q;
-use container::{Definition, LABEL_DEFINITION, LABEL_ENV};
+use container::{host_path, Definition, LABEL_CLASS_ARCHIVE, LABEL_DEFINITION, LABEL_ENV};
 use engine::{engine, not_found, Engine};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -186,13 +188,32 @@ impl DockerRunner {
     }
 
     async fn create(&self, spec: &ServiceSpec, command: &[String]) -> Result<(), RunnerError> {
-        let def = Definition::new(&self.env, &self.ctx.paths, &self.image, spec, command);
+        let mut def = Definition::new(&self.env, &self.ctx.paths, &self.image, spec, command);
+        def.class_archives = self
+            .ctx
+            .class_archives
+            .clone()
+            .map(|dir| (dir, PathBuf::from(inside::CLASS_ARCHIVES)));
+        if let Some((dir, _)) = &def.class_archives {
+            fs_err::create_dir_all(dir)?;
+        }
         if let Some(existing) = self.inspect(spec.name).await? {
+            let running = existing.state.as_ref().and_then(|s| s.running) == Some(true);
             let labels = existing.config.and_then(|c| c.labels).unwrap_or_default();
             if labels.get(LABEL_DEFINITION) == Some(&def.digest()) {
-                return Ok(());
+                if running {
+                    return Ok(());
+                }
+                // A stopped container is made anew when the archive it would use changed.
+                def.archive_options = self.archive_options(spec, command).await;
+                let options = def.archive_options.join(" ");
+                if labels.get(LABEL_CLASS_ARCHIVE) == Some(&options) {
+                    return Ok(());
+                }
             }
             self.engine.remove(&def.name).await?;
+        } else {
+            def.archive_options = self.archive_options(spec, command).await;
         }
         let network = self.ensure_network().await?;
         for _ in &def.volumes {
@@ -210,6 +231,24 @@ impl DockerRunner {
             .await
             .map_err(|e| engine("create container", &def.name, e))?;
         Ok(())
+    }
+
+    /// Archive options for a container about to be made: keyed by the image (its id) and the
+    /// classpath as the host's files behind the container's paths. None without an archive.
+    async fn archive_options(&self, spec: &ServiceSpec, command: &[String]) -> Vec<String> {
+        let Some(dir) = &self.ctx.class_archives else {
+            return Vec::new();
+        };
+        let Ok(image) = self.engine.docker.inspect_image(&self.image).await else {
+            return Vec::new();
+        };
+        let jdk = format!("{}\n{}", image.id.unwrap_or_default(), command[0]);
+        let paths = &self.ctx.paths;
+        let on_host = |p: &Path| host_path(p, paths).unwrap_or_else(|| p.to_path_buf());
+        let slot = class_archive::classpath_files(&spec.classpath, on_host)
+            .map(|cp| ClassArchive::new(dir, spec.name, &jdk, &cp, &paths.state));
+        slot.and_then(|s| s.options(Path::new(inside::CLASS_ARCHIVES)))
+            .unwrap_or_default()
     }
 
     /// Containers, networks and volumes of this environment, by label.
@@ -265,6 +304,11 @@ impl Runner for DockerRunner {
         self.engine.ensure_image(&self.image, reporter).await
     }
 
+    async fn to_prepare(&self) -> Result<Option<String>, RunnerError> {
+        let here = self.engine.has_image(&self.image).await?;
+        Ok((!here).then(|| format!("image {} (not here yet)", self.image)))
+    }
+
     /// The image's Java; the host needs none.
     async fn java(&self) -> Result<Java, JavaError> {
         self.image_java().await.map_err(|e| JavaError::Unusable {
@@ -283,7 +327,7 @@ impl Runner for DockerRunner {
         spec: &ServiceSpec,
         command: &[String],
     ) -> Result<ServiceState, RunnerError> {
-        if self.inspect(spec.name).await?.is_none() {
+        if !self.state(spec.name).await?.is_running() {
             self.create(spec, command).await?;
         }
         if !self.state(spec.name).await?.is_running() {

@@ -1,0 +1,264 @@
+//! Class-data archives (dynamic AppCDS): a JVM's first start records the classes it loads
+//! (`-XX:ArchiveClassesAtExit`, written when it exits cleanly), later starts map them
+//! (`-XX:SharedArchiveFile`) and reach readiness ~40 % sooner.
+//!
+//! An archive belongs to one JDK build and one exact classpath; the JVM ignores (and warns
+//! about) any other, so the file name carries a digest of both. Archives are cache: they live
+//! under the cache directory and survive `teardown --purge`. A recording is written under a
+//! name of its own and becomes the archive at the next start, once its JVM is surely gone.
+
+use crate::paths::Paths;
+use crate::spec::{ServiceName, ServiceSpec};
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+/// The variable a systemd unit's `ExecStart=` expands into the archive options.
+pub const UNIT_VARIABLE: &str = "KAFKUP_CLASS_ARCHIVE";
+
+/// Where an environment's archives are kept (below the cache: they survive `--purge`).
+pub fn dir(paths: &Paths) -> PathBuf {
+    paths.cache.join("class-archives")
+}
+
+/// The file a systemd unit reads [`UNIT_VARIABLE`] from, written before each start, so the
+/// unit itself stays the same whether or not an archive exists yet.
+pub fn unit_env_file(paths: &Paths, service: ServiceName) -> PathBuf {
+    paths.state.join(format!("{service}.class-archive.env"))
+}
+
+/// One file on the classpath, as the JVM validates it: path, size, modification time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClasspathFile {
+    pub path: String,
+    pub size: u64,
+    pub mtime: i64,
+}
+
+/// The archive slot of one service of one environment for one JDK and classpath.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassArchive {
+    /// The archive directory on the host.
+    dir: PathBuf,
+    /// `<service>-<digest of JDK and classpath>`.
+    stem: String,
+    /// Tells the recordings of environments sharing one cache apart.
+    recorder: String,
+}
+
+impl ClassArchive {
+    pub fn new(
+        dir: &Path,
+        service: ServiceName,
+        jdk: &str,
+        classpath: &[ClasspathFile],
+        environment: &Path,
+    ) -> Self {
+        let recorder = Sha256::digest(environment.to_string_lossy().as_bytes());
+        ClassArchive {
+            dir: dir.to_path_buf(),
+            stem: format!("{service}-{}", key(jdk, classpath)),
+            recorder: hex::encode(&recorder[..4]),
+        }
+    }
+
+    /// The archive later starts use.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(format!("{}.jsa", self.stem))
+    }
+
+    fn recording(&self) -> PathBuf {
+        self.dir
+            .join(format!("{}.recording-{}.jsa", self.stem, self.recorder))
+    }
+
+    /// The JVM options for a start about to happen (the service is not running): use the
+    /// archive when there is one, else record one. `seen_as` is the directory as the JVM sees
+    /// it (inside a container it is mounted elsewhere).
+    pub fn options(&self, seen_as: &Path) -> io::Result<Vec<String>> {
+        fs::create_dir_all(&self.dir)?;
+        self.adopt_recording()?;
+        let inside = |p: PathBuf| seen_as.join(p.file_name().expect("a file name"));
+        Ok(match self.path().is_file() {
+            true => vec![format!(
+                "-XX:SharedArchiveFile={}",
+                inside(self.path()).display()
+            )],
+            // Recording warns about every class it skips (JFR events, odd locations): noise.
+            false => vec![
+                format!(
+                    "-XX:ArchiveClassesAtExit={}",
+                    inside(self.recording()).display()
+                ),
+                "-Xlog:cds=error,cds+dynamic=error".into(),
+            ],
+        })
+    }
+
+    /// A recording left by the previous run (now gone) becomes the archive. One that is empty
+    /// was cut off and is dropped.
+    fn adopt_recording(&self) -> io::Result<()> {
+        let recording = self.recording();
+        match fs::metadata(&recording) {
+            Ok(m) if m.len() > 0 && !self.path().exists() => fs::rename(&recording, self.path()),
+            Ok(_) => fs::remove_file(&recording),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The archive options for `spec` started by `command` on the host's JDK. An archive is only
+/// a speed-up: when the JDK or a jar cannot be read the service starts without one.
+pub fn host_options(dir: &Path, spec: &ServiceSpec, command: &[String], env: &Path) -> Vec<String> {
+    let slot = || -> io::Result<ClassArchive> {
+        let jdk = host_jdk(Path::new(&command[0]))?;
+        let classpath = classpath_files(&spec.classpath, Path::to_path_buf)?;
+        Ok(ClassArchive::new(dir, spec.name, &jdk, &classpath, env))
+    };
+    slot().and_then(|s| s.options(dir)).unwrap_or_default()
+}
+
+/// `command` with `options` right after the program.
+pub fn with_options(command: &[String], options: &[String]) -> Vec<String> {
+    let (program, args) = command
+        .split_first()
+        .expect("a command line is never empty");
+    let mut out = vec![program.clone()];
+    out.extend_from_slice(options);
+    out.extend_from_slice(args);
+    out
+}
+
+/// The digest that names an archive: JDK identity and every classpath file.
+pub fn key(jdk: &str, classpath: &[ClasspathFile]) -> String {
+    let mut h = Sha256::new();
+    h.update(jdk.as_bytes());
+    for f in classpath {
+        h.update(format!("\0{}\0{}\0{}", f.path, f.size, f.mtime).as_bytes());
+    }
+    hex::encode(&h.finalize()[..10])
+}
+
+/// A host JDK's identity: its real `java.home` and its `release` file (vendor, version, build).
+pub fn host_jdk(java: &Path) -> io::Result<String> {
+    let java = fs::canonicalize(java)?;
+    let home = java
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| io::Error::other(format!("{} is not in a bin directory", java.display())))?;
+    let release = fs::read_to_string(home.join("release")).unwrap_or_default();
+    let binary = fs::metadata(&java)?;
+    Ok(format!("{}\n{release}\n{}", home.display(), binary.len()))
+}
+
+/// The files of a classpath as the launcher expands it (`dir/*` is the dir's jars, sorted),
+/// with host paths given by `on_host` (the identity outside containers).
+pub fn classpath_files(
+    classpath: &[String],
+    on_host: impl Fn(&Path) -> PathBuf,
+) -> io::Result<Vec<ClasspathFile>> {
+    let mut files = Vec::new();
+    for entry in classpath {
+        let paths = match entry.strip_suffix("/*") {
+            Some(dir) => {
+                let mut jars: Vec<PathBuf> = fs::read_dir(on_host(Path::new(dir)))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "jar"))
+                    .collect();
+                jars.sort();
+                jars
+            }
+            None => vec![on_host(Path::new(entry))],
+        };
+        for p in paths {
+            let m = fs::metadata(&p)?;
+            let mtime = m
+                .modified()?
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            files.push(ClasspathFile {
+                path: p.display().to_string(),
+                size: m.len(),
+                mtime,
+            });
+        }
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jar(path: &str, size: u64) -> ClasspathFile {
+        ClasspathFile {
+            path: path.into(),
+            size,
+            mtime: 1,
+        }
+    }
+
+    #[test]
+    fn the_key_changes_with_the_jdk_and_every_jar() {
+        let cp = vec![jar("/a.jar", 1), jar("/b.jar", 2)];
+        let base = key("jdk17", &cp);
+        assert_eq!(base, key("jdk17", &cp.clone()));
+        assert_ne!(base, key("jdk25", &cp));
+        assert_ne!(base, key("jdk17", &[jar("/a.jar", 1), jar("/b.jar", 3)]));
+        assert_ne!(base, key("jdk17", &[jar("/a.jar", 1)]));
+        assert_ne!(base, key("jdk17", &[jar("/b.jar", 2), jar("/a.jar", 1)]));
+    }
+
+    #[test]
+    fn records_first_then_uses_the_recording_once_its_jvm_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let slot = ClassArchive::new(dir.path(), ServiceName::Kafka, "jdk", &[], Path::new("/e"));
+        let first = slot.options(Path::new("/seen")).unwrap();
+        assert!(
+            first[0].starts_with("-XX:ArchiveClassesAtExit=/seen/kafka-"),
+            "{first:?}"
+        );
+        // The JVM never wrote it (killed): record again.
+        assert_eq!(slot.options(Path::new("/seen")).unwrap(), first);
+        fs::write(slot.recording(), b"archive").unwrap();
+        let next = slot.options(Path::new("/seen")).unwrap();
+        let used = format!("-XX:SharedArchiveFile=/seen/{}.jsa", slot.stem);
+        assert_eq!(next, vec![used]);
+        assert!(slot.path().is_file() && !slot.recording().exists());
+    }
+
+    #[test]
+    fn an_empty_recording_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let slot = ClassArchive::new(
+            dir.path(),
+            ServiceName::Zookeeper,
+            "j",
+            &[],
+            Path::new("/e"),
+        );
+        fs::create_dir_all(dir.path()).unwrap();
+        fs::write(slot.recording(), b"").unwrap();
+        let opts = slot.options(dir.path()).unwrap();
+        assert!(opts[0].starts_with("-XX:ArchiveClassesAtExit="), "{opts:?}");
+        assert!(!slot.recording().exists() && !slot.path().exists());
+    }
+
+    #[test]
+    fn classpath_wildcards_expand_to_sorted_jars() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["b.jar", "a.jar", "notes.txt"] {
+            fs::write(dir.path().join(f), f).unwrap();
+        }
+        let cp = vec![format!("{}/*", dir.path().display())];
+        let files = classpath_files(&cp, Path::to_path_buf).unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| f.path.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(names, ["a.jar", "b.jar"]);
+    }
+}
