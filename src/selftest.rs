@@ -15,6 +15,8 @@ use rdkafka::producer::future_producer::OwnedDeliveryResult;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
 use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -243,6 +245,19 @@ async fn round_trip(
     // retries on a 500 ms timer) while the topic gets its leader.
     let producer = producer(bootstrap, deadline)?;
     let sent = sent_messages(messages);
+    // The consumer joins its fresh group while the messages are produced (it reads from the
+    // earliest offset, so it misses none): the group's coordinator is found meanwhile.
+    let group = format!("{topic}-group");
+    reporter.step(&format!(
+        "consuming with fresh group {group} while producing"
+    ));
+    let consume_start = Instant::now();
+    let consuming = {
+        let (bootstrap, topic, group) = (bootstrap.to_string(), topic.to_string(), group.clone());
+        tokio::spawn(
+            async move { consume(&bootstrap, &topic, &group, messages, start, deadline).await },
+        )
+    };
     let produced = async {
         wait_for_leader(admin, topic, start, deadline).await?;
         let topic_ready = start.elapsed();
@@ -254,12 +269,14 @@ async fn round_trip(
     .await;
     // Dropping a producer may wait for librdkafka's threads: not on the runtime.
     blocking(move || drop(producer)).await;
-    let (topic_ready, produce_start, acks) = produced?;
-
-    let group = format!("{topic}-group");
-    reporter.step(&format!("consuming them with fresh group {group}"));
-    let consume_start = Instant::now();
-    let received = consume(bootstrap, topic, &group, messages, start, deadline).await?;
+    let (topic_ready, produce_start, acks) = match produced {
+        Ok(done) => done,
+        Err(err) => {
+            consuming.abort();
+            return Err(err);
+        }
+    };
+    let received = consuming.await.expect("the self-test consumer panicked")?;
     let consumed = consume_start.elapsed();
     let end_to_end = produce_start.elapsed();
     // The group is ours alone; removing it is tidiness, not part of the test.
@@ -590,33 +607,53 @@ fn ms(d: Duration) -> f64 {
 /// `__consumer_offsets` now — while setup still waits for other probes — rather than during
 /// the self-test's group join (about a second on a fresh broker). Best effort: every failure
 /// is ignored, the self-test proper still checks everything.
-pub async fn warm_up_group_coordinator(bootstrap: String, timeout: Duration) {
+pub struct WarmUp {
+    stop: Arc<AtomicBool>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl WarmUp {
+    pub fn start(bootstrap: String, timeout: Duration) -> WarmUp {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let handle = tokio::task::spawn_blocking(move || {
+            warm_up_group_coordinator(&bootstrap, timeout, &stopped)
+        });
+        WarmUp { stop, handle }
+    }
+
+    /// Ends it (the self-test has passed, or setup gave up): within one short request.
+    pub async fn finish(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.handle.await;
+    }
+}
+
+fn warm_up_group_coordinator(bootstrap: &str, timeout: Duration, stop: &AtomicBool) {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::TopicPartitionList;
     let deadline = std::time::Instant::now() + timeout;
-    let _ = tokio::task::spawn_blocking(move || {
-        let Ok(consumer) = client_config(&bootstrap)
-            .set("group.id", "kafkup-warm-up")
-            .set("enable.auto.commit", "false")
-            // It starts before the broker listens: retry the connection every 50-100 ms, so
-            // that it asks for the coordinator the moment the broker is up.
-            .set("reconnect.backoff.max.ms", "100")
-            .create_with_context::<_, BaseConsumer<QuietContext>>(QuietContext::default())
-        else {
-            return;
-        };
-        let mut partitions = TopicPartitionList::new();
-        partitions.add_partition(crate::spec::HEALTH_TOPIC, 0);
-        // Fetching committed offsets needs the coordinator; retry while it is not there yet.
-        while std::time::Instant::now() < deadline {
-            match consumer.committed_offsets(partitions.clone(), Duration::from_secs(5)) {
-                Ok(_) => return,
-                Err(e) => tracing::debug!("coordinator warm-up: {e}"),
-            }
-            std::thread::sleep(Duration::from_millis(100));
+    let Ok(consumer) = client_config(bootstrap)
+        .set("group.id", "kafkup-warm-up")
+        .set("enable.auto.commit", "false")
+        // It starts before the broker listens: retry the connection every 50-100 ms, so
+        // that it asks for the coordinator the moment the broker is up.
+        .set("reconnect.backoff.max.ms", "100")
+        .create_with_context::<_, BaseConsumer<QuietContext>>(QuietContext::default())
+    else {
+        return;
+    };
+    let mut partitions = TopicPartitionList::new();
+    partitions.add_partition(crate::spec::HEALTH_TOPIC, 0);
+    // Fetching committed offsets needs the coordinator; ask again while it is not there yet.
+    // Short requests, so that a stop is seen soon.
+    while std::time::Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+        match consumer.committed_offsets(partitions.clone(), Duration::from_millis(200)) {
+            Ok(_) => return,
+            Err(e) => tracing::debug!("coordinator warm-up: {e}"),
         }
-    })
-    .await;
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[cfg(test)]

@@ -72,7 +72,7 @@ struct Run<'a, 'm> {
     ex: &'a Executor<'a>,
     manifest: &'m mut Manifest,
     selftest_follows: bool,
-    warm_up: Option<tokio::task::JoinHandle<()>>,
+    warm_up: Option<crate::selftest::WarmUp>,
 }
 
 impl Run<'_, '_> {
@@ -300,10 +300,10 @@ impl Run<'_, '_> {
         if self.selftest_follows && self.warm_up.is_none() && name == ServiceName::Kafka {
             // While the probes wait, get the broker to create its group coordinator.
             let timeout = Duration::from_secs(self.ex.plan.ready_timeout_secs);
-            self.warm_up = Some(tokio::spawn(crate::selftest::warm_up_group_coordinator(
+            self.warm_up = Some(crate::selftest::WarmUp::start(
                 self.ex.plan.bootstrap_server(),
                 timeout,
-            )));
+            ));
         }
         Ok(())
     }
@@ -324,8 +324,8 @@ impl Run<'_, '_> {
         )
         .await;
         if let Err(err) = ready {
-            if let Some(handle) = self.warm_up.take() {
-                handle.abort();
+            if let Some(warm_up) = self.warm_up.take() {
+                warm_up.finish().await;
             }
             return Err(self.not_ready(err).await);
         }
@@ -387,12 +387,12 @@ impl Run<'_, '_> {
             ),
             lifecycle::wait_ready(self.ex.runner, &launches, timeout, reporter, topic_only),
         );
+        if let Some(warm_up) = self.warm_up.take() {
+            warm_up.finish().await;
+        }
         let report = report?;
         health?;
         reporter.step(&format!("self-test passed: {}", report.summary()));
-        if let Some(handle) = self.warm_up.take() {
-            let _ = handle.await;
-        }
         self.manifest.selftest_passed_at = Some(unix_now());
         self.save()
     }
