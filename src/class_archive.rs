@@ -8,7 +8,7 @@
 //! name of its own and becomes the archive at the next start, once its JVM is surely gone.
 
 use crate::paths::Paths;
-use crate::spec::{ServiceName, ServiceSpec};
+use crate::spec::ServiceName;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io;
@@ -51,7 +51,7 @@ pub struct ClassArchive {
 impl ClassArchive {
     pub fn new(
         dir: &Path,
-        service: ServiceName,
+        name: &str,
         jdk: &str,
         classpath: &[ClasspathFile],
         environment: &Path,
@@ -59,7 +59,7 @@ impl ClassArchive {
         let recorder = Sha256::digest(environment.to_string_lossy().as_bytes());
         ClassArchive {
             dir: dir.to_path_buf(),
-            stem: format!("{service}-{}", key(jdk, classpath)),
+            stem: format!("{name}-{}", key(jdk, classpath)),
             recorder: hex::encode(&recorder[..4]),
         }
     }
@@ -110,15 +110,29 @@ impl ClassArchive {
     }
 }
 
-/// The archive options for `spec` started by `command` on the host's JDK. An archive is only
-/// a speed-up: when the JDK or a jar cannot be read the service starts without one.
-pub fn host_options(dir: &Path, spec: &ServiceSpec, command: &[String], env: &Path) -> Vec<String> {
+/// The archive options for the JVM `command` (named `name`: a service, or a tool) on the
+/// host's JDK. An archive is only a speed-up: when the JDK or a jar cannot be read the JVM
+/// starts without one.
+pub fn host_options(dir: &Path, name: &str, command: &[String], env: &Path) -> Vec<String> {
     let slot = || -> io::Result<ClassArchive> {
         let jdk = host_jdk(Path::new(&command[0]))?;
-        let classpath = classpath_files(&spec.classpath, Path::to_path_buf)?;
-        Ok(ClassArchive::new(dir, spec.name, &jdk, &classpath, env))
+        let classpath = classpath_files(&classpath_of(command), Path::to_path_buf)?;
+        Ok(ClassArchive::new(dir, name, &jdk, &classpath, env))
     };
     slot().and_then(|s| s.options(dir)).unwrap_or_default()
+}
+
+/// The entries of a java command line's `-cp` (or `-classpath`).
+pub fn classpath_of(command: &[String]) -> Vec<String> {
+    let at = command.iter().position(|a| a == "-cp" || a == "-classpath");
+    at.and_then(|i| command.get(i + 1))
+        .map(|cp| cp.split(':').map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Is this command line a JVM's? (Tests start shell scripts through the same runners.)
+pub fn is_java(command: &[String]) -> bool {
+    Path::new(&command[0]).file_name() == Some("java".as_ref())
 }
 
 /// `command` with `options` right after the program.
@@ -215,7 +229,7 @@ mod tests {
     #[test]
     fn records_first_then_uses_the_recording_once_its_jvm_is_gone() {
         let dir = tempfile::tempdir().unwrap();
-        let slot = ClassArchive::new(dir.path(), ServiceName::Kafka, "jdk", &[], Path::new("/e"));
+        let slot = ClassArchive::new(dir.path(), "kafka", "jdk", &[], Path::new("/e"));
         let first = slot.options(Path::new("/seen")).unwrap();
         assert!(
             first[0].starts_with("-XX:ArchiveClassesAtExit=/seen/kafka-"),
@@ -233,18 +247,21 @@ mod tests {
     #[test]
     fn an_empty_recording_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let slot = ClassArchive::new(
-            dir.path(),
-            ServiceName::Zookeeper,
-            "j",
-            &[],
-            Path::new("/e"),
-        );
+        let slot = ClassArchive::new(dir.path(), "zookeeper", "j", &[], Path::new("/e"));
         fs::create_dir_all(dir.path()).unwrap();
         fs::write(slot.recording(), b"").unwrap();
         let opts = slot.options(dir.path()).unwrap();
         assert!(opts[0].starts_with("-XX:ArchiveClassesAtExit="), "{opts:?}");
         assert!(!slot.recording().exists() && !slot.path().exists());
+    }
+
+    #[test]
+    fn the_classpath_comes_from_the_command_line() {
+        let cmd: Vec<String> = ["/j/bin/java", "-Xmx1g", "-cp", "/a/*:/b.jar", "Main"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(classpath_of(&cmd), ["/a/*", "/b.jar"]);
+        assert!(is_java(&cmd) && !is_java(&["/bin/sh".to_string()]));
     }
 
     #[test]

@@ -273,6 +273,7 @@ impl Run<'_, '_> {
                 &cluster_id,
             ),
             writes: vec![self.ex.run_plan.kafka.data_dir.clone()],
+            class_archive: Some("kafka-storage-format".into()),
         };
         let out = self.ex.runner.run_tool(&tool).await?;
         if !out.success {

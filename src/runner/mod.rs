@@ -130,6 +130,8 @@ pub struct Tool {
     pub command: Vec<String>,
     /// Directories it writes, which must belong to the service user.
     pub writes: Vec<PathBuf>,
+    /// The name of its class-data archive, for a JVM tool run often enough to have one.
+    pub class_archive: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

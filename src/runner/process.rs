@@ -173,8 +173,9 @@ impl ProcessRunner {
         let log = log.into_file();
 
         let command = match &self.class_archives {
-            Some(dir) if is_java(command) => {
-                let options = class_archive::host_options(dir, spec, command, &self.environment);
+            Some(dir) if class_archive::is_java(command) => {
+                let name = spec.name.as_str();
+                let options = class_archive::host_options(dir, name, command, &self.environment);
                 class_archive::with_options(command, &options)
             }
             _ => command.to_vec(),
@@ -362,7 +363,8 @@ impl Runner for ProcessRunner {
         for dir in &tool.writes {
             files::create_private_dirs(dir)?;
         }
-        let (program, args) = tool.command.split_first().expect("a tool has a command");
+        let command = self.with_archive(tool);
+        let (program, args) = command.split_first().expect("a tool has a command");
         let out = tokio::process::Command::new(program)
             .args(args)
             .stdin(Stdio::null())
@@ -427,9 +429,18 @@ impl Runner for ProcessRunner {
     }
 }
 
-/// Tests start shell scripts through the same runner: only a JVM gets archive options.
-fn is_java(command: &[String]) -> bool {
-    std::path::Path::new(&command[0]).file_name() == Some("java".as_ref())
+impl ProcessRunner {
+    /// A JVM tool's command with its class-data archive options (when archives are on).
+    fn with_archive(&self, tool: &Tool) -> Vec<String> {
+        match (&self.class_archives, &tool.class_archive) {
+            (Some(dir), Some(name)) if class_archive::is_java(&tool.command) => {
+                let env = &self.environment;
+                let options = class_archive::host_options(dir, name, &tool.command, env);
+                class_archive::with_options(&tool.command, &options)
+            }
+            _ => tool.command.clone(),
+        }
+    }
 }
 
 fn describe_exit(pid: Option<u32>, status: Option<ExitStatus>) -> String {

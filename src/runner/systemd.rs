@@ -223,11 +223,9 @@ impl SystemdRunner {
     fn write_archive_env(&self, spec: &ServiceSpec, command: &[String]) -> Result<(), RunnerError> {
         let mut options = Vec::new();
         if let Some(dir) = &self.ctx.class_archives {
-            let user = self.service_user()?;
-            fs_err::create_dir_all(dir)?;
-            std::os::unix::fs::chown(dir, Some(user.uid.as_raw()), Some(user.gid.as_raw()))?;
-            fs_err::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
-            options = class_archive::host_options(dir, spec, command, &self.ctx.paths.state);
+            self.own_archive_dir(dir, &self.service_user()?)?;
+            let (name, env) = (spec.name.as_str(), &self.ctx.paths.state);
+            options = class_archive::host_options(dir, name, command, env);
         }
         // systemd splits the value at whitespace: a path with a space cannot pass that way.
         if options.iter().any(|o| o.contains(char::is_whitespace)) {
@@ -240,6 +238,14 @@ impl SystemdRunner {
         );
         let file = class_archive::unit_env_file(&self.ctx.paths, spec.name);
         crate::files::write_atomic(&file, line.as_bytes(), 0o644)?;
+        Ok(())
+    }
+
+    /// The service user records archives into it; root and others may read them.
+    fn own_archive_dir(&self, dir: &Path, user: &nix::unistd::User) -> Result<(), RunnerError> {
+        fs_err::create_dir_all(dir)?;
+        std::os::unix::fs::chown(dir, Some(user.uid.as_raw()), Some(user.gid.as_raw()))?;
+        fs_err::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
         Ok(())
     }
 
@@ -405,16 +411,20 @@ impl Runner for SystemdRunner {
     /// As the service user, outside the unit (it runs before the unit ever starts).
     async fn run_tool(&self, tool: &Tool) -> Result<ToolOutput, RunnerError> {
         self.ensure_user().await?;
-        let user = nix::unistd::User::from_name(&self.user())
-            .ok()
-            .flatten()
-            .ok_or_else(|| RunnerError::Io(std::io::Error::other("the service user vanished")))?;
+        let user = self.service_user()?;
         for dir in &tool.writes {
             crate::files::create_private_dirs(dir)?;
             chown_tree(dir, user.uid, user.gid)?;
         }
+        let mut command = tool.command.clone();
+        if let (Some(dir), Some(name)) = (&self.ctx.class_archives, &tool.class_archive) {
+            self.own_archive_dir(dir, &user)?;
+            let env = &self.ctx.paths.state;
+            let options = class_archive::host_options(dir, name, &command, env);
+            command = class_archive::with_options(&command, &options);
+        }
         let mut args = vec!["-u".to_string(), user.name.clone(), "--".into()];
-        args.extend(tool.command.iter().cloned());
+        args.extend(command);
         let out = tokio::process::Command::new("runuser")
             .args(&args)
             .stdin(Stdio::null())

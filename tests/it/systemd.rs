@@ -156,6 +156,11 @@ fn under_systemd(mode: &str) {
             "ps -o user= -p $(systemctl show -p MainPID --value {unit})"
         ));
         assert_eq!(user, "kafkup", "{unit} runs as the service user");
+        let (cmd, _) = class_archive_of(&m, unit);
+        assert!(
+            cmd.contains("-XX:ArchiveClassesAtExit="),
+            "{unit} records: {cmd}"
+        );
     }
     check_hardening(&m, mode);
 
@@ -192,6 +197,11 @@ fn under_systemd(mode: &str) {
     );
     m.ok(&["setup", "--mode", mode, "--no-selftest"]);
     assert_eq!(m.cluster_id(), cluster, "the data was reused");
+    // teardown stopped the services cleanly: their archives are written and now mapped.
+    for unit in units(mode) {
+        let (cmd, mapped) = class_archive_of(&m, unit);
+        assert!(mapped, "{unit} maps its archive: {cmd}");
+    }
 
     // --purge: no unit, no user kafkup made, no data, nothing listening.
     m.ok(&["teardown", "--purge"]);
@@ -203,6 +213,18 @@ fn under_systemd(mode: &str) {
     );
     assert!(!port_open(m.kafka_port) && !port_open(m.zookeeper_port));
     not_root_is_refused(&m);
+}
+
+/// A unit's JVM command line, and whether the JVM mapped the archive it names.
+fn class_archive_of(m: &Machine, unit: &str) -> (String, bool) {
+    let pid = m.main_pid(unit);
+    let cmd = m.sh(&format!("tr '\\0' ' ' < /proc/{pid}/cmdline"));
+    let used = cmd
+        .split(' ')
+        .find_map(|a| a.strip_prefix("-XX:SharedArchiveFile="));
+    let mapped =
+        used.is_some_and(|u| m.sh(&format!("grep -c '{u}' /proc/{pid}/maps || true")) != "0");
+    (cmd, mapped)
 }
 
 /// `systemd-analyze verify` says nothing about our units; `security` scores each, live.

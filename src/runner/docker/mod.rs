@@ -205,7 +205,7 @@ impl DockerRunner {
                     return Ok(());
                 }
                 // A stopped container is made anew when the archive it would use changed.
-                def.archive_options = self.archive_options(spec, command).await;
+                def.archive_options = self.archive_options(spec.name.as_str(), command).await;
                 let options = def.archive_options.join(" ");
                 if labels.get(LABEL_CLASS_ARCHIVE) == Some(&options) {
                     return Ok(());
@@ -213,7 +213,7 @@ impl DockerRunner {
             }
             self.engine.remove(&def.name).await?;
         } else {
-            def.archive_options = self.archive_options(spec, command).await;
+            def.archive_options = self.archive_options(spec.name.as_str(), command).await;
         }
         let network = self.ensure_network().await?;
         for _ in &def.volumes {
@@ -233,9 +233,9 @@ impl DockerRunner {
         Ok(())
     }
 
-    /// Archive options for a container about to be made: keyed by the image (its id) and the
-    /// classpath as the host's files behind the container's paths. None without an archive.
-    async fn archive_options(&self, spec: &ServiceSpec, command: &[String]) -> Vec<String> {
+    /// Archive options for a JVM about to start in a container: keyed by the image (its id)
+    /// and the classpath as the host's files behind the container's paths.
+    async fn archive_options(&self, name: &str, command: &[String]) -> Vec<String> {
         let Some(dir) = &self.ctx.class_archives else {
             return Vec::new();
         };
@@ -245,8 +245,8 @@ impl DockerRunner {
         let jdk = format!("{}\n{}", image.id.unwrap_or_default(), command[0]);
         let paths = &self.ctx.paths;
         let on_host = |p: &Path| host_path(p, paths).unwrap_or_else(|| p.to_path_buf());
-        let slot = class_archive::classpath_files(&spec.classpath, on_host)
-            .map(|cp| ClassArchive::new(dir, spec.name, &jdk, &cp, &paths.state));
+        let slot = class_archive::classpath_files(&class_archive::classpath_of(command), on_host)
+            .map(|cp| ClassArchive::new(dir, name, &jdk, &cp, &paths.state));
         slot.and_then(|s| s.options(Path::new(inside::CLASS_ARCHIVES)))
             .unwrap_or_default()
     }
@@ -471,7 +471,19 @@ impl Runner for DockerRunner {
                 ..Default::default()
             });
         }
-        let (program, args) = tool.command.split_first().expect("a tool has a command");
+        let mut command = tool.command.clone();
+        if let (Some(dir), Some(name)) = (&self.ctx.class_archives, &tool.class_archive) {
+            fs_err::create_dir_all(dir)?;
+            mounts.push(Mount {
+                source: Some(dir.display().to_string()),
+                target: Some(inside::CLASS_ARCHIVES.to_string()),
+                typ: Some(MountType::BIND),
+                ..Default::default()
+            });
+            let options = self.archive_options(name, &command).await;
+            command = class_archive::with_options(&command, &options);
+        }
+        let (program, args) = command.split_first().expect("a tool has a command");
         let body = ContainerCreateBody {
             image: Some(self.image.clone()),
             entrypoint: Some(vec![program.clone()]),
@@ -575,6 +587,7 @@ impl DockerRunner {
             what: "a look at the data volumes".into(),
             command: vec!["sh".into(), "-c".into(), script],
             writes,
+            class_archive: None,
         };
         let out = self.run_tool(&tool).await?;
         let cluster_id = out
