@@ -225,6 +225,31 @@ fn pick_urls(
         .collect()
 }
 
+/// The three ports: flag, then file, then default; checked against each other.
+fn pick_ports(
+    mode: Mode,
+    over: &Overrides,
+    file: &ConfigFile,
+) -> Result<(u16, u16, u16), SettingsError> {
+    let kafka = over.kafka_port.or(file.kafka_port);
+    let zookeeper = over.zookeeper_port.or(file.zookeeper_port);
+    let controller = over.controller_port.or(file.controller_port);
+    let ports = (
+        kafka.unwrap_or(defaults::KAFKA_PORT),
+        zookeeper.unwrap_or(defaults::ZOOKEEPER_PORT),
+        controller.unwrap_or(defaults::CONTROLLER_PORT),
+    );
+    check_ports(mode, ports.0, ports.1, ports.2)?;
+    Ok(ports)
+}
+
+/// A heap size from the file, or the default; checked.
+fn pick_heap(from_file: Option<String>, default: &str) -> Result<String, SettingsError> {
+    let heap = from_file.unwrap_or_else(|| default.into());
+    check_heap(&heap)?;
+    Ok(heap)
+}
+
 /// The ports the mode uses: none 0, none twice.
 fn check_ports(
     mode: Mode,
@@ -271,10 +296,11 @@ impl Settings {
     /// Merges overrides (flags and environment) over the config file over defaults.
     pub fn resolve(
         over: Overrides,
-        file: ConfigFile,
+        mut file: ConfigFile,
         default_paths: impl FnOnce() -> Paths,
     ) -> Result<Settings, SettingsError> {
         let mode = over.mode.or(file.mode).unwrap_or(Mode::Zookeeper);
+        let (kafka_port, zookeeper_port, controller_port) = pick_ports(mode, &over, &file)?;
         let kafka_version = over
             .kafka_version
             .or(file.kafka_version)
@@ -304,28 +330,8 @@ impl Settings {
             false => over.keys,
         };
 
-        let kafka_port = over
-            .kafka_port
-            .or(file.kafka_port)
-            .unwrap_or(defaults::KAFKA_PORT);
-        let zookeeper_port = over
-            .zookeeper_port
-            .or(file.zookeeper_port)
-            .unwrap_or(defaults::ZOOKEEPER_PORT);
-        let controller_port = over
-            .controller_port
-            .or(file.controller_port)
-            .unwrap_or(defaults::CONTROLLER_PORT);
-        check_ports(mode, kafka_port, zookeeper_port, controller_port)?;
-
-        let kafka_heap = file
-            .kafka_heap
-            .unwrap_or_else(|| defaults::KAFKA_HEAP.into());
-        let zookeeper_heap = file
-            .zookeeper_heap
-            .unwrap_or_else(|| defaults::ZOOKEEPER_HEAP.into());
-        check_heap(&kafka_heap)?;
-        check_heap(&zookeeper_heap)?;
+        let kafka_heap = pick_heap(file.kafka_heap.take(), defaults::KAFKA_HEAP)?;
+        let zookeeper_heap = pick_heap(file.zookeeper_heap.take(), defaults::ZOOKEEPER_HEAP)?;
 
         let paths = match over.root.or(file.root) {
             Some(root) => Paths::under_root(&absolute(&root)),

@@ -18,7 +18,7 @@ use crate::defaults;
 use crate::lock;
 use crate::paths::Paths;
 use crate::report::Reporter;
-use crate::settings::{self, ConfigFile, Settings};
+use crate::settings::{self, ConfigFile, Overrides, Settings};
 use anyhow::Result;
 use std::io::Write;
 use std::time::Duration;
@@ -47,24 +47,7 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             over.ready_timeout_secs = *wait;
             over.install_java = *install_java;
             over.no_class_archive = *no_class_archive;
-            let settings = resolve_settings(&ctx, over)?;
-            // Before the lock: taking it would create the state dir where data must not go,
-            // and a runner asked for by name that cannot run here is a usage error first.
-            crate::render::check_data_dirs(&crate::plan::Plan::from_settings(&settings))?;
-            if let crate::runner::Backend::Only(_) = settings.backend {
-                let host = crate::runner::detect::HostFacts::observe().await;
-                crate::runner::detect::choose(settings.backend, &host)?;
-            }
-            let lock = (!*dry_run)
-                .then(|| lock::acquire(&settings.paths))
-                .transpose()?;
-            let result = setup::run(&ctx, &settings, *dry_run).await;
-            if let (Err(_), Some(lock)) = (&result, lock) {
-                if !settings.paths.manifest().exists() {
-                    lock.forget();
-                }
-            }
-            result
+            setup_locked(&ctx, over, *dry_run).await
         }
         Command::Fetch { install } => {
             let settings = install_settings(&ctx, install)?;
@@ -98,9 +81,41 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             teardown::run(&ctx, &paths, *purge).await
         }
         Command::Selftest { client, messages } => selftest(&ctx, client, *messages).await,
+        Command::Topic { .. }
+        | Command::Produce { .. }
+        | Command::Consume { .. }
+        | Command::Serve { .. } => messaging(&ctx, &cli.command, cli.global.json).await,
+    }
+}
+
+/// `setup` under the environment's lock (none for a dry run).
+async fn setup_locked(ctx: &Context<'_>, over: Overrides, dry_run: bool) -> Result<()> {
+    let settings = resolve_settings(ctx, over)?;
+    // Before the lock: taking it would create the state dir where data must not go,
+    // and a runner asked for by name that cannot run here is a usage error first.
+    crate::render::check_data_dirs(&crate::plan::Plan::from_settings(&settings))?;
+    if let crate::runner::Backend::Only(_) = settings.backend {
+        let host = crate::runner::detect::HostFacts::observe().await;
+        crate::runner::detect::choose(settings.backend, &host)?;
+    }
+    let lock = (!dry_run)
+        .then(|| lock::acquire(&settings.paths))
+        .transpose()?;
+    let result = setup::run(ctx, &settings, dry_run).await;
+    if let (Err(_), Some(lock)) = (&result, lock) {
+        if !settings.paths.manifest().exists() {
+            lock.forget();
+        }
+    }
+    result
+}
+
+/// The commands that talk to the broker as a client.
+async fn messaging(ctx: &Context<'_>, command: &Command, json: bool) -> Result<()> {
+    match command {
         Command::Topic { action } => {
-            let bootstrap = bootstrap_server(&ctx, action.client())?;
-            topic::run(action, &bootstrap, cli.global.json).await
+            let bootstrap = bootstrap_server(ctx, action.client())?;
+            topic::run(action, &bootstrap, json).await
         }
         Command::Produce {
             client,
@@ -112,7 +127,7 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             chunk,
             delivery_timeout,
         } => {
-            let bootstrap = bootstrap_server(&ctx, client)?;
+            let bootstrap = bootstrap_server(ctx, client)?;
             let args = produce::ProduceArgs {
                 topic: topic.name(),
                 value: value.as_deref(),
@@ -122,7 +137,7 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
                 chunk_size: chunk.chunk_size,
                 delivery_timeout: *delivery_timeout,
             };
-            produce::run(&ctx, &bootstrap, args).await
+            produce::run(ctx, &bootstrap, args).await
         }
         Command::Consume {
             client,
@@ -133,7 +148,7 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             timeout,
             reassemble,
         } => {
-            let bootstrap = bootstrap_server(&ctx, client)?;
+            let bootstrap = bootstrap_server(ctx, client)?;
             let args = consume::ConsumeArgs {
                 topic: topic.name(),
                 from_beginning: *from_beginning,
@@ -142,7 +157,7 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
                 timeout: *timeout,
                 reassemble: *reassemble,
             };
-            consume::run(&ctx, &bootstrap, args).await
+            consume::run(ctx, &bootstrap, args).await
         }
         Command::Serve {
             client,
@@ -153,7 +168,7 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             max_body,
             delivery_timeout,
         } => {
-            let bootstrap = bootstrap_server(&ctx, client)?;
+            let bootstrap = bootstrap_server(ctx, client)?;
             let options = crate::messaging::http::ServeOptions {
                 topic: topic.name().to_string(),
                 chunk_size: chunk.chunk_size.map(|n| n as usize),
@@ -161,8 +176,9 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
                 max_body: *max_body,
                 delivery_timeout: Duration::from_secs(*delivery_timeout),
             };
-            serve::run(&ctx, &bootstrap, bind, options).await
+            serve::run(ctx, &bootstrap, bind, options).await
         }
+        _ => unreachable!("{command:?} is not a messaging command"),
     }
 }
 
