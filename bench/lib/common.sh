@@ -23,11 +23,12 @@ wait_floor() {
   local zk_port=$1 kafka_port=$2 zk_ok=0 broker_ok=0
   [ "$zk_port" = 0 ] && zk_ok=1
   for _ in $(seq 1 1200); do
-    [ $zk_ok = 1 ] || { [ "$(echo ruok | nc -q1 127.0.0.1 "$zk_port" 2>/dev/null)" = imok ] && zk_ok=1; }
+    # Every probe is bounded: an nc that hung on a half-started ZooKeeper once stalled a run.
+    [ $zk_ok = 1 ] || { [ "$(echo ruok | timeout 2 nc -q1 127.0.0.1 "$zk_port" 2>/dev/null)" = imok ] && zk_ok=1; }
     # kcat only once the port accepts connections: started earlier, librdkafka's reconnect
     # backoff would make it notice the broker up to a second late.
-    [ $broker_ok = 1 ] || ! nc -z 127.0.0.1 "$kafka_port" 2>/dev/null ||
-      { kcat -b "127.0.0.1:$kafka_port" -L -m 1 2>/dev/null | grep -q '1 brokers' && broker_ok=1; }
+    [ $broker_ok = 1 ] || ! timeout 2 nc -z 127.0.0.1 "$kafka_port" 2>/dev/null ||
+      { timeout 5 kcat -b "127.0.0.1:$kafka_port" -L -m 1 2>/dev/null | grep -q '1 brokers' && broker_ok=1; }
     [ $zk_ok = 1 ] && [ $broker_ok = 1 ] && return 0
     sleep 0.05
   done
