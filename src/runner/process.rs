@@ -172,14 +172,7 @@ impl ProcessRunner {
         writeln!(log, "{START_MARKER} {now} ----")?;
         let log = log.into_file();
 
-        let command = match &self.class_archives {
-            Some(dir) if class_archive::is_java(command) => {
-                let name = spec.name.as_str();
-                let options = class_archive::host_options(dir, name, command, &self.environment);
-                class_archive::with_options(command, &options)
-            }
-            _ => command.to_vec(),
-        };
+        let command = self.with_archive(Some(spec.name.as_str()), command);
         let (program, args) = command
             .split_first()
             .expect("a command line is never empty");
@@ -363,7 +356,7 @@ impl Runner for ProcessRunner {
         for dir in &tool.writes {
             files::create_private_dirs(dir)?;
         }
-        let command = self.with_archive(tool);
+        let command = self.with_archive(tool.class_archive.as_deref(), &tool.command);
         let (program, args) = command.split_first().expect("a tool has a command");
         let out = tokio::process::Command::new(program)
             .args(args)
@@ -430,15 +423,15 @@ impl Runner for ProcessRunner {
 }
 
 impl ProcessRunner {
-    /// A JVM tool's command with its class-data archive options (when archives are on).
-    fn with_archive(&self, tool: &Tool) -> Vec<String> {
-        match (&self.class_archives, &tool.class_archive) {
-            (Some(dir), Some(name)) if class_archive::is_java(&tool.command) => {
-                let env = &self.environment;
-                let options = class_archive::host_options(dir, name, &tool.command, env);
-                class_archive::with_options(&tool.command, &options)
+    /// A JVM's command with the options of its class-data archive `name` (when archives are
+    /// on and the JVM has one).
+    fn with_archive(&self, name: Option<&str>, command: &[String]) -> Vec<String> {
+        match (&self.class_archives, name) {
+            (Some(dir), Some(name)) if class_archive::is_java(command) => {
+                let options = class_archive::host_options(dir, name, command, &self.environment);
+                class_archive::with_options(command, &options)
             }
-            _ => tool.command.clone(),
+            _ => command.to_vec(),
         }
     }
 }
