@@ -38,6 +38,8 @@ pub struct ZookeeperPlan {
     pub client_port: u16,
     pub four_letter_words: String,
     pub heap: String,
+    /// Added after kafkup's own JVM options.
+    pub jvm_options: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,6 +67,8 @@ pub struct KafkaPlan {
     pub zookeeper_connect: Option<String>,
     pub logging: KafkaLogging,
     pub heap: String,
+    /// Added after kafkup's own JVM options.
+    pub jvm_options: Vec<String>,
 }
 
 impl KafkaPlan {
@@ -86,6 +90,7 @@ impl Plan {
                 client_port: settings.zookeeper_port,
                 four_letter_words: defaults::FOUR_LETTER_WORDS.to_string(),
                 heap: settings.zookeeper_heap.clone(),
+                jvm_options: settings.zookeeper_jvm_options.clone(),
                 artifact,
             }
         });
@@ -107,6 +112,7 @@ impl Plan {
                 .map(|zk| format!("{host}:{}", zk.client_port)),
             logging,
             heap: settings.kafka_heap.clone(),
+            jvm_options: settings.kafka_jvm_options.clone(),
             artifact,
         };
         Plan {

@@ -35,6 +35,9 @@ pub struct Settings {
     pub templates: Option<PathBuf>,
     pub kafka_heap: String,
     pub zookeeper_heap: String,
+    /// JVM options added after kafkup's own (the last of a repeated option wins).
+    pub kafka_jvm_options: Vec<String>,
+    pub zookeeper_jvm_options: Vec<String>,
     pub java_home: Option<PathBuf>,
     pub ready_timeout_secs: u64,
     /// May setup install a JRE with apt-get when none is found?
@@ -69,6 +72,8 @@ pub struct ConfigFile {
     pub templates: Option<PathBuf>,
     pub kafka_heap: Option<String>,
     pub zookeeper_heap: Option<String>,
+    pub kafka_jvm_options: Option<Vec<String>>,
+    pub zookeeper_jvm_options: Option<Vec<String>>,
     pub java_home: Option<PathBuf>,
     pub ready_timeout_secs: Option<u64>,
     pub image: Option<String>,
@@ -127,6 +132,8 @@ pub enum SettingsError {
     PortZero { what: &'static str },
     #[error("heap size {value:?} is not a JVM size like 512m or 1g")]
     BadHeap { value: String },
+    #[error("{key} entry {value:?} is not a JVM option (one option per entry, starting with -)")]
+    BadJvmOption { key: &'static str, value: String },
     #[error(transparent)]
     Catalog(#[from] catalog::CatalogError),
 }
@@ -145,6 +152,7 @@ impl Diagnose for SettingsError {
             SettingsError::BadUrl { .. } => Some("use https:// (http:// only for 127.0.0.1/localhost), or file:// for a local directory".into()),
             SettingsError::PortClash { .. } | SettingsError::PortZero { .. } => Some("choose distinct ports with --kafka-port, --zookeeper-port and --controller-port".into()),
             SettingsError::BadHeap { .. } => None,
+            SettingsError::BadJvmOption { .. } => Some("for example kafka_jvm_options = [\"-XX:TieredStopAtLevel=4\", \"-Dsome.property=value\"]".into()),
             SettingsError::Catalog(e) => Diagnose::help(e),
         }
     }
@@ -278,6 +286,25 @@ fn check_ports(
     Ok(())
 }
 
+/// Extra JVM options from the file: each one option, so that no entry can smuggle in a main
+/// class or a second word.
+fn pick_jvm_options(
+    from_file: Option<Vec<String>>,
+    key: &'static str,
+) -> Result<Vec<String>, SettingsError> {
+    let options = from_file.unwrap_or_default();
+    match options
+        .iter()
+        .find(|o| !o.starts_with('-') || o.len() < 2 || o.chars().any(char::is_whitespace))
+    {
+        Some(bad) => Err(SettingsError::BadJvmOption {
+            key,
+            value: bad.clone(),
+        }),
+        None => Ok(options),
+    }
+}
+
 fn check_heap(value: &str) -> Result<(), SettingsError> {
     let digits = value.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G']);
     if !digits.is_empty()
@@ -332,6 +359,10 @@ impl Settings {
 
         let kafka_heap = pick_heap(file.kafka_heap.take(), defaults::KAFKA_HEAP)?;
         let zookeeper_heap = pick_heap(file.zookeeper_heap.take(), defaults::ZOOKEEPER_HEAP)?;
+        let kafka_jvm_options =
+            pick_jvm_options(file.kafka_jvm_options.take(), "kafka_jvm_options")?;
+        let zookeeper_jvm_options =
+            pick_jvm_options(file.zookeeper_jvm_options.take(), "zookeeper_jvm_options")?;
 
         let paths = match over.root.or(file.root) {
             Some(root) => Paths::under_root(&absolute(&root)),
@@ -362,6 +393,8 @@ impl Settings {
             templates: over.templates.or(file.templates),
             kafka_heap,
             zookeeper_heap,
+            kafka_jvm_options,
+            zookeeper_jvm_options,
             java_home: over.java_home.or(file.java_home),
             ready_timeout_secs: over
                 .ready_timeout_secs
@@ -541,5 +574,24 @@ mod tests {
         assert!(check_heap("1g").is_ok());
         assert!(check_heap("1gb").is_err());
         assert!(check_heap("-Xmx1g").is_err());
+    }
+
+    #[test]
+    fn extra_jvm_options_are_single_options() {
+        let ok =
+            |o: &[&str]| pick_jvm_options(Some(o.iter().map(|s| s.to_string()).collect()), "k");
+        assert_eq!(ok(&[]).unwrap(), Vec::<String>::new());
+        assert_eq!(pick_jvm_options(None, "k").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            ok(&["-XX:TieredStopAtLevel=4", "-Da=b"]).unwrap(),
+            ["-XX:TieredStopAtLevel=4", "-Da=b"]
+        );
+        for bad in ["kafka.Kafka", "-Xmx1g -Xms1g", "-", "", "-Da=\nb"] {
+            let err = ok(&["-Dfine=1", bad]).unwrap_err();
+            assert!(
+                err.to_string().contains("not a JVM option"),
+                "{bad:?}: {err}"
+            );
+        }
     }
 }
