@@ -37,6 +37,16 @@ pub struct ClasspathFile {
     pub mtime: i64,
 }
 
+/// Who starts the JVM: a service records an archive when there is none yet; a tool only maps
+/// the archive of the service whose classpath it shares. Recording would cost a tool more than
+/// it gains: the JVM dumps the archive at exit, on setup's way (KRaft format: 1.0 s plain,
+/// 2.5 s recording, 0.5 s mapping the broker's archive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Starter {
+    Service,
+    Tool,
+}
+
 /// The archive slot of one service of one environment for one JDK and classpath.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassArchive {
@@ -75,19 +85,21 @@ impl ClassArchive {
     }
 
     /// The JVM options for a start about to happen (the service is not running): use the
-    /// archive when there is one, else record one. `seen_as` is the directory as the JVM sees
-    /// it (inside a container it is mounted elsewhere).
-    pub fn options(&self, seen_as: &Path) -> io::Result<Vec<String>> {
+    /// archive when there is one, else record one (a service) or go without (a tool).
+    /// `seen_as` is the directory as the JVM sees it (inside a container it is mounted
+    /// elsewhere).
+    pub fn options(&self, seen_as: &Path, starter: Starter) -> io::Result<Vec<String>> {
         fs::create_dir_all(&self.dir)?;
         self.adopt_recording()?;
         let inside = |p: PathBuf| seen_as.join(p.file_name().expect("a file name"));
-        Ok(match self.path().is_file() {
-            true => vec![format!(
+        Ok(match (self.path().is_file(), starter) {
+            (true, _) => vec![format!(
                 "-XX:SharedArchiveFile={}",
                 inside(self.path()).display()
             )],
+            (false, Starter::Tool) => Vec::new(),
             // Recording warns about every class it skips (JFR events, odd locations): noise.
-            false => vec![
+            (false, Starter::Service) => vec![
                 format!(
                     "-XX:ArchiveClassesAtExit={}",
                     inside(self.recording()).display()
@@ -110,16 +122,23 @@ impl ClassArchive {
     }
 }
 
-/// The archive options for the JVM `command` (named `name`: a service, or a tool) on the
-/// host's JDK. An archive is only a speed-up: when the JDK or a jar cannot be read the JVM
-/// starts without one.
-pub fn host_options(dir: &Path, name: &str, command: &[String], env: &Path) -> Vec<String> {
+/// The archive options for the JVM `command` (archive `name`, a service's) on the host's JDK.
+/// An archive is only a speed-up: when the JDK or a jar cannot be read the JVM starts
+/// without one.
+pub fn host_options(
+    dir: &Path,
+    (name, starter): (&str, Starter),
+    command: &[String],
+    env: &Path,
+) -> Vec<String> {
     let slot = || -> io::Result<ClassArchive> {
         let jdk = host_jdk(Path::new(&command[0]))?;
         let classpath = classpath_files(&classpath_of(command), Path::to_path_buf)?;
         Ok(ClassArchive::new(dir, name, &jdk, &classpath, env))
     };
-    slot().and_then(|s| s.options(dir)).unwrap_or_default()
+    slot()
+        .and_then(|s| s.options(dir, starter))
+        .unwrap_or_default()
 }
 
 /// The entries of a java command line's `-cp` (or `-classpath`).
@@ -230,18 +249,44 @@ mod tests {
     fn records_first_then_uses_the_recording_once_its_jvm_is_gone() {
         let dir = tempfile::tempdir().unwrap();
         let slot = ClassArchive::new(dir.path(), "kafka", "jdk", &[], Path::new("/e"));
-        let first = slot.options(Path::new("/seen")).unwrap();
+        let first = slot.options(Path::new("/seen"), Starter::Service).unwrap();
         assert!(
             first[0].starts_with("-XX:ArchiveClassesAtExit=/seen/kafka-"),
             "{first:?}"
         );
         // The JVM never wrote it (killed): record again.
-        assert_eq!(slot.options(Path::new("/seen")).unwrap(), first);
+        assert_eq!(
+            slot.options(Path::new("/seen"), Starter::Service).unwrap(),
+            first
+        );
         fs::write(slot.recording(), b"archive").unwrap();
-        let next = slot.options(Path::new("/seen")).unwrap();
+        let next = slot.options(Path::new("/seen"), Starter::Service).unwrap();
         let used = format!("-XX:SharedArchiveFile=/seen/{}.jsa", slot.stem);
         assert_eq!(next, vec![used]);
         assert!(slot.path().is_file() && !slot.recording().exists());
+    }
+
+    #[test]
+    fn a_tool_maps_the_services_archive_and_never_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let slot = ClassArchive::new(dir.path(), "kafka", "jdk", &[], Path::new("/e"));
+        let seen = Path::new("/seen");
+        assert_eq!(
+            slot.options(seen, Starter::Tool).unwrap(),
+            Vec::<String>::new()
+        );
+        assert!(
+            fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "nothing recorded"
+        );
+        // The service's recording, left by its last clean stop, is the archive a tool maps.
+        fs::write(slot.recording(), b"archive").unwrap();
+        let used = format!("-XX:SharedArchiveFile=/seen/{}.jsa", slot.stem);
+        assert_eq!(
+            slot.options(seen, Starter::Tool).unwrap(),
+            vec![used.clone()]
+        );
+        assert_eq!(slot.options(seen, Starter::Service).unwrap(), vec![used]);
     }
 
     #[test]
@@ -250,7 +295,7 @@ mod tests {
         let slot = ClassArchive::new(dir.path(), "zookeeper", "j", &[], Path::new("/e"));
         fs::create_dir_all(dir.path()).unwrap();
         fs::write(slot.recording(), b"").unwrap();
-        let opts = slot.options(dir.path()).unwrap();
+        let opts = slot.options(dir.path(), Starter::Service).unwrap();
         assert!(opts[0].starts_with("-XX:ArchiveClassesAtExit="), "{opts:?}");
         assert!(!slot.recording().exists() && !slot.path().exists());
     }

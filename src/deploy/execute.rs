@@ -273,7 +273,7 @@ impl Run<'_, '_> {
                 &cluster_id,
             ),
             writes: vec![self.ex.run_plan.kafka.data_dir.clone()],
-            class_archive: Some("kafka-storage-format".into()),
+            class_archive: Some(ServiceName::Kafka.as_str().into()),
         };
         let out = self.ex.runner.run_tool(&tool).await?;
         if !out.success {

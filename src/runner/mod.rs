@@ -130,7 +130,8 @@ pub struct Tool {
     pub command: Vec<String>,
     /// Directories it writes, which must belong to the service user.
     pub writes: Vec<PathBuf>,
-    /// The name of its class-data archive, for a JVM tool run often enough to have one.
+    /// The service whose class-data archive it maps, when there is one (a JVM tool with that
+    /// service's classpath); a tool never records an archive.
     pub class_archive: Option<String>,
 }
 

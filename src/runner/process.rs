@@ -7,7 +7,7 @@ use super::{
     LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerKind, RunnerRecord,
     ServiceState, StopOutcome, Tool, ToolOutput,
 };
-use crate::class_archive;
+use crate::class_archive::{self, Starter};
 use crate::files;
 use crate::java::{Java, JavaError};
 use crate::spec::{ServiceName, ServiceSpec};
@@ -172,7 +172,7 @@ impl ProcessRunner {
         writeln!(log, "{START_MARKER} {now} ----")?;
         let log = log.into_file();
 
-        let command = self.with_archive(Some(spec.name.as_str()), command);
+        let command = self.with_archive(Some((spec.name.as_str(), Starter::Service)), command);
         let (program, args) = command
             .split_first()
             .expect("a command line is never empty");
@@ -356,7 +356,12 @@ impl Runner for ProcessRunner {
         for dir in &tool.writes {
             files::create_private_dirs(dir)?;
         }
-        let command = self.with_archive(tool.class_archive.as_deref(), &tool.command);
+        let archive = tool
+            .class_archive
+            .as_deref()
+            .map(|name| (name, Starter::Tool));
+        let command = self.with_archive(archive, &tool.command);
+        tracing::debug!("running the {}: {}", tool.what, command.join(" "));
         let (program, args) = command.split_first().expect("a tool has a command");
         let out = tokio::process::Command::new(program)
             .args(args)
@@ -423,12 +428,12 @@ impl Runner for ProcessRunner {
 }
 
 impl ProcessRunner {
-    /// A JVM's command with the options of its class-data archive `name` (when archives are
-    /// on and the JVM has one).
-    fn with_archive(&self, name: Option<&str>, command: &[String]) -> Vec<String> {
-        match (&self.class_archives, name) {
-            (Some(dir), Some(name)) if class_archive::is_java(command) => {
-                let options = class_archive::host_options(dir, name, command, &self.environment);
+    /// A JVM's command with the options of its class-data archive (when archives are on and
+    /// the JVM has one).
+    fn with_archive(&self, archive: Option<(&str, Starter)>, command: &[String]) -> Vec<String> {
+        match (&self.class_archives, archive) {
+            (Some(dir), Some(archive)) if class_archive::is_java(command) => {
+                let options = class_archive::host_options(dir, archive, command, &self.environment);
                 class_archive::with_options(command, &options)
             }
             _ => command.to_vec(),

@@ -7,7 +7,7 @@ use super::{
     LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerKind, RunnerRecord,
     ServiceState, StopOutcome, Tool, ToolOutput,
 };
-use crate::class_archive;
+use crate::class_archive::{self, Starter};
 use crate::java::{Java, JavaError};
 use crate::spec::{ServiceName, ServiceSpec};
 use serde::{Deserialize, Serialize};
@@ -225,7 +225,7 @@ impl SystemdRunner {
         if let Some(dir) = &self.ctx.class_archives {
             self.own_archive_dir(dir, &self.service_user()?)?;
             let (name, env) = (spec.name.as_str(), &self.ctx.paths.state);
-            options = class_archive::host_options(dir, name, command, env);
+            options = class_archive::host_options(dir, (name, Starter::Service), command, env);
         }
         // systemd splits the value at whitespace: a path with a space cannot pass that way.
         if options.iter().any(|o| o.contains(char::is_whitespace)) {
@@ -420,9 +420,10 @@ impl Runner for SystemdRunner {
         if let (Some(dir), Some(name)) = (&self.ctx.class_archives, &tool.class_archive) {
             self.own_archive_dir(dir, &user)?;
             let env = &self.ctx.paths.state;
-            let options = class_archive::host_options(dir, name, &command, env);
+            let options = class_archive::host_options(dir, (name, Starter::Tool), &command, env);
             command = class_archive::with_options(&command, &options);
         }
+        tracing::debug!("running the {}: {}", tool.what, command.join(" "));
         let mut args = vec!["-u".to_string(), user.name.clone(), "--".into()];
         args.extend(command);
         let out = tokio::process::Command::new("runuser")

@@ -148,3 +148,65 @@ fn archives_are_recorded_used_rekeyed_and_optional() {
         assert!(on_host.is_file(), "--purge keeps the cache: {on_host:?}");
     }
 }
+
+/// The `-vv` line that shows the KRaft storage format's command.
+fn format_command(stderr: &str) -> String {
+    stderr
+        .lines()
+        .find(|l| l.contains("running the KRaft storage format"))
+        .unwrap_or_else(|| panic!("no format command in:\n{stderr}"))
+        .to_string()
+}
+
+#[test]
+fn the_kraft_format_maps_the_brokers_archive_and_records_none() {
+    let env = TestEnv::new();
+    let dir = archive_dir(&env);
+    let first = env.run(&[
+        "setup",
+        "--mode",
+        "kraft",
+        "--backend",
+        "process",
+        "--no-selftest",
+        "-vv",
+    ]);
+    assert!(first.status.success());
+    let format = format_command(&String::from_utf8_lossy(&first.stderr));
+    assert!(
+        !format.contains("-XX:SharedArchiveFile") && !format.contains("-XX:ArchiveClassesAtExit"),
+        "no archive yet, and the tool records none: {format}"
+    );
+    env.ok(&["teardown", "--purge"]);
+    let written = archives(&dir);
+    assert_eq!(written.len(), 1, "only the broker's: {written:?}");
+
+    // A new environment formats again, now mapping the broker's archive (same classpath).
+    let second = env.run(&[
+        "setup",
+        "--mode",
+        "kraft",
+        "--backend",
+        "process",
+        "--no-selftest",
+        "-vv",
+    ]);
+    assert!(second.status.success());
+    let format = format_command(&String::from_utf8_lossy(&second.stderr));
+    let stem = written[0].split('.').next().unwrap();
+    assert!(
+        format.contains(&format!(
+            "-XX:SharedArchiveFile={}/{stem}.jsa",
+            dir.display()
+        )),
+        "{format}"
+    );
+    let jvms = jvms(&env);
+    assert!(
+        jvms.len() == 1 && jvms[0].mapped,
+        "the broker maps it too: {jvms:?}"
+    );
+    assert_eq!(archives(&dir), [format!("{stem}.jsa")]);
+    assert!(!String::from_utf8_lossy(&second.stderr).contains("[cds]"));
+    env.ok(&["teardown", "--purge"]);
+}

@@ -197,12 +197,9 @@ fn under_docker(mode: &str) {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let mut expected: Vec<&str> = services.clone();
-    if mode == "kraft" {
-        // The one-off storage format is a JVM too; it wrote its archive on exit.
-        expected = vec!["kafka", "kafka-storage-format"];
-    }
-    // `<name>-<key>.jsa`, or `<name>-<key>.recording-<env>.jsa` until the format runs again.
+    // One archive per service: the KRaft storage format maps the broker's, records none.
+    let expected: Vec<&str> = services.clone();
+    // `<name>-<key>.jsa` once a start has adopted `<name>-<key>.recording-<env>.jsa`.
     let stems: Vec<&str> = names
         .iter()
         .map(|n| n.split('.').next().unwrap().rsplit_once('-').unwrap().0)

@@ -11,7 +11,7 @@ use super::{
     LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerKind, RunnerRecord,
     ServiceState, StopOutcome, Tool, ToolOutput,
 };
-use crate::class_archive::{self, ClassArchive};
+use crate::class_archive::{self, ClassArchive, Starter};
 use crate::datacheck::DataSeen;
 use crate::java::{Java, JavaError};
 use crate::plan::container as inside;
@@ -205,7 +205,9 @@ impl DockerRunner {
                     return Ok(());
                 }
                 // A stopped container is made anew when the archive it would use changed.
-                def.archive_options = self.archive_options(spec.name.as_str(), command).await;
+                def.archive_options = self
+                    .archive_options((spec.name.as_str(), Starter::Service), command)
+                    .await;
                 let options = def.archive_options.join(" ");
                 if labels.get(LABEL_CLASS_ARCHIVE) == Some(&options) {
                     return Ok(());
@@ -213,7 +215,9 @@ impl DockerRunner {
             }
             self.engine.remove(&def.name).await?;
         } else {
-            def.archive_options = self.archive_options(spec.name.as_str(), command).await;
+            def.archive_options = self
+                .archive_options((spec.name.as_str(), Starter::Service), command)
+                .await;
         }
         let network = self.ensure_network().await?;
         for _ in &def.volumes {
@@ -235,7 +239,11 @@ impl DockerRunner {
 
     /// Archive options for a JVM about to start in a container: keyed by the image (its id)
     /// and the classpath as the host's files behind the container's paths.
-    async fn archive_options(&self, name: &str, command: &[String]) -> Vec<String> {
+    async fn archive_options(
+        &self,
+        (name, starter): (&str, Starter),
+        command: &[String],
+    ) -> Vec<String> {
         let Some(dir) = &self.ctx.class_archives else {
             return Vec::new();
         };
@@ -247,7 +255,7 @@ impl DockerRunner {
         let on_host = |p: &Path| host_path(p, paths).unwrap_or_else(|| p.to_path_buf());
         let slot = class_archive::classpath_files(&class_archive::classpath_of(command), on_host)
             .map(|cp| ClassArchive::new(dir, name, &jdk, &cp, &paths.state));
-        slot.and_then(|s| s.options(Path::new(inside::CLASS_ARCHIVES)))
+        slot.and_then(|s| s.options(Path::new(inside::CLASS_ARCHIVES), starter))
             .unwrap_or_default()
     }
 
@@ -480,9 +488,10 @@ impl Runner for DockerRunner {
                 typ: Some(MountType::BIND),
                 ..Default::default()
             });
-            let options = self.archive_options(name, &command).await;
+            let options = self.archive_options((name, Starter::Tool), &command).await;
             command = class_archive::with_options(&command, &options);
         }
+        tracing::debug!("running the {}: {}", tool.what, command.join(" "));
         let (program, args) = command.split_first().expect("a tool has a command");
         let body = ContainerCreateBody {
             image: Some(self.image.clone()),
