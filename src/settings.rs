@@ -251,6 +251,33 @@ fn pick_ports(
     Ok(ports)
 }
 
+/// The Kafka, ZooKeeper and Scala versions: flag, file or default; checked against the mode.
+fn pick_versions(
+    mode: Mode,
+    over: &mut Overrides,
+    file: &mut ConfigFile,
+) -> Result<(String, String, String), SettingsError> {
+    let kafka_version = over
+        .kafka_version
+        .take()
+        .or(file.kafka_version.take())
+        .unwrap_or_else(|| mode.default_kafka_version().to_string());
+    let zookeeper_version = over
+        .zookeeper_version
+        .take()
+        .or(file.zookeeper_version.take())
+        .unwrap_or_else(|| defaults::ZOOKEEPER_VERSION.to_string());
+    let scala_version = file
+        .scala_version
+        .take()
+        .unwrap_or_else(|| defaults::SCALA_VERSION.to_string());
+    catalog::check_version("Kafka version", &kafka_version)?;
+    catalog::check_version("ZooKeeper version", &zookeeper_version)?;
+    catalog::check_version("Scala version", &scala_version)?;
+    catalog::check_mode(mode, &kafka_version)?;
+    Ok((kafka_version, zookeeper_version, scala_version))
+}
+
 /// A heap size from the file, or the default; checked.
 fn pick_heap(from_file: Option<String>, default: &str) -> Result<String, SettingsError> {
     let heap = from_file.unwrap_or_else(|| default.into());
@@ -322,27 +349,14 @@ fn check_heap(value: &str) -> Result<(), SettingsError> {
 impl Settings {
     /// Merges overrides (flags and environment) over the config file over defaults.
     pub fn resolve(
-        over: Overrides,
+        mut over: Overrides,
         mut file: ConfigFile,
         default_paths: impl FnOnce() -> Paths,
     ) -> Result<Settings, SettingsError> {
         let mode = over.mode.or(file.mode).unwrap_or(Mode::Zookeeper);
         let (kafka_port, zookeeper_port, controller_port) = pick_ports(mode, &over, &file)?;
-        let kafka_version = over
-            .kafka_version
-            .or(file.kafka_version)
-            .unwrap_or_else(|| mode.default_kafka_version().to_string());
-        let zookeeper_version = over
-            .zookeeper_version
-            .or(file.zookeeper_version)
-            .unwrap_or_else(|| defaults::ZOOKEEPER_VERSION.to_string());
-        let scala_version = file
-            .scala_version
-            .unwrap_or_else(|| defaults::SCALA_VERSION.to_string());
-        catalog::check_version("Kafka version", &kafka_version)?;
-        catalog::check_version("ZooKeeper version", &zookeeper_version)?;
-        catalog::check_version("Scala version", &scala_version)?;
-        catalog::check_mode(mode, &kafka_version)?;
+        let (kafka_version, zookeeper_version, scala_version) =
+            pick_versions(mode, &mut over, &mut file)?;
 
         let mirrors = pick_urls(over.mirrors, file.mirrors, defaults::MIRRORS, "mirror")?;
         let dists = pick_urls(over.dists, file.dists, defaults::DISTS, "dist")?;
