@@ -18,12 +18,17 @@ use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// Every message carries its index in this header.
 const INDEX_HEADER: &str = "kafkup-selftest-index";
 /// How often to look again for the new topic's leader.
 const LEADER_POLL: Duration = Duration::from_millis(100);
+/// How long the self-test's consumer waits for the coordinator warm-up at most: about
+/// librdkafka's interval between two coordinator queries, so waiting never costs more than
+/// joining at once would.
+const WARM_UP_WAIT: Duration = Duration::from_millis(1200);
 /// Bounds each admin request: a broker that is up answers in milliseconds.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -187,6 +192,30 @@ pub async fn run(
     timeout: Duration,
     reporter: &dyn Reporter,
 ) -> Result<SelftestReport, SelftestError> {
+    run_after(bootstrap, messages, timeout, reporter, None).await
+}
+
+/// The round trip, its consumer joining only once `warm_up` has ended: a consumer that asks
+/// for the group coordinator while the broker is still creating it asks again only a second
+/// later (librdkafka's interval), which would be most of the self-test.
+pub async fn run_after_warm_up(
+    bootstrap: &str,
+    messages: u32,
+    timeout: Duration,
+    reporter: &dyn Reporter,
+    warm_up: &WarmUp,
+) -> Result<SelftestReport, SelftestError> {
+    let ended = Some(warm_up.ended.clone());
+    run_after(bootstrap, messages, timeout, reporter, ended).await
+}
+
+async fn run_after(
+    bootstrap: &str,
+    messages: u32,
+    timeout: Duration,
+    reporter: &dyn Reporter,
+    warm_up_ended: Option<watch::Receiver<bool>>,
+) -> Result<SelftestReport, SelftestError> {
     let start = Instant::now();
     let deadline = start + timeout;
     let messages = messages.max(1);
@@ -211,8 +240,15 @@ pub async fn run(
         return Err(SelftestError::CreateTopic { topic, source });
     }
 
+    let times = (start, deadline);
     let result = round_trip(
-        &admin, bootstrap, &topic, messages, start, deadline, reporter,
+        &admin,
+        bootstrap,
+        &topic,
+        messages,
+        times,
+        reporter,
+        warm_up_ended,
     )
     .await;
 
@@ -237,9 +273,9 @@ async fn round_trip(
     bootstrap: &str,
     topic: &str,
     messages: u32,
-    start: Instant,
-    deadline: Instant,
+    (start, deadline): (Instant, Instant),
     reporter: &dyn Reporter,
+    warm_up_ended: Option<watch::Receiver<bool>>,
 ) -> Result<SelftestReport, SelftestError> {
     // Made now, the producer connects and gets its producer id (which librdkafka
     // retries on a 500 ms timer) while the topic gets its leader.
@@ -254,9 +290,14 @@ async fn round_trip(
     let consume_start = Instant::now();
     let consuming = {
         let (bootstrap, topic, group) = (bootstrap.to_string(), topic.to_string(), group.clone());
-        tokio::spawn(
-            async move { consume(&bootstrap, &topic, &group, messages, start, deadline).await },
-        )
+        tokio::spawn(async move {
+            if let Some(mut ended) = warm_up_ended {
+                // Ended, gone (its sender dropped) or slow: the consumer goes ahead.
+                let until = deadline.min(Instant::now() + WARM_UP_WAIT);
+                let _ = tokio::time::timeout_at(until, ended.wait_for(|e| *e)).await;
+            }
+            consume(&bootstrap, &topic, &group, messages, start, deadline).await
+        })
     };
     let produced = async {
         wait_for_leader(admin, topic, start, deadline).await?;
@@ -609,6 +650,8 @@ fn ms(d: Duration) -> f64 {
 /// is ignored, the self-test proper still checks everything.
 pub struct WarmUp {
     stop: Arc<AtomicBool>,
+    /// Turns true when the coordinator answered or the warm-up gave up.
+    ended: watch::Receiver<bool>,
     handle: tokio::task::JoinHandle<()>,
 }
 
@@ -616,10 +659,16 @@ impl WarmUp {
     pub fn start(bootstrap: String, timeout: Duration) -> WarmUp {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        let (end, ended) = watch::channel(false);
         let handle = tokio::task::spawn_blocking(move || {
-            warm_up_group_coordinator(&bootstrap, timeout, &stopped)
+            warm_up_group_coordinator(&bootstrap, timeout, &stopped);
+            let _ = end.send(true);
         });
-        WarmUp { stop, handle }
+        WarmUp {
+            stop,
+            ended,
+            handle,
+        }
     }
 
     /// Ends it (the self-test has passed, or setup gave up): within one short request.
@@ -633,25 +682,27 @@ fn warm_up_group_coordinator(bootstrap: &str, timeout: Duration, stop: &AtomicBo
     use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::TopicPartitionList;
     let deadline = std::time::Instant::now() + timeout;
-    let Ok(consumer) = client_config(bootstrap)
-        .set("group.id", "kafkup-warm-up")
-        .set("enable.auto.commit", "false")
-        // It starts before the broker listens: retry the connection every 50-100 ms, so
-        // that it asks for the coordinator the moment the broker is up.
-        .set("reconnect.backoff.max.ms", "100")
-        .create_with_context::<_, BaseConsumer<QuietContext>>(QuietContext::default())
-    else {
-        return;
-    };
     let mut partitions = TopicPartitionList::new();
     partitions.add_partition(crate::spec::HEALTH_TOPIC, 0);
     // Fetching committed offsets needs the coordinator; ask again while it is not there yet.
-    // Short requests, so that a stop is seen soon.
+    // A fresh consumer for each try: one that heard "coordinator not available" waits a
+    // second before it asks again. Short tries, so that a stop is seen soon.
     while std::time::Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
-        match consumer.committed_offsets(partitions.clone(), Duration::from_millis(200)) {
+        let consumer = client_config(bootstrap)
+            .set("group.id", "kafkup-warm-up")
+            .set("enable.auto.commit", "false")
+            // It starts before the broker listens: retry the connection every 50-100 ms,
+            // so that it asks for the coordinator the moment the broker is up.
+            .set("reconnect.backoff.max.ms", "100")
+            .create_with_context::<_, BaseConsumer<QuietContext>>(QuietContext::default());
+        let Ok(consumer) = consumer else {
+            return;
+        };
+        match consumer.committed_offsets(partitions.clone(), Duration::from_millis(300)) {
             Ok(_) => return,
             Err(e) => tracing::debug!("coordinator warm-up: {e}"),
         }
+        drop(consumer);
         std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -379,13 +379,20 @@ impl Run<'_, '_> {
         let topic_only = |p: &ProbeSpec| matches!(p, ProbeSpec::KafkaTopicReady { .. });
         let bootstrap = plan.bootstrap_server();
         let reporter = self.ex.reporter;
+        let messages = crate::defaults::SELFTEST_MESSAGES;
+        let selftest = async {
+            match &self.warm_up {
+                Some(warm_up) => {
+                    crate::selftest::run_after_warm_up(
+                        &bootstrap, messages, timeout, reporter, warm_up,
+                    )
+                    .await
+                }
+                None => crate::selftest::run(&bootstrap, messages, timeout, reporter).await,
+            }
+        };
         let (report, health) = tokio::join!(
-            crate::selftest::run(
-                &bootstrap,
-                crate::defaults::SELFTEST_MESSAGES,
-                timeout,
-                reporter
-            ),
+            selftest,
             lifecycle::wait_ready(self.ex.runner, &launches, timeout, reporter, topic_only),
         );
         if let Some(warm_up) = self.warm_up.take() {
