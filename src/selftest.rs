@@ -682,29 +682,47 @@ fn warm_up_group_coordinator(bootstrap: &str, timeout: Duration, stop: &AtomicBo
     use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::TopicPartitionList;
     let deadline = std::time::Instant::now() + timeout;
+    let Ok(consumer) = client_config(bootstrap)
+        .set("group.id", "kafkup-warm-up")
+        .set("enable.auto.commit", "false")
+        // It starts before the broker listens: retry the connection every 50-100 ms, so
+        // that it asks for the coordinator the moment the broker is up.
+        .set("reconnect.backoff.max.ms", "100")
+        .create_with_context::<_, BaseConsumer<QuietContext>>(QuietContext::default())
+    else {
+        return;
+    };
     let mut partitions = TopicPartitionList::new();
     partitions.add_partition(crate::spec::HEALTH_TOPIC, 0);
-    // Fetching committed offsets needs the coordinator; ask again while it is not there yet.
-    // A fresh consumer for each try: one that heard "coordinator not available" waits a
-    // second before it asks again. Short tries, so that a stop is seen soon.
+    // Asking for committed offsets makes the broker create its coordinator; this consumer
+    // asks again only a second after "not available", so metadata tells sooner when the
+    // coordinator's partition has a leader. Short requests, so that a stop is seen soon.
     while std::time::Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
-        let consumer = client_config(bootstrap)
-            .set("group.id", "kafkup-warm-up")
-            .set("enable.auto.commit", "false")
-            // It starts before the broker listens: retry the connection every 50-100 ms,
-            // so that it asks for the coordinator the moment the broker is up.
-            .set("reconnect.backoff.max.ms", "100")
-            .create_with_context::<_, BaseConsumer<QuietContext>>(QuietContext::default());
-        let Ok(consumer) = consumer else {
-            return;
-        };
-        match consumer.committed_offsets(partitions.clone(), Duration::from_millis(300)) {
+        match consumer.committed_offsets(partitions.clone(), Duration::from_millis(100)) {
             Ok(_) => return,
             Err(e) => tracing::debug!("coordinator warm-up: {e}"),
         }
-        drop(consumer);
+        if offsets_topic_led(&consumer) {
+            return;
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Does every partition of `__consumer_offsets` have a leader?
+fn offsets_topic_led(consumer: &impl rdkafka::consumer::Consumer<QuietContext>) -> bool {
+    let Ok(metadata) =
+        consumer.fetch_metadata(Some("__consumer_offsets"), Duration::from_millis(200))
+    else {
+        return false;
+    };
+    metadata.topics().first().is_some_and(|t| {
+        t.error().is_none()
+            && !t.partitions().is_empty()
+            && t.partitions()
+                .iter()
+                .all(|p| p.error().is_none() && p.leader() >= 0)
+    })
 }
 
 #[cfg(test)]
