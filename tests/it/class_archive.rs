@@ -149,6 +149,22 @@ fn archives_are_recorded_used_rekeyed_and_optional() {
     }
 }
 
+/// `setup --mode kraft -vv` on the process runner, which must succeed; its stderr.
+fn kraft_setup_debug_log(env: &TestEnv) -> String {
+    let args = [
+        "setup",
+        "--mode",
+        "kraft",
+        "--backend",
+        "process",
+        "--no-selftest",
+        "-vv",
+    ];
+    let out = env.run(&args);
+    assert!(out.status.success(), "kafkup {} failed", args.join(" "));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// The `-vv` line that shows the KRaft storage format's command.
 fn format_command(stderr: &str) -> String {
     stderr
@@ -162,17 +178,7 @@ fn format_command(stderr: &str) -> String {
 fn the_kraft_format_maps_the_brokers_archive_and_records_none() {
     let env = TestEnv::new();
     let dir = archive_dir(&env);
-    let first = env.run(&[
-        "setup",
-        "--mode",
-        "kraft",
-        "--backend",
-        "process",
-        "--no-selftest",
-        "-vv",
-    ]);
-    assert!(first.status.success());
-    let format = format_command(&String::from_utf8_lossy(&first.stderr));
+    let format = format_command(&kraft_setup_debug_log(&env));
     assert!(
         !format.contains("-XX:SharedArchiveFile") && !format.contains("-XX:ArchiveClassesAtExit"),
         "no archive yet, and the tool records none: {format}"
@@ -182,17 +188,8 @@ fn the_kraft_format_maps_the_brokers_archive_and_records_none() {
     assert_eq!(written.len(), 1, "only the broker's: {written:?}");
 
     // A new environment formats again, now mapping the broker's archive (same classpath).
-    let second = env.run(&[
-        "setup",
-        "--mode",
-        "kraft",
-        "--backend",
-        "process",
-        "--no-selftest",
-        "-vv",
-    ]);
-    assert!(second.status.success());
-    let format = format_command(&String::from_utf8_lossy(&second.stderr));
+    let second = kraft_setup_debug_log(&env);
+    let format = format_command(&second);
     let stem = written[0].split('.').next().unwrap();
     assert!(
         format.contains(&format!(
@@ -207,6 +204,6 @@ fn the_kraft_format_maps_the_brokers_archive_and_records_none() {
         "the broker maps it too: {jvms:?}"
     );
     assert_eq!(archives(&dir), [format!("{stem}.jsa")]);
-    assert!(!String::from_utf8_lossy(&second.stderr).contains("[cds]"));
+    assert!(!second.contains("[cds]"));
     env.ok(&["teardown", "--purge"]);
 }
