@@ -2,33 +2,47 @@
 
 use crate::defaults;
 use crate::error::{Diagnose, ExitCode};
+use crate::vocab::Mode;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use url::Url;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// ZooKeeper + Kafka 3.9.x (as in the guide).
-    Zookeeper,
-    /// Kafka alone, combined broker + controller (Kafka 4.x, or 3.x in KRaft).
-    Kraft,
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Mode::Zookeeper => "zookeeper",
-            Mode::Kraft => "kraft",
-        })
+/// The Kafka release a mode gets when none is asked for.
+pub fn default_kafka_version(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Zookeeper => defaults::KAFKA_VERSION_ZOOKEEPER_MODE,
+        Mode::Kraft => defaults::KAFKA_VERSION_KRAFT_MODE,
     }
 }
 
-impl Mode {
-    pub fn default_kafka_version(self) -> &'static str {
+/// The two lines of Kafka kafkup knows, told apart in one place: 4.0 removed ZooKeeper mode,
+/// moved logging to log4j2, needs Java 17 and added the share coordinator's topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KafkaLine {
+    /// 3.x: ZooKeeper or KRaft mode, reload4j logging.
+    Three,
+    /// 4.x and later: KRaft only, log4j2 logging.
+    Four,
+}
+
+impl KafkaLine {
+    pub fn of(version: &str) -> KafkaLine {
+        match VersionNumber::parse(version) >= VersionNumber(4, 0, 0) {
+            true => KafkaLine::Four,
+            false => KafkaLine::Three,
+        }
+    }
+
+    pub fn has_zookeeper_mode(self) -> bool {
+        self == KafkaLine::Three
+    }
+
+    /// The oldest Java its brokers run on (3.x runs on 8; we ask for 11, the oldest tested).
+    pub fn minimum_java(self) -> u32 {
         match self {
-            Mode::Zookeeper => defaults::KAFKA_VERSION_ZOOKEEPER_MODE,
-            Mode::Kraft => defaults::KAFKA_VERSION_KRAFT_MODE,
+            KafkaLine::Three => 11,
+            KafkaLine::Four => 17,
         }
     }
 }
@@ -131,7 +145,7 @@ pub fn check_version(what: &'static str, value: &str) -> Result<(), CatalogError
 }
 
 pub fn check_mode(mode: Mode, kafka_version: &str) -> Result<(), CatalogError> {
-    if mode == Mode::Zookeeper && VersionNumber::parse(kafka_version) >= VersionNumber(4, 0, 0) {
+    if mode == Mode::Zookeeper && !KafkaLine::of(kafka_version).has_zookeeper_mode() {
         return Err(CatalogError::ZookeeperModeUnsupported {
             kafka_version: kafka_version.to_string(),
         });
@@ -139,11 +153,10 @@ pub fn check_mode(mode: Mode, kafka_version: &str) -> Result<(), CatalogError> {
     Ok(())
 }
 
-/// Kafka 4 brokers need Java 17; 3.x runs on 8 and later (we ask for 11, the oldest still tested).
+/// The oldest Java a release runs on.
 pub fn minimum_java(project: Project, version: &str) -> u32 {
     match project {
-        Project::Kafka if VersionNumber::parse(version) >= VersionNumber(4, 0, 0) => 17,
-        Project::Kafka => 11,
+        Project::Kafka => KafkaLine::of(version).minimum_java(),
         Project::Zookeeper => 11,
     }
 }

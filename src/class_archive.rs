@@ -8,7 +8,7 @@
 //! name of its own and becomes the archive at the next start, once its JVM is surely gone.
 
 use crate::paths::Paths;
-use crate::spec::ServiceName;
+use crate::vocab::NodeId;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io;
@@ -25,8 +25,78 @@ pub fn dir(paths: &Paths) -> PathBuf {
 
 /// The file a systemd unit reads [`UNIT_VARIABLE`] from, written before each start, so the
 /// unit itself stays the same whether or not an archive exists yet.
-pub fn unit_env_file(paths: &Paths, service: ServiceName) -> PathBuf {
-    paths.state.join(format!("{service}.class-archive.env"))
+pub fn unit_env_file(paths: &Paths, node: NodeId) -> PathBuf {
+    paths.state.join(format!("{node}.class-archive.env"))
+}
+
+/// The one seam every runner uses: an environment's archives, and the options a JVM about to
+/// start gets from them. An archive is only a speed-up: whatever cannot be read (the JDK, a
+/// jar) means a start without one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Archives {
+    dir: PathBuf,
+    /// Names this environment's recordings (environments may share one cache).
+    environment: PathBuf,
+}
+
+/// Which JDK runs the JVM, and how its paths map to the host's.
+pub enum Jdk<'a> {
+    /// The host's JDK: the command's own program, paths as they are.
+    Host,
+    /// A container image's JDK (its id names it); the command's paths are the container's,
+    /// `on_host` finds each on the host, and the JVM sees the archive directory at `seen_as`.
+    Image {
+        id: &'a str,
+        on_host: &'a dyn Fn(&Path) -> PathBuf,
+        seen_as: &'a Path,
+    },
+}
+
+impl Archives {
+    pub fn of(paths: &Paths) -> Archives {
+        Archives {
+            dir: dir(paths),
+            environment: paths.state.clone(),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The options for the JVM `command` of `node`, started by `starter` on `jdk`.
+    pub fn options(
+        &self,
+        node: NodeId,
+        starter: Starter,
+        command: &[String],
+        jdk: Jdk,
+    ) -> Vec<String> {
+        if !is_java(command) {
+            return Vec::new();
+        }
+        let slot = || -> io::Result<(ClassArchive, PathBuf)> {
+            let (identity, seen_as) = match &jdk {
+                Jdk::Host => (host_jdk(Path::new(&command[0]))?, self.dir.clone()),
+                Jdk::Image { id, seen_as, .. } => {
+                    (format!("{id}\n{}", command[0]), seen_as.to_path_buf())
+                }
+            };
+            let identity_path = |p: &Path| p.to_path_buf();
+            let on_host: &dyn Fn(&Path) -> PathBuf = match &jdk {
+                Jdk::Host => &identity_path,
+                Jdk::Image { on_host, .. } => *on_host,
+            };
+            let classpath = classpath_files(&classpath_of(command), on_host)?;
+            let name = node.name();
+            let slot =
+                ClassArchive::new(&self.dir, &name, &identity, &classpath, &self.environment);
+            Ok((slot, seen_as))
+        };
+        slot()
+            .and_then(|(slot, seen_as)| slot.options(&seen_as, starter))
+            .unwrap_or_default()
+    }
 }
 
 /// One file on the classpath, as the JVM validates it: path, size, modification time.
@@ -120,25 +190,6 @@ impl ClassArchive {
             Err(e) => Err(e),
         }
     }
-}
-
-/// The archive options for the JVM `command` (archive `name`, a service's) on the host's JDK.
-/// An archive is only a speed-up: when the JDK or a jar cannot be read the JVM starts
-/// without one.
-pub fn host_options(
-    dir: &Path,
-    (name, starter): (&str, Starter),
-    command: &[String],
-    env: &Path,
-) -> Vec<String> {
-    let slot = || -> io::Result<ClassArchive> {
-        let jdk = host_jdk(Path::new(&command[0]))?;
-        let classpath = classpath_files(&classpath_of(command), Path::to_path_buf)?;
-        Ok(ClassArchive::new(dir, name, &jdk, &classpath, env))
-    };
-    slot()
-        .and_then(|s| s.options(dir, starter))
-        .unwrap_or_default()
 }
 
 /// The entries of a java command line's `-cp` (or `-classpath`).

@@ -1,12 +1,9 @@
 //! The command line. Doc comments are the help text.
 
-use crate::catalog::Mode;
 use crate::defaults as d;
-use crate::fetch::SourceChoice;
 use crate::messaging::outgoing::{self, ValueFormat};
 use crate::messaging::segment;
-use crate::runner::Backend;
-use crate::settings::Overrides;
+use crate::settings::Layer;
 use clap::{Args, Parser, Subcommand};
 use const_format::formatcp;
 use std::path::PathBuf;
@@ -41,105 +38,6 @@ pub struct GlobalArgs {
     pub verbose: u8,
 }
 
-/// What to install and how: shared by `setup`, `fetch` and `render`.
-#[derive(Debug, Args, Clone, Default)]
-pub struct InstallArgs {
-    /// zookeeper (Kafka 3.9.x + ZooKeeper, as in the guide) or kraft (Kafka 4.x alone).
-    #[arg(long, env = "KAFKUP_MODE", value_enum)]
-    pub mode: Option<Mode>,
-    /// How to run the services.
-    #[arg(long, env = "KAFKUP_BACKEND", value_enum)]
-    pub backend: Option<Backend>,
-    #[arg(long, env = "KAFKUP_KAFKA_VERSION", value_name = "VERSION", help = formatcp!(
-        "Kafka release [default: {} in zookeeper mode, {} in kraft mode]",
-        d::KAFKA_VERSION_ZOOKEEPER_MODE, d::KAFKA_VERSION_KRAFT_MODE))]
-    pub kafka_version: Option<String>,
-    #[arg(long, env = "KAFKUP_ZOOKEEPER_VERSION", value_name = "VERSION",
-        help = formatcp!("ZooKeeper release [default: {}]", d::ZOOKEEPER_VERSION))]
-    pub zookeeper_version: Option<String>,
-    #[arg(long = "mirror", env = "KAFKUP_MIRROR", value_name = "URL", value_delimiter = ',',
-        help = formatcp!("Base URL serving the tarballs, tried in order (repeatable; \
-            KAFKUP_MIRROR is comma-separated) [default: {}, {}]", d::MIRRORS[0], d::MIRRORS[1]))]
-    pub mirrors: Vec<String>,
-    #[arg(long = "dist", env = "KAFKUP_DIST", value_name = "URL", value_delimiter = ',',
-        help = formatcp!("Base URL serving .sha512, .asc and KEYS, never the mirror's copy \
-            (repeatable) [default: {}, {}]", d::DISTS[0], d::DISTS[1]))]
-    pub dists: Vec<String>,
-    #[arg(long, env = "KAFKUP_SOURCE", value_enum, value_name = "SOURCE",
-        help = formatcp!("Where the distributions come from: apache (release tarballs from --mirror), \
-            maven (assembled from jars in --maven-repo, pinned by kafkup's locks) or auto (apache, \
-            then maven when Apache's sites do not answer) [default: {}]", d::SOURCE_NAME))]
-    pub source: Option<SourceChoice>,
-    #[arg(long = "maven-repo", env = "KAFKUP_MAVEN_REPO", value_name = "URL", value_delimiter = ',',
-        help = formatcp!("Maven repository serving the jars (Maven Central or a proxy of it), tried in \
-            order (repeatable; KAFKUP_MAVEN_REPO is comma-separated) [default: {}]", d::MAVEN_REPOS[0]))]
-    pub maven_repos: Vec<String>,
-    /// KEYS file to check Apache jars' signatures against when no dist site answers, instead of
-    /// the copy built into kafkup (repeatable; KAFKUP_KEYS is comma-separated).
-    #[arg(
-        long = "keys",
-        env = "KAFKUP_KEYS",
-        value_name = "FILE",
-        value_delimiter = ','
-    )]
-    pub keys: Vec<PathBuf>,
-    /// Directory of extra Maven lock files (written by scripts/lock-maven.sh), for versions kafkup
-    /// has no built-in lock for; a lock for a built-in version must pin exactly the same jars.
-    #[arg(long, env = "KAFKUP_MAVEN_LOCK_DIR", value_name = "DIR")]
-    pub maven_lock_dir: Option<PathBuf>,
-    /// Skip the OpenPGP signature check (the SHA-512 check, or from Maven the lock's SHA-256, still runs).
-    #[arg(long)]
-    pub no_verify_signature: bool,
-    #[arg(long, env = "KAFKUP_KAFKA_PORT", value_name = "PORT",
-        help = formatcp!("Kafka broker port on {} [default: {}]", d::HOST, d::KAFKA_PORT))]
-    pub kafka_port: Option<u16>,
-    #[arg(long, env = "KAFKUP_ZOOKEEPER_PORT", value_name = "PORT",
-        help = formatcp!("ZooKeeper client port on {} [default: {}]", d::HOST, d::ZOOKEEPER_PORT))]
-    pub zookeeper_port: Option<u16>,
-    #[arg(long, env = "KAFKUP_CONTROLLER_PORT", value_name = "PORT",
-        help = formatcp!("KRaft controller port on {} [default: {}]", d::HOST, d::CONTROLLER_PORT))]
-    pub controller_port: Option<u16>,
-    /// Directory whose templates override the built-in ones by file name.
-    #[arg(long, env = "KAFKUP_TEMPLATES", value_name = "DIR")]
-    pub templates: Option<PathBuf>,
-    #[arg(long, env = "KAFKUP_IMAGE", value_name = "IMAGE",
-        help = formatcp!("The JRE 17+ image the docker runner runs the services from [default: {}]", d::IMAGE))]
-    pub image: Option<String>,
-    /// Java installation to use [default: JAVA_HOME, then java on PATH].
-    #[arg(long, value_name = "DIR")]
-    pub java_home: Option<PathBuf>,
-}
-
-impl InstallArgs {
-    pub fn overrides(&self, root: Option<PathBuf>) -> Overrides {
-        Overrides {
-            root,
-            mode: self.mode,
-            backend: self.backend,
-            kafka_version: self.kafka_version.clone(),
-            zookeeper_version: self.zookeeper_version.clone(),
-            source: self.source,
-            mirrors: self.mirrors.clone(),
-            dists: self.dists.clone(),
-            maven_repos: self.maven_repos.clone(),
-            keys: self.keys.clone(),
-            maven_lock_dir: self.maven_lock_dir.clone(),
-            no_verify_signature: self.no_verify_signature,
-            kafka_port: self.kafka_port,
-            zookeeper_port: self.zookeeper_port,
-            controller_port: self.controller_port,
-            templates: self.templates.clone(),
-            java_home: self.java_home.clone(),
-            image: self.image.clone(),
-            ..Overrides::default()
-        }
-    }
-}
-
-const WAIT_HELP: &str = formatcp!(
-    "Seconds to wait for the services to become ready [default: {}]",
-    d::READY_TIMEOUT_SECS
-);
 const WAIT_AS_SETUP_HELP: &str = "Seconds to wait for readiness [default: as long as setup waited]";
 
 #[derive(Debug, Subcommand)]
@@ -147,33 +45,24 @@ pub enum Command {
     /// Fetch, verify, configure, start and self-test ZooKeeper + Kafka (idempotent).
     Setup {
         #[command(flatten)]
-        install: InstallArgs,
-        /// Do not run the produce/consume self-test at the end.
-        #[arg(long)]
-        no_selftest: bool,
+        settings: Layer,
         /// Print the plan and change nothing.
         #[arg(long)]
         dry_run: bool,
-        #[arg(long, value_name = "SECS", help = WAIT_HELP)]
-        wait: Option<u64>,
         /// Where no Java is found and apt is at hand: install openjdk-17-jre-headless with
         /// apt-get (without this flag kafkup asks on a terminal, and otherwise stops).
         #[arg(long)]
         install_java: bool,
-        /// Start the JVMs without class-data archives (by default the first start records the
-        /// classes it loads into the cache and later starts map them: ~40 % faster).
-        #[arg(long)]
-        no_class_archive: bool,
     },
     /// Download, verify and unpack the distributions; prints their paths. Starts nothing.
     Fetch {
         #[command(flatten)]
-        install: InstallArgs,
+        settings: Layer,
     },
     /// Write every config file and unit that setup would install into DIR; installs nothing.
     Render {
         #[command(flatten)]
-        install: InstallArgs,
+        settings: Layer,
         /// Output directory (created if missing).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
@@ -379,29 +268,6 @@ pub enum TopicAction {
         client: ClientArgs,
         name: String,
     },
-}
-
-impl Command {
-    /// The command's name, as typed.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Setup { .. } => "setup",
-            Command::Fetch { .. } => "fetch",
-            Command::Render { .. } => "render",
-            Command::Start { .. } => "start",
-            Command::Stop { .. } => "stop",
-            Command::Restart { .. } => "restart",
-            Command::Status => "status",
-            Command::Probe { .. } => "probe",
-            Command::Selftest { .. } => "selftest",
-            Command::Logs { .. } => "logs",
-            Command::Topic { .. } => "topic",
-            Command::Produce { .. } => "produce",
-            Command::Consume { .. } => "consume",
-            Command::Serve { .. } => "serve",
-            Command::Teardown { .. } => "teardown",
-        }
-    }
 }
 
 impl TopicAction {

@@ -2,9 +2,8 @@
 //! directory that vanished or belongs to another cluster is said in plain words before any
 //! service starts on it, and nothing is re-created or wiped to "fix" it.
 
-use crate::catalog::Mode;
 use crate::error::Diagnose;
-use crate::state::Manifest;
+use crate::vocab::Mode;
 use std::path::{Path, PathBuf};
 
 /// What the data directories hold now.
@@ -22,7 +21,7 @@ impl DataSeen {
     pub fn observe(kafka_dir: &Path, zookeeper_dir: Option<&Path>) -> DataSeen {
         DataSeen {
             kafka_dir: kafka_dir.to_path_buf(),
-            kafka_cluster_id: crate::state::read_cluster_id(kafka_dir),
+            kafka_cluster_id: read_cluster_id(kafka_dir),
             zookeeper: zookeeper_dir.map(|d| (d.to_path_buf(), d.join("version-2").is_dir())),
         }
     }
@@ -56,9 +55,25 @@ impl Diagnose for DataProblem {
     }
 }
 
-/// Checks `seen` against the cluster id `previous` recorded (nothing to check before that).
-pub fn check(previous: Option<&Manifest>, mode: Mode, seen: &DataSeen) -> Result<(), DataProblem> {
-    let Some(recorded) = previous.and_then(|p| p.cluster_id.clone()) else {
+/// Kafka's `meta.properties` `cluster.id`, if the data dir has been used.
+pub fn read_cluster_id(kafka_data: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(kafka_data.join("meta.properties")).ok()?;
+    cluster_id_in(&text)
+}
+
+/// The `cluster.id` of a `meta.properties` text.
+pub fn cluster_id_in(meta_properties: &str) -> Option<String> {
+    meta_properties
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .find(|(k, _)| k.trim() == "cluster.id")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Checks `seen` against the cluster id an earlier setup recorded (nothing to check before).
+pub fn check(recorded: Option<&str>, mode: Mode, seen: &DataSeen) -> Result<(), DataProblem> {
+    let Some(recorded) = recorded.map(str::to_string) else {
         return Ok(());
     };
     match &seen.kafka_cluster_id {
@@ -89,19 +104,6 @@ pub fn check(previous: Option<&Manifest>, mode: Mode, seen: &DataSeen) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::paths::Paths;
-
-    fn manifest(cluster_id: Option<&str>) -> Manifest {
-        let mut m = Manifest::new(
-            Mode::Zookeeper,
-            &Paths::under_root(Path::new("/r")),
-            "127.0.0.1",
-            9092,
-            120,
-        );
-        m.cluster_id = cluster_id.map(String::from);
-        m
-    }
 
     fn seen(kafka: Option<&str>, zookeeper: bool) -> DataSeen {
         DataSeen {
@@ -114,32 +116,42 @@ mod tests {
     #[test]
     fn nothing_recorded_means_nothing_to_check() {
         assert_eq!(check(None, Mode::Zookeeper, &seen(None, false)), Ok(()));
-        let m = manifest(None);
-        assert_eq!(check(Some(&m), Mode::Zookeeper, &seen(None, false)), Ok(()));
     }
 
     #[test]
     fn the_recorded_cluster_must_still_be_there() {
-        let m = manifest(Some("abc"));
+        let m = "abc";
         assert_eq!(
-            check(Some(&m), Mode::Zookeeper, &seen(Some("abc"), true)),
+            check(Some(m), Mode::Zookeeper, &seen(Some("abc"), true)),
             Ok(())
         );
         assert!(matches!(
-            check(Some(&m), Mode::Zookeeper, &seen(Some("abc"), false)),
+            check(Some(m), Mode::Zookeeper, &seen(Some("abc"), false)),
             Err(DataProblem::ZookeeperDataLost { .. })
         ));
         assert!(matches!(
-            check(Some(&m), Mode::Zookeeper, &seen(None, true)),
+            check(Some(m), Mode::Zookeeper, &seen(None, true)),
             Err(DataProblem::KafkaDataLost { .. })
         ));
-        let err = check(Some(&m), Mode::Kraft, &seen(Some("xyz"), false)).unwrap_err();
+        let err = check(Some(m), Mode::Kraft, &seen(Some("xyz"), false)).unwrap_err();
         assert!(matches!(err, DataProblem::ForeignData { .. }));
         assert!(err.help().unwrap().contains("teardown --purge"));
         // KRaft mode has no ZooKeeper data to lose.
         assert_eq!(
-            check(Some(&m), Mode::Kraft, &seen(Some("abc"), false)),
+            check(Some(m), Mode::Kraft, &seen(Some("abc"), false)),
             Ok(())
         );
+    }
+
+    #[test]
+    fn cluster_id_is_read_from_meta_properties() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("meta.properties"),
+            "#\nversion=1\ncluster.id=abcDEF123\nnode.id=1\n",
+        )
+        .unwrap();
+        assert_eq!(read_cluster_id(dir.path()).as_deref(), Some("abcDEF123"));
+        assert_eq!(read_cluster_id(&dir.path().join("nope")), None);
     }
 }

@@ -1,14 +1,15 @@
 //! Every default value, in one place: settings, help texts, templates and commands read
 //! them from here.
 
+use crate::vocab::{Role, SourceChoice};
 use std::time::Duration;
 
 /// Kafka in ZooKeeper mode, as in the guide (3.9.x is the last line that has it).
 pub const KAFKA_VERSION_ZOOKEEPER_MODE: &str = "3.9.2";
-/// The newest Kafka 4.x whose jars resolve on Maven Central (checked Nov 2026).
+/// The newest Kafka 4.x whose jars resolve on Maven Central.
 pub const KAFKA_VERSION_KRAFT_MODE: &str = "4.4.0";
-/// The newest ZooKeeper 3.9.x that resolves on Maven Central (checked Nov 2026: 3.9.6's jars
-/// are there, but its parent POM is not, so Maven cannot resolve it).
+/// The newest ZooKeeper 3.9.x that resolves on Maven Central (3.9.6's jars are there, but its
+/// parent POM is not, so Maven cannot resolve it).
 pub const ZOOKEEPER_VERSION: &str = "3.9.5";
 /// Kafka 4.x is built for Scala 2.13 only, and 2.13 is the usual choice for 3.x.
 pub const SCALA_VERSION: &str = "2.13";
@@ -25,8 +26,7 @@ pub const DISTS: &[&str] = &[
 ];
 
 /// Where the distributions come from: Apache first, Maven when Apache's sites do not answer.
-pub const SOURCE: crate::fetch::SourceChoice = crate::fetch::SourceChoice::Auto;
-pub const SOURCE_NAME: &str = "auto";
+pub const SOURCE: SourceChoice = SourceChoice::Auto;
 /// Maven repositories the jars are fetched from, tried in order (a proxy can stand in).
 pub const MAVEN_REPOS: &[&str] = &["https://repo.maven.apache.org/maven2"];
 /// Jars downloaded at once per distribution: a closure is ~60 small files, and one connection
@@ -35,7 +35,11 @@ pub const MAVEN_PARALLEL_DOWNLOADS: usize = 8;
 
 pub const KAFKA_PORT: u16 = 9092;
 pub const ZOOKEEPER_PORT: u16 = 2181;
+/// With one broker on the default port: the controller listener takes the port after the
+/// brokers' ports.
 pub const CONTROLLER_PORT: u16 = 9093;
+/// Dedicated KRaft controllers' node ids start after this (brokers are 1 … N).
+pub const CONTROLLER_ID_BASE: u32 = 100;
 
 /// The distributions' own script defaults.
 pub const KAFKA_HEAP: &str = "1g";
@@ -55,6 +59,14 @@ pub const SELFTEST_MESSAGES: u32 = 100;
 pub const KAFKA_STOP_GRACE: Duration = Duration::from_secs(30);
 pub const ZOOKEEPER_STOP_GRACE: Duration = Duration::from_secs(15);
 
+/// The grace period of a node of `role`.
+pub fn stop_grace(role: Role) -> Duration {
+    match role {
+        Role::Zookeeper => ZOOKEEPER_STOP_GRACE,
+        Role::Controller | Role::Kafka => KAFKA_STOP_GRACE,
+    }
+}
+
 /// `logs` without `-n`.
 pub const LOG_LINES: usize = 100;
 
@@ -66,6 +78,34 @@ pub const FOUR_LETTER_WORDS: &str = "srvr,ruok,mntr";
 
 /// The interface every listener binds to and advertises on the host.
 pub const HOST: &str = "127.0.0.1";
+
+/// The system-wide layout, used as root (`--root` and the XDG directories otherwise).
+pub const SYSTEM_INSTALL: &str = "/opt/kafkup";
+pub const SYSTEM_DATA: &str = "/var/lib/kafkup/data";
+pub const SYSTEM_CONFIG: &str = "/etc/kafkup";
+pub const SYSTEM_CACHE: &str = "/var/cache/kafkup";
+pub const SYSTEM_STATE: &str = "/var/lib/kafkup/state";
+
+/// Directories the system empties (on boot or by age): data there would be lost.
+pub const TEMP_DIRS: &[&str] = &["/tmp", "/var/tmp", "/dev/shm"];
+
+/// Where systemd looks for units an administrator installed.
+pub const SYSTEMD_UNIT_DIR: &str = "/etc/systemd/system";
+
+/// What a command line names as Java where none could be looked at (a dry run before the
+/// runner's Java is known, `render` on a machine without Java).
+pub const FALLBACK_JAVA: &str = "/usr/bin/java";
+
+/// Where things are inside a service's container (the same for every image).
+pub mod container {
+    pub const INSTALL: &str = "/opt/kafkup";
+    pub const CONFIG: &str = "/etc/kafkup";
+    pub const DATA: &str = "/var/lib/kafkup/data";
+    /// The host's class-archive directory, bind-mounted read-write.
+    pub const CLASS_ARCHIVES: &str = "/var/cache/kafkup/class-archives";
+    /// Inside its own network namespace a service listens on every interface.
+    pub const LISTEN_ALL: &str = "0.0.0.0";
+}
 
 /// The JRE image the docker runner runs the services from (any JRE 17+ image works: the
 /// distribution comes from the verified tarball, bind-mounted).

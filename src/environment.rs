@@ -3,9 +3,9 @@
 
 use crate::error::Problem;
 use crate::paths::Paths;
-use crate::runner::{AnyRunner, Runner, RunnerContext};
-use crate::spec::ServiceName;
+use crate::runner::{AnyRunner, DataDirs, Runner, RunnerContext};
 use crate::state::{self, Manifest, ServiceRecord};
+use crate::vocab::Role;
 use anyhow::Result;
 
 pub struct Environment {
@@ -20,7 +20,8 @@ impl Environment {
         let manifest = state::require(paths)?;
         let runner = match &manifest.runner {
             Some(record) => {
-                let mut ctx = RunnerContext::new(&manifest.paths, None);
+                let nodes = manifest.services.iter().map(|s| s.spec.name).collect();
+                let mut ctx = RunnerContext::new(&manifest.paths, nodes, None);
                 if !manifest.class_archive {
                     ctx.class_archives = None;
                 }
@@ -45,19 +46,29 @@ impl Environment {
         let Ok(runner) = self.runner() else {
             return Ok(());
         };
-        let dir = |name| {
+        let Some(dirs) = self.data_dirs() else {
+            return Ok(());
+        };
+        let Ok(seen) = runner.data_seen(&dirs).await else {
+            return Ok(());
+        };
+        let recorded = self.manifest.cluster_id.as_deref();
+        crate::datacheck::check(recorded, self.manifest.mode, &seen)
+    }
+
+    /// The first broker's and (ZooKeeper mode) the first ZooKeeper's data directory.
+    pub fn data_dirs(&self) -> Option<DataDirs> {
+        let first = |role| {
             self.manifest
-                .service(name)
-                .and_then(|r| r.spec.data_dirs.first().cloned())
+                .services
+                .iter()
+                .find(|s| s.spec.name.role() == role)
+                .and_then(|r| Some((r.spec.name, r.spec.data_dirs.first()?.clone())))
         };
-        let Some(kafka) = dir(ServiceName::Kafka) else {
-            return Ok(());
-        };
-        let zookeeper = dir(ServiceName::Zookeeper);
-        let Ok(seen) = runner.data_seen(&kafka, zookeeper.as_deref()).await else {
-            return Ok(());
-        };
-        crate::datacheck::check(Some(&self.manifest), self.manifest.mode, &seen)
+        Some(DataDirs {
+            kafka: first(Role::Kafka)?,
+            zookeeper: first(Role::Zookeeper),
+        })
     }
 
     /// The services a command acts on: all (in start order) or the one named.
@@ -69,15 +80,14 @@ impl Environment {
         let Some(name) = service else {
             return Ok(all);
         };
-        let wanted = ServiceName::parse(name);
-        match all.iter().find(|s| Some(s.spec.name) == wanted) {
+        match all.iter().find(|s| s.spec.name.answers_to(name)) {
             Some(record) => Ok(vec![*record]),
             None => Err(Problem::usage(
                 format!("no service {name:?} in this environment"),
                 format!(
                     "it has: {}",
                     all.iter()
-                        .map(|s| s.spec.name.as_str())
+                        .map(|s| s.spec.name.name())
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),

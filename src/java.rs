@@ -3,7 +3,7 @@
 use crate::error::Diagnose;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Java {
     pub path: PathBuf,
     pub major: u32,

@@ -1,12 +1,12 @@
 //! Bringing services up and down through a runner, in dependency order, with one deadline
 //! for readiness. Shared by setup's executor and by start, stop, restart, probe and teardown.
 
-use crate::probe::{self, ProbeOutcome, TopicAccess};
+use crate::probe::{self, NodeProbe, ProbeOutcome, TopicAccess};
 use crate::report::Reporter;
 use crate::runner::{AnyRunner, NotRunning, Runner};
-use crate::spec::{ProbeSpec, ServiceName, ServiceSpec};
+use crate::spec::{ProbeSpec, ServiceSpec};
+use crate::vocab::NodeId;
 use anyhow::Result;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// How often the probes are polled while waiting.
@@ -58,15 +58,13 @@ pub async fn wait_ready(
     include: impl Fn(&ProbeSpec) -> bool,
 ) -> Result<Vec<ProbeOutcome>, probe::NotReady> {
     let deadline = tokio::time::Instant::now() + timeout;
-    let probes: Vec<ProbeSpec> = services
+    let probes: Vec<NodeProbe> = services
         .iter()
-        .flat_map(|(s, _)| s.probes.iter().filter(|p| include(p)).cloned())
+        .flat_map(|(s, _)| s.probes.iter().filter(|p| include(p)).map(|p| (s.name, p)))
         .collect();
-    let names: Vec<ServiceName> = services.iter().map(|(s, _)| s.name).collect();
-    // The whole death notice (all kept lines), for telling a passing failure apart.
-    let death: Mutex<Option<NotRunning>> = Mutex::new(None);
+    let names: Vec<NodeId> = services.iter().map(|(s, _)| s.name).collect();
     loop {
-        let alive = || all_alive(runner, &names, &death);
+        let alive = || all_alive(runner, &names);
         let access = TopicAccess::CreateIfMissing;
         let waited =
             probe::wait_ready(&probes, access, deadline, PROBE_INTERVAL, alive, reporter).await;
@@ -74,9 +72,9 @@ pub async fn wait_ready(
             Ok(outcomes) => return Ok(outcomes),
             Err(err) => err,
         };
-        let died = death.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let retry = died.as_ref().and_then(passing_failure);
-        let launch = died
+        let retry = err.died.as_ref().and_then(passing_failure);
+        let launch = err
+            .died
             .as_ref()
             .and_then(|d| services.iter().find(|(s, _)| s.name == d.service));
         let room = tokio::time::Instant::now() + RETRY_PAUSE < deadline;
@@ -107,17 +105,10 @@ pub fn passing_failure(died: &NotRunning) -> Option<&'static str> {
     )
 }
 
-async fn all_alive(
-    runner: &AnyRunner,
-    names: &[ServiceName],
-    death: &Mutex<Option<NotRunning>>,
-) -> Result<(), String> {
+/// Every one of `names` runs; else why the first that does not.
+async fn all_alive(runner: &AnyRunner, names: &[NodeId]) -> Result<(), NotRunning> {
     for name in names {
-        if let Err(died) = runner.alive(*name).await {
-            let said = died.to_string();
-            *death.lock().unwrap_or_else(|e| e.into_inner()) = Some(died);
-            return Err(said);
-        }
+        runner.alive(*name).await?;
     }
     Ok(())
 }
@@ -145,7 +136,7 @@ mod tests {
 
     fn died(lines: &[&str]) -> NotRunning {
         NotRunning {
-            service: ServiceName::Kafka,
+            service: NodeId::solo(crate::vocab::Role::Kafka),
             how: "exited with status 1".into(),
             log_tail: lines.iter().map(|l| l.to_string()).collect(),
             log_name: "kafka.log".into(),

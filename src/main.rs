@@ -107,12 +107,15 @@ diagnosed!(
     kafkup::messaging::http::ServeError,
     kafkup::datacheck::DataProblem,
     kafkup::deploy::decide::Conflict,
+    kafkup::deployment::DeploymentError,
+    kafkup::paths::DataInTempDir,
 );
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kafkup::runner::{RunnerError, RunnerKind};
+    use kafkup::runner::RunnerError;
+    use kafkup::vocab::RunnerKind;
     use std::path::Path;
 
     /// Every `impl … Diagnose for X` under src/ names a type listed in `diagnosed!`: a type
@@ -174,7 +177,7 @@ mod tests {
         );
         assert_eq!(
             code_of(kafkup::settings::SettingsError::PortZero {
-                what: "--kafka-port"
+                what: "--kafka-port".into()
             }),
             ExitCode::Usage
         );
@@ -198,7 +201,7 @@ mod tests {
         assert_eq!(
             code_of(kafkup::probe::NotReady {
                 probe: "p".into(),
-                service: kafkup::spec::ServiceName::Kafka,
+                service: kafkup::vocab::NodeId::solo(kafkup::vocab::Role::Kafka),
                 waited: std::time::Duration::from_secs(1),
                 last_error: None,
                 died: None,

@@ -1,7 +1,9 @@
 //! Where kafkup keeps things: install, data, config, cache and state directories.
 
+use crate::defaults;
+use crate::vocab::NodeId;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Paths {
@@ -32,11 +34,11 @@ impl Paths {
     /// The system-wide layout used as root.
     pub fn system() -> Self {
         Paths {
-            install: PathBuf::from("/opt/kafkup"),
-            data: PathBuf::from("/var/lib/kafkup/data"),
-            config: PathBuf::from("/etc/kafkup"),
-            cache: PathBuf::from("/var/cache/kafkup"),
-            state: PathBuf::from("/var/lib/kafkup/state"),
+            install: PathBuf::from(defaults::SYSTEM_INSTALL),
+            data: PathBuf::from(defaults::SYSTEM_DATA),
+            config: PathBuf::from(defaults::SYSTEM_CONFIG),
+            cache: PathBuf::from(defaults::SYSTEM_CACHE),
+            state: PathBuf::from(defaults::SYSTEM_STATE),
         }
     }
 
@@ -90,17 +92,71 @@ impl Paths {
         self.state.join("manifest.json")
     }
 
-    pub fn zookeeper_data(&self) -> PathBuf {
-        self.data.join("zookeeper")
+    /// A node's data directory: `data/kafka` (the only broker), `data/kafka-2`.
+    pub fn node_data(&self, node: NodeId) -> PathBuf {
+        self.data.join(node.name())
     }
 
-    pub fn kafka_data(&self) -> PathBuf {
-        self.data.join("kafka")
+    /// A node's rendered configuration: `config/zookeeper`, `config/kafka-2`.
+    pub fn node_config(&self, node: NodeId) -> PathBuf {
+        self.config.join(node.name())
     }
 
     pub fn logs(&self) -> PathBuf {
         self.state.join("logs")
     }
+}
+
+/// A data directory the system empties (on boot or by age): its data would be lost.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} {path} is in {temp_dir}, which the system empties: the data would be lost")]
+pub struct DataInTempDir {
+    pub what: String,
+    pub path: PathBuf,
+    pub temp_dir: &'static str,
+}
+
+impl crate::error::Diagnose for DataInTempDir {
+    fn help(&self) -> Option<String> {
+        Some("choose a root outside temporary directories with --root DIR (or KAFKUP_ROOT)".into())
+    }
+}
+
+/// Refuses a data directory (`what`, for the message) under a directory the system empties,
+/// as written and where it really is: a root that is a symlink into /tmp counts.
+pub fn refuse_temp_dir(what: &str, path: &Path) -> Result<(), DataInTempDir> {
+    let seen = [
+        lexically_normal(path),
+        crate::files::resolve_existing_prefix(path),
+    ];
+    let temp_dir = defaults::TEMP_DIRS.iter().find(|t| {
+        let real_t = std::fs::canonicalize(t).unwrap_or_else(|_| PathBuf::from(t));
+        seen.iter()
+            .any(|p| p.starts_with(t) || p.starts_with(&real_t))
+    });
+    match temp_dir {
+        Some(temp_dir) => Err(DataInTempDir {
+            what: what.to_string(),
+            path: path.to_path_buf(),
+            temp_dir,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Resolves `.` and `..` without touching the disk, so `/srv/../tmp/x` is seen as `/tmp/x`.
+pub fn lexically_normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

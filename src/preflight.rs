@@ -48,8 +48,9 @@ impl Diagnose for PreflightError {
 
 /// Each `(port, what)` must be bindable on 127.0.0.1 and on 0.0.0.0. std sets SO_REUSEADDR on
 /// listeners, as the JVM does, so connections in TIME_WAIT do not count as busy.
-pub fn check_ports(ports: &[(u16, &str)]) -> Result<(), PreflightError> {
-    for &(port, what) in ports {
+pub fn check_ports<S: AsRef<str>>(ports: &[(u16, S)]) -> Result<(), PreflightError> {
+    for (port, what) in ports {
+        let (port, what) = (*port, what.as_ref());
         for ip in [Ipv4Addr::LOCALHOST, Ipv4Addr::UNSPECIFIED] {
             match TcpListener::bind((ip, port)) {
                 Ok(_listener) => {}

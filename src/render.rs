@@ -2,14 +2,16 @@
 //! binary; `--templates DIR` replaces any of them by file name. Pure apart from reading that
 //! directory: nothing is written here (the command layer writes the files).
 
-use crate::catalog::VersionNumber;
 use crate::class_archive;
+use crate::configure::NodeConfig;
+use crate::defaults;
 use crate::error::Diagnose;
-use crate::plan::{KafkaLogging, Plan};
-use crate::spec::{ServiceName, ServiceSpec};
+use crate::spec::{kafka_logging_file, ServiceSpec};
+use crate::vocab::{NodeId, Role};
 use minijinja::{context, Environment, UndefinedBehavior, Value};
+use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// The built-in templates, by the file name `--templates DIR` overrides them with.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -36,14 +38,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Where systemd looks for units an administrator installed.
-pub const SYSTEMD_UNIT_DIR: &str = "/etc/systemd/system";
-
-/// Directories the system empties (on boot or by age): data there would be lost.
-const TEMP_DIRS: &[&str] = &["/tmp", "/var/tmp", "/dev/shm"];
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RenderedFile {
+    /// The node it configures (a restart of that node takes a change in effect).
+    pub node: NodeId,
     /// Path below `render --out DIR`, e.g. `zookeeper/zoo.cfg`.
     pub rel: PathBuf,
     /// Where setup installs it.
@@ -61,12 +59,6 @@ pub enum RenderError {
         detail: String,
         /// The file it came from when `--templates` replaced the built-in one.
         overridden_by: Option<PathBuf>,
-    },
-    #[error("{what} {path} is in {temp_dir}, which the system empties: the data would be lost")]
-    DataInTempDir {
-        what: &'static str,
-        path: PathBuf,
-        temp_dir: &'static str,
     },
     #[error("cannot read templates from {path}")]
     TemplatesDir {
@@ -90,10 +82,6 @@ impl Diagnose for RenderError {
             RenderError::Template { .. } => {
                 "this is a bug in kafkup's built-in template; please report it".into()
             }
-            RenderError::DataInTempDir { .. } => {
-                "choose a root outside temporary directories with --root DIR (or KAFKUP_ROOT)"
-                    .into()
-            }
             RenderError::TemplatesDir { .. } => {
                 "--templates must name a directory of *.j2 files".into()
             }
@@ -109,77 +97,97 @@ impl Diagnose for RenderError {
     }
 }
 
-/// Renders the config files the plan needs and one systemd unit per spec, whose
-/// `ExecStart=` runs `java`.
+/// What to render for one node: its config files, and (systemd) its unit.
+pub struct ToRender<'a> {
+    pub config: &'a NodeConfig,
+    /// Where the node's config files go on the host.
+    pub config_dir: &'a Path,
+    pub unit: Option<Unit<'a>>,
+}
+
+/// What a node's systemd unit says.
+#[derive(Serialize)]
+pub struct Unit<'a> {
+    pub spec: &'a ServiceSpec,
+    pub command: &'a [String],
+    pub service_user: &'a str,
+    /// The file the unit reads its class-data archive options from, and their directory.
+    pub archive_env: PathBuf,
+    pub archive_dir: PathBuf,
+}
+
+/// Renders every node's config files (in node order), then their units.
 pub fn render_all(
-    plan: &Plan,
-    specs: &[ServiceSpec],
-    java: &Path,
+    nodes: &[ToRender],
     templates_dir: Option<&Path>,
 ) -> Result<Vec<RenderedFile>, RenderError> {
-    check_data_dirs(plan)?;
     let templates = Templates::load(templates_dir)?;
     let env = templates.environment()?;
-    let base = context! {
-        plan => plan,
-        kafka_major => VersionNumber::parse(&plan.kafka.artifact.version).0,
-    };
-    let render = |template: &str, ctx: Value, rel: &str, target: PathBuf| {
+    let render = |id: NodeId, template: &str, ctx: Value, rel: String, target: PathBuf| {
         let body = env
             .get_template(template)
             .and_then(|t| t.render(ctx))
             .map_err(|e| templates.error(e))?;
         Ok::<_, RenderError>(RenderedFile {
-            contents: with_header(rel, template, templates.overrides.get(template), &body),
+            node: id,
+            contents: with_header(&rel, template, templates.overrides.get(template), &body),
             rel: PathBuf::from(rel),
             target,
             // The service user must read it, and nothing in it is secret.
             mode: 0o644,
         })
     };
-
     let mut files = Vec::new();
-    if let Some(zk) = &plan.zookeeper {
-        for (template, name) in [("zoo.cfg.j2", "zoo.cfg"), ("logback.xml.j2", "logback.xml")] {
-            let rel = format!("zookeeper/{name}");
-            files.push(render(
-                template,
-                base.clone(),
-                &rel,
-                zk.config_dir.join(name),
-            )?);
+    for node in nodes {
+        let id = node.config.node.id;
+        let ctx = Value::from_serialize(node.config);
+        for name in config_files(node.config) {
+            let (rel, target) = (format!("{id}/{name}"), node.config_dir.join(name));
+            files.push(render(id, &format!("{name}.j2"), ctx.clone(), rel, target)?);
         }
     }
-    let logging = match plan.kafka.logging {
-        KafkaLogging::Log4j => "log4j.properties",
-        KafkaLogging::Log4j2 => "log4j2.properties",
-    };
-    for name in ["server.properties", logging] {
-        let rel = format!("kafka/{name}");
-        let target = plan.kafka.config_dir.join(name);
-        files.push(render(&format!("{name}.j2"), base.clone(), &rel, target)?);
-    }
-    for spec in specs {
-        let unit = format!("{}.service", spec.name.unit_name());
-        let ctx = context! {
-            service => spec,
-            unit_name => spec.name.unit_name(),
-            requires_unit => spec.requires.map(|r: ServiceName| format!("{}.service", r.unit_name())),
-            command => spec.command(java),
-            archive_env => class_archive::unit_env_file(&plan.paths, spec.name),
-            archive_dir => class_archive::dir(&plan.paths),
-            protect_home => protect_home(spec),
-            ..base.clone()
-        };
-        let target = Path::new(SYSTEMD_UNIT_DIR).join(&unit);
+    for (node, unit) in nodes.iter().filter_map(|n| Some((n, n.unit.as_ref()?))) {
+        let id = node.config.node.id;
+        let file = format!("{}.service", id.unit_name());
+        let target = Path::new(defaults::SYSTEMD_UNIT_DIR).join(&file);
+        let rel = format!("systemd/{file}");
         files.push(render(
+            id,
             "kafkup.service.j2",
-            ctx,
-            &format!("systemd/{unit}"),
+            unit_context(unit),
+            rel,
             target,
         )?);
     }
     Ok(files)
+}
+
+/// The config files of a node, by the name they are written as.
+fn config_files(config: &NodeConfig) -> Vec<&'static str> {
+    match (&config.kafka, config.node.role) {
+        (_, Role::Zookeeper) => vec!["zoo.cfg", "logback.xml"],
+        (Some(kafka), _) => vec!["server.properties", kafka_logging_file(kafka.line)],
+        (None, _) => unreachable!("a Kafka node has a Kafka config"),
+    }
+}
+
+fn unit_context(unit: &Unit) -> Value {
+    let requires: Vec<String> = unit
+        .spec
+        .requires
+        .iter()
+        .map(|r| format!("{}.service", r.unit_name()))
+        .collect();
+    context! {
+        service => unit.spec,
+        unit_name => unit.spec.name.unit_name(),
+        requires_units => requires.join(" "),
+        command => unit.command,
+        service_user => unit.service_user,
+        archive_env => unit.archive_env,
+        archive_dir => unit.archive_dir,
+        protect_home => protect_home(unit.spec),
+    }
 }
 
 /// The built-in templates plus the replacements read from `--templates DIR`.
@@ -315,49 +323,6 @@ fn with_header(rel: &str, template: &str, overridden: Option<&String>, body: &st
     }
 }
 
-/// Refuses data directories that the system empties.
-pub fn check_data_dirs(plan: &Plan) -> Result<(), RenderError> {
-    let mut dirs = vec![("Kafka data directory", &plan.kafka.data_dir)];
-    if let Some(zk) = &plan.zookeeper {
-        dirs.push(("ZooKeeper data directory", &zk.data_dir));
-    }
-    for (what, path) in dirs {
-        // As written, and where it really is: a root that is a symlink into /tmp counts.
-        let seen = [
-            lexically_normal(path),
-            crate::files::resolve_existing_prefix(path),
-        ];
-        let temp_dir = TEMP_DIRS.iter().find(|t| {
-            let real_t = std::fs::canonicalize(t).unwrap_or_else(|_| PathBuf::from(t));
-            seen.iter()
-                .any(|p| p.starts_with(t) || p.starts_with(&real_t))
-        });
-        if let Some(temp_dir) = temp_dir {
-            return Err(RenderError::DataInTempDir {
-                what,
-                path: path.clone(),
-                temp_dir,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Resolves `.` and `..` without touching the disk, so `/srv/../tmp/x` is seen as `/tmp/x`.
-fn lexically_normal(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// `ProtectHome=yes` hides /home entirely; when the service's own files live there, only
 /// make it read-only (its data dirs are writable through `ReadWritePaths=`).
 fn protect_home(spec: &ServiceSpec) -> &'static str {
@@ -367,7 +332,11 @@ fn protect_home(spec: &ServiceSpec) -> &'static str {
         .iter()
         .chain(&spec.read_only_dirs)
         .chain([&spec.working_dir]);
-    if dirs.any(|dir| homes.iter().any(|h| lexically_normal(dir).starts_with(h))) {
+    if dirs.any(|dir| {
+        homes
+            .iter()
+            .any(|h| crate::paths::lexically_normal(dir).starts_with(h))
+    }) {
         "read-only"
     } else {
         "yes"
@@ -503,34 +472,6 @@ pub fn unit_path_list(paths: &[String]) -> Result<String, UnsafeUnitValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Mode;
-    use crate::paths::Paths;
-    use crate::settings::{ConfigFile, Overrides, Settings};
-    use crate::spec::service_specs;
-
-    fn plan(mode: Mode, root: &str) -> Plan {
-        let over = Overrides {
-            mode: Some(mode),
-            root: Some(root.into()),
-            ..Default::default()
-        };
-        let settings = Settings::resolve(over, ConfigFile::default(), || {
-            Paths::under_root(Path::new(root))
-        })
-        .unwrap();
-        Plan::from_settings(&settings)
-    }
-
-    fn render(plan: &Plan, dir: Option<&Path>) -> Result<Vec<RenderedFile>, RenderError> {
-        render_all(plan, &service_specs(plan), Path::new("/usr/bin/java"), dir)
-    }
-
-    fn file<'a>(files: &'a [RenderedFile], rel: &str) -> &'a RenderedFile {
-        files
-            .iter()
-            .find(|f| f.rel == Path::new(rel))
-            .unwrap_or_else(|| panic!("{rel} not rendered"))
-    }
 
     #[test]
     fn unit_values_escape_specifiers_and_refuse_newlines() {
@@ -581,173 +522,6 @@ mod tests {
             "/home/\\u0434\\u0430\\u043D\\u043D\\u044B\\u0435"
         );
         assert_eq!(properties_escape("😀"), "\\uD83D\\uDE00");
-    }
-
-    #[test]
-    fn data_in_tmp_is_refused() {
-        for root in ["/tmp/kafkup", "/var/tmp/k", "/srv/../tmp/k"] {
-            let err = render(&plan(Mode::Zookeeper, root), None).unwrap_err();
-            assert!(
-                matches!(err, RenderError::DataInTempDir { .. }),
-                "{root}: {err}"
-            );
-            assert!(err.help().unwrap().contains("--root"));
-        }
-        assert!(render(&plan(Mode::Zookeeper, "/srv/tmp"), None).is_ok());
-        assert!(render(&plan(Mode::Kraft, "/tmpfoo"), None).is_ok());
-    }
-
-    #[test]
-    fn data_in_tmp_through_a_symlink_is_refused() {
-        let home = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
-        let in_tmp = tempfile::tempdir_in("/tmp").unwrap();
-        let root = home.path().join("root");
-        std::os::unix::fs::symlink(in_tmp.path(), &root).unwrap();
-        let err = render(&plan(Mode::Kraft, root.to_str().unwrap()), None).unwrap_err();
-        assert!(matches!(err, RenderError::DataInTempDir { .. }), "{err}");
-        // The same with only the data directory linked there.
-        let real = home.path().join("real");
-        std::fs::create_dir(&real).unwrap();
-        std::os::unix::fs::symlink(in_tmp.path(), real.join("data")).unwrap();
-        let err = render(&plan(Mode::Zookeeper, real.to_str().unwrap()), None).unwrap_err();
-        assert!(matches!(err, RenderError::DataInTempDir { .. }), "{err}");
-        let checkout_in_tmp = TEMP_DIRS
-            .iter()
-            .any(|t| std::fs::canonicalize(home.path()).unwrap().starts_with(t));
-        if !checkout_in_tmp {
-            assert!(render(&plan(Mode::Zookeeper, home.path().to_str().unwrap()), None).is_ok());
-        }
-    }
-
-    #[test]
-    fn every_file_starts_with_the_generated_header() {
-        for mode in [Mode::Zookeeper, Mode::Kraft] {
-            for f in render(&plan(mode, "/srv/k"), None).unwrap() {
-                let first = f.contents.lines().take(2).collect::<Vec<_>>().join("\n");
-                assert!(
-                    first.contains("Generated by kafkup"),
-                    "{}:\n{first}",
-                    f.rel.display()
-                );
-                assert!(f.contents.ends_with('\n'));
-                assert!(
-                    !f.contents.contains("\n\n\n"),
-                    "{} has blank runs",
-                    f.rel.display()
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn kraft_with_kafka_3_uses_reload4j() {
-        let mut p = plan(Mode::Kraft, "/srv/k");
-        p.kafka.logging = KafkaLogging::Log4j;
-        let rels: Vec<_> = render(&p, None)
-            .unwrap()
-            .into_iter()
-            .map(|f| f.rel)
-            .collect();
-        assert!(rels.contains(&PathBuf::from("kafka/log4j.properties")));
-        assert!(!rels.contains(&PathBuf::from("kafka/log4j2.properties")));
-    }
-
-    #[test]
-    fn a_templates_dir_replaces_only_what_it_holds() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("zoo.cfg.j2"), "tickTime={{ 1000 * 2 }}\n").unwrap();
-        std::fs::write(dir.path().join(".zoo.cfg.j2.swp"), "ignored").unwrap();
-        let files = render(&plan(Mode::Zookeeper, "/srv/k"), Some(dir.path())).unwrap();
-        let zoo = &file(&files, "zookeeper/zoo.cfg").contents;
-        assert!(zoo.ends_with("\ntickTime=2000\n"), "{zoo}");
-        assert!(zoo.contains("your template zoo.cfg.j2"));
-        let server = &file(&files, "kafka/server.properties").contents;
-        assert!(server.contains("built-in template server.properties.j2"));
-    }
-
-    #[test]
-    fn a_misnamed_template_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("zoo.cfg"), "tickTime=2000\n").unwrap();
-        let err = render(&plan(Mode::Zookeeper, "/srv/k"), Some(dir.path())).unwrap_err();
-        assert!(matches!(err, RenderError::UnknownTemplate { .. }), "{err}");
-        assert!(err.help().unwrap().contains("zoo.cfg.j2"));
-    }
-
-    #[test]
-    fn a_missing_templates_dir_is_an_error() {
-        let err = render(
-            &plan(Mode::Kraft, "/srv/k"),
-            Some(Path::new("/nonexistent/kafkup")),
-        )
-        .unwrap_err();
-        assert!(matches!(err, RenderError::TemplatesDir { .. }), "{err}");
-    }
-
-    #[test]
-    fn an_undefined_variable_names_the_template_and_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let tmpl = "a=1\nb={{ plan.kafka.no_such_field }}\n";
-        std::fs::write(dir.path().join("server.properties.j2"), tmpl).unwrap();
-        let err = render(&plan(Mode::Kraft, "/srv/k"), Some(dir.path())).unwrap_err();
-        let msg = err.to_string();
-        assert!(
-            msg.starts_with("template server.properties.j2 line 2:"),
-            "{msg}"
-        );
-        assert!(
-            msg.contains("undefined value: `b={{ plan.kafka.no_such_field }}`"),
-            "{msg}"
-        );
-        let help = err.help().unwrap();
-        assert!(
-            help.contains(
-                &dir.path()
-                    .join("server.properties.j2")
-                    .display()
-                    .to_string()
-            ),
-            "{help}"
-        );
-    }
-
-    #[test]
-    fn a_syntax_error_names_the_template_and_line() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("log4j2.properties.j2"), "x=1\n\n{% if %}\n").unwrap();
-        let err = render(&plan(Mode::Kraft, "/srv/k"), Some(dir.path())).unwrap_err();
-        let msg = err.to_string();
-        assert!(
-            msg.starts_with("template log4j2.properties.j2 line 3:"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn a_value_unsafe_for_a_unit_is_a_template_error() {
-        let p = plan(Mode::Kraft, "/srv/k");
-        let mut specs = service_specs(&p);
-        specs[0].description = "evil\nExecStartPre=/bin/sh".into();
-        let err = render_all(&p, &specs, Path::new("/usr/bin/java"), None).unwrap_err();
-        let msg = err.to_string();
-        assert!(
-            msg.starts_with("template kafkup.service.j2 line 2:"),
-            "{msg}"
-        );
-        assert!(msg.contains("control character"), "{msg}");
-    }
-
-    #[test]
-    fn home_is_read_only_not_hidden_when_the_service_lives_there() {
-        let p = plan(Mode::Kraft, "/home/dev/kafkup");
-        let files = render(&p, None).unwrap();
-        assert!(file(&files, "systemd/kafkup-kafka.service")
-            .contents
-            .contains("\nProtectHome=read-only\n"));
-        let files = render(&plan(Mode::Kraft, "/srv/k"), None).unwrap();
-        assert!(file(&files, "systemd/kafkup-kafka.service")
-            .contents
-            .contains("\nProtectHome=yes\n"));
     }
 
     #[test]

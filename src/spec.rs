@@ -1,51 +1,15 @@
-//! One launch description per service, the same for every runner: the JVM is started
-//! directly (no distribution shell scripts), so process, systemd and docker run one command.
+//! One launch description per node, the same for every runner: the JVM is started directly
+//! (no distribution shell scripts), so process, systemd and docker run one command.
 
+use crate::catalog::KafkaLine;
+use crate::configure::NodeConfig;
 use crate::defaults;
-use crate::plan::{KafkaLogging, Plan};
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use crate::topology::{Node, NodeView, Topology};
+use crate::vocab::{NodeId, Role};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum ServiceName {
-    Zookeeper,
-    Kafka,
-}
-
-impl ServiceName {
-    /// Every service, in start order.
-    pub const ALL: [ServiceName; 2] = [ServiceName::Zookeeper, ServiceName::Kafka];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceName::Zookeeper => "zookeeper",
-            ServiceName::Kafka => "kafka",
-        }
-    }
-
-    /// systemd unit / container name.
-    pub fn unit_name(self) -> String {
-        format!("kafkup-{}", self.as_str())
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "zookeeper" | "zk" => Some(ServiceName::Zookeeper),
-            "kafka" | "broker" => Some(ServiceName::Kafka),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for ServiceName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How to know a service is ready, in order.
+/// How to know a node is ready, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProbeSpec {
@@ -63,7 +27,7 @@ pub const HEALTH_TOPIC: &str = "kafkup-health";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceSpec {
-    pub name: ServiceName,
+    pub name: NodeId,
     pub description: String,
     pub main_class: String,
     /// Classpath entries, joined with `:`; `dir/*` globs are expanded by the JVM itself.
@@ -77,8 +41,9 @@ pub struct ServiceSpec {
     pub read_only_dirs: Vec<PathBuf>,
     pub ports: Vec<u16>,
     pub probes: Vec<ProbeSpec>,
-    /// Started after, stopped before this one.
-    pub requires: Option<ServiceName>,
+    /// Started after, stopped before this one (manifests of one broker wrote one name or null).
+    #[serde(deserialize_with = "one_or_many", default)]
+    pub requires: Vec<NodeId>,
     /// How long it may take to stop before it is killed (every runner, the unit too).
     pub stop_grace_secs: u64,
 }
@@ -100,13 +65,28 @@ impl ServiceSpec {
     }
 }
 
-/// The client compiler only. A local broker or ZooKeeper reaches readiness ~25 % sooner
-/// (1.89 → 1.42 s on 2 cores, where C2's compilations compete with start-up), and
-/// `bench/jvm-options.sh` measured produce throughput within 10 % of full tiering (broker CPU
-/// per message even 7 % lower). `-XX:TieredStopAtLevel=4` in `kafka_jvm_options` undoes it.
+/// `requires` as written by any kafkup: null, one name, or a list.
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NodeId>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(NodeId),
+        Many(Vec<NodeId>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => vec![],
+        Some(OneOrMany::One(id)) => vec![id],
+        Some(OneOrMany::Many(ids)) => ids,
+    })
+}
+
+/// The client compiler only: a local broker or ZooKeeper reaches readiness about a quarter
+/// sooner on 2 cores, where C2's compilations compete with start-up, at a produce throughput
+/// within 10 % (`bench/jvm-options.sh` measures it). `-XX:TieredStopAtLevel=4` in
+/// `kafka_jvm_options` undoes it.
 const QUICK_JIT: &str = "-XX:TieredStopAtLevel=1";
 
-/// Options every service JVM gets: heap, G1, the quick JIT, headless, and no hs_err files in
+/// Options every node's JVM gets: heap, G1, the quick JIT, headless, and no hs_err files in
 /// odd places.
 fn common_jvm_options(heap: &str, working_dir: &Path) -> Vec<String> {
     vec![
@@ -120,150 +100,150 @@ fn common_jvm_options(heap: &str, working_dir: &Path) -> Vec<String> {
     ]
 }
 
-/// Both services in start order (ZooKeeper first when there is one).
-pub fn service_specs(plan: &Plan) -> Vec<ServiceSpec> {
-    let mut specs = Vec::new();
-    if let Some(zk) = &plan.zookeeper {
-        let mut jvm_options = common_jvm_options(&zk.heap, &zk.data_dir);
-        jvm_options.push(format!(
-            "-Dlogback.configurationFile={}",
-            zk.config_dir.join("logback.xml").display()
-        ));
-        // The AdminServer is off in zoo.cfg too; the property makes it certain.
-        jvm_options.push("-Dzookeeper.admin.enableServer=false".into());
-        jvm_options.extend(zk.jvm_options.iter().cloned());
-        specs.push(ServiceSpec {
-            name: ServiceName::Zookeeper,
-            description: format!("Apache ZooKeeper {} (kafkup)", zk.artifact.version),
-            main_class: "org.apache.zookeeper.server.quorum.QuorumPeerMain".into(),
-            // Only jars: a non-empty directory on the classpath keeps the JVM from writing a
-            // class-data archive (logback finds its file through the property above).
-            classpath: vec![format!("{}/lib/*", zk.dist_dir.display())],
-            jvm_options,
-            args: vec![zk.config_dir.join("zoo.cfg").display().to_string()],
-            working_dir: zk.data_dir.clone(),
-            data_dirs: vec![zk.data_dir.clone()],
-            read_only_dirs: vec![zk.dist_dir.clone(), zk.config_dir.clone()],
-            ports: vec![zk.client_port],
-            probes: vec![ProbeSpec::ZookeeperServing {
-                host: plan.host.clone(),
-                port: zk.client_port,
-            }],
-            requires: None,
-            stop_grace_secs: defaults::ZOOKEEPER_STOP_GRACE.as_secs(),
-        });
-    }
-    let k = &plan.kafka;
-    let mut jvm_options = common_jvm_options(&k.heap, &k.data_dir);
-    jvm_options.push(kafka_logging_option(plan));
-    jvm_options.extend(k.jvm_options.iter().cloned());
-    let mut ports = vec![k.port];
-    ports.extend(k.controller_port);
-    specs.push(ServiceSpec {
-        name: ServiceName::Kafka,
-        description: format!(
-            "Apache Kafka {} in {} mode (kafkup)",
-            k.artifact.version, plan.mode
-        ),
-        main_class: "kafka.Kafka".into(),
-        classpath: vec![format!("{}/libs/*", k.dist_dir.display())],
+/// How node `node` is started, as its own service sees its files (`view`).
+pub fn launch(
+    topology: &Topology,
+    node: &Node,
+    view: &NodeView,
+    config: &NodeConfig,
+) -> ServiceSpec {
+    let mut jvm_options = common_jvm_options(&node.heap, &view.data_dir);
+    let (main_class, lib, config_file, description, probes) = match node.role() {
+        Role::Zookeeper => {
+            jvm_options.extend(zookeeper_options(view));
+            let probes = vec![ProbeSpec::ZookeeperServing {
+                host: topology.host.clone(),
+                port: node.ports.client.expect("ZooKeeper has a client port"),
+            }];
+            let about = format!("Apache ZooKeeper {} (kafkup)", config.node.version);
+            (
+                "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                "lib",
+                "zoo.cfg",
+                about,
+                probes,
+            )
+        }
+        Role::Controller | Role::Kafka => {
+            jvm_options.push(kafka_logging_option(config, &view.config_dir));
+            let about = format!(
+                "Apache Kafka {} in {} mode (kafkup)",
+                config.node.version, topology.mode
+            );
+            (
+                "kafka.Kafka",
+                "libs",
+                "server.properties",
+                about,
+                kafka_probes(topology, node),
+            )
+        }
+    };
+    jvm_options.extend(node.jvm_options.iter().cloned());
+    ServiceSpec {
+        name: node.id,
+        description,
+        main_class: main_class.into(),
+        // Only jars: a non-empty directory on the classpath keeps the JVM from writing a
+        // class-data archive (logback finds its file through a property).
+        classpath: vec![format!("{}/{lib}/*", view.dist_dir.display())],
         jvm_options,
-        args: vec![k.config_dir.join("server.properties").display().to_string()],
-        working_dir: k.data_dir.clone(),
-        data_dirs: vec![k.data_dir.clone()],
-        read_only_dirs: vec![k.dist_dir.clone(), k.config_dir.clone()],
-        ports,
-        probes: vec![
-            ProbeSpec::KafkaBrokerListed {
-                bootstrap: plan.bootstrap_server(),
-                node_id: k.node_id,
-            },
-            ProbeSpec::KafkaTopicReady {
-                bootstrap: plan.bootstrap_server(),
-                topic: HEALTH_TOPIC.into(),
-            },
-        ],
-        requires: plan.zookeeper.as_ref().map(|_| ServiceName::Zookeeper),
-        stop_grace_secs: defaults::KAFKA_STOP_GRACE.as_secs(),
-    });
-    specs
+        args: vec![view.config_dir.join(config_file).display().to_string()],
+        working_dir: view.data_dir.clone(),
+        data_dirs: vec![view.data_dir.clone()],
+        read_only_dirs: vec![view.dist_dir.clone(), view.config_dir.clone()],
+        ports: node.ports.all(),
+        probes,
+        requires: requires(topology, node),
+        stop_grace_secs: defaults::stop_grace(node.role()).as_secs(),
+    }
+}
+
+fn zookeeper_options(view: &NodeView) -> Vec<String> {
+    vec![
+        format!(
+            "-Dlogback.configurationFile={}",
+            view.config_dir.join("logback.xml").display()
+        ),
+        // The AdminServer is off in zoo.cfg too; the property makes it certain.
+        "-Dzookeeper.admin.enableServer=false".into(),
+    ]
+}
+
+/// A broker is listed in metadata, then kafkup's health topic is led; a dedicated controller
+/// serves no clients to ask.
+fn kafka_probes(topology: &Topology, node: &Node) -> Vec<ProbeSpec> {
+    let Some(port) = node.ports.client else {
+        return vec![];
+    };
+    let bootstrap = format!("{}:{port}", topology.host);
+    vec![
+        ProbeSpec::KafkaBrokerListed {
+            bootstrap: bootstrap.clone(),
+            node_id: node.server_id,
+        },
+        ProbeSpec::KafkaTopicReady {
+            bootstrap,
+            topic: HEALTH_TOPIC.into(),
+        },
+    ]
+}
+
+/// What must run before a node: ZooKeeper before brokers; dedicated controllers before brokers.
+fn requires(topology: &Topology, node: &Node) -> Vec<NodeId> {
+    let before = match node.role() {
+        Role::Kafka => [Role::Zookeeper, Role::Controller].as_slice(),
+        Role::Zookeeper | Role::Controller => [].as_slice(),
+    };
+    topology
+        .nodes
+        .iter()
+        .filter(|n| before.contains(&n.role()))
+        .map(|n| n.id)
+        .collect()
+}
+
+/// The logging config file of a Kafka line, below the node's config directory.
+pub fn kafka_logging_file(line: KafkaLine) -> &'static str {
+    match line {
+        KafkaLine::Three => "log4j.properties",
+        KafkaLine::Four => "log4j2.properties",
+    }
 }
 
 /// The JVM option that points Kafka's logging (reload4j on 3.x, log4j2 on 4.x) at our config.
-fn kafka_logging_option(plan: &Plan) -> String {
-    let dir = &plan.kafka.config_dir;
-    match plan.kafka.logging {
-        KafkaLogging::Log4j => format!(
-            "-Dlog4j.configuration=file:{}",
-            dir.join("log4j.properties").display()
-        ),
-        KafkaLogging::Log4j2 => format!(
-            "-Dlog4j2.configurationFile={}",
-            dir.join("log4j2.properties").display()
-        ),
+fn kafka_logging_option(config: &NodeConfig, config_dir: &Path) -> String {
+    let line = config.kafka.as_ref().expect("a Kafka node").line;
+    let file = config_dir.join(kafka_logging_file(line));
+    match line {
+        KafkaLine::Three => format!("-Dlog4j.configuration=file:{}", file.display()),
+        KafkaLine::Four => format!("-Dlog4j2.configurationFile={}", file.display()),
     }
 }
 
-/// The one-off KRaft storage format command (run once, before the first start).
-pub fn kraft_format_command(plan: &Plan, java: &Path, cluster_id: &str) -> Vec<String> {
-    let k = &plan.kafka;
-    vec![
+/// The one-off KRaft storage format of a node (before its first start), with `java` and the
+/// node's launch: the same classpath and logging, a small heap.
+pub fn kraft_format_command(spec: &ServiceSpec, java: &Path, cluster_id: &str) -> Vec<String> {
+    let logging = spec
+        .jvm_options
+        .iter()
+        .find(|o| o.starts_with("-Dlog4j"))
+        .cloned()
+        .expect("a Kafka node's options name its logging");
+    let mut command = vec![
         java.display().to_string(),
         "-Xmx256m".into(),
         QUICK_JIT.into(),
-        kafka_logging_option(plan),
+        logging,
         "-cp".into(),
-        format!("{}/libs/*", k.dist_dir.display()),
+        spec.classpath.join(":"),
         "kafka.tools.StorageTool".into(),
         "format".into(),
         "-t".into(),
         cluster_id.to_string(),
         "-c".into(),
-        k.config_dir.join("server.properties").display().to_string(),
-        "--ignore-formatted".into(),
-    ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::catalog::Mode;
-    use crate::settings::{ConfigFile, Overrides, Settings};
-
-    fn specs_with(file: ConfigFile) -> Vec<ServiceSpec> {
-        let over = Overrides {
-            mode: Some(Mode::Zookeeper),
-            root: Some("/srv/k".into()),
-            ..Default::default()
-        };
-        let settings = Settings::resolve(over, file, || unreachable!()).unwrap();
-        service_specs(&Plan::from_settings(&settings))
-    }
-
-    #[test]
-    fn every_jvm_gets_the_quick_jit_and_the_users_options_come_last() {
-        let file = ConfigFile {
-            kafka_jvm_options: Some(vec!["-XX:TieredStopAtLevel=4".into(), "-Dx=1".into()]),
-            zookeeper_jvm_options: Some(vec!["-Dzk=1".into()]),
-            ..Default::default()
-        };
-        let specs = specs_with(file);
-        let (zk, kafka) = (&specs[0].jvm_options, &specs[1].jvm_options);
-        assert!(zk.contains(&QUICK_JIT.to_string()));
-        assert_eq!(zk.last().unwrap(), "-Dzk=1");
-        let jit = kafka.iter().position(|o| o == QUICK_JIT).unwrap();
-        let undone = kafka
-            .iter()
-            .position(|o| o == "-XX:TieredStopAtLevel=4")
-            .unwrap();
-        assert!(
-            jit < undone,
-            "the user's option must come later to win: {kafka:?}"
-        );
-        assert_eq!(kafka.last().unwrap(), "-Dx=1");
-        assert!(!specs_with(ConfigFile::default())[1]
-            .jvm_options
-            .iter()
-            .any(|o| o.starts_with("-Dx")));
-    }
+    ];
+    command.extend(spec.args.iter().cloned());
+    command.push("--ignore-formatted".into());
+    command
 }

@@ -1,10 +1,11 @@
 //! The manifest: what kafkup created, so `setup` can be idempotent and `teardown` can remove
 //! exactly that. Written atomically; read by every command that acts on an environment.
 
-use crate::catalog::{Artifact, Mode};
+use crate::catalog::Artifact;
 use crate::paths::Paths;
-use crate::runner::{RunnerKind, RunnerRecord};
-use crate::spec::{ServiceName, ServiceSpec};
+use crate::runner::RunnerRecord;
+use crate::spec::ServiceSpec;
+use crate::vocab::{Mode, NodeId, RunnerKind};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -93,7 +94,7 @@ impl Manifest {
         self.runner.as_ref().map(RunnerRecord::kind)
     }
 
-    pub fn service(&self, name: ServiceName) -> Option<&ServiceRecord> {
+    pub fn service(&self, name: NodeId) -> Option<&ServiceRecord> {
         self.services.iter().find(|s| s.spec.name == name)
     }
 
@@ -148,11 +149,8 @@ mod v1 {
             let mut services = Vec::new();
             for s in self.services {
                 let mut fields = s.spec.fields;
-                let name: ServiceName = serde_json::from_value(fields["name"].clone())?;
-                let grace = match name {
-                    ServiceName::Kafka => crate::defaults::KAFKA_STOP_GRACE,
-                    ServiceName::Zookeeper => crate::defaults::ZOOKEEPER_STOP_GRACE,
-                };
+                let name: NodeId = serde_json::from_value(fields["name"].clone())?;
+                let grace = crate::defaults::stop_grace(name.role());
                 fields.insert("stop_grace_secs".into(), grace.as_secs().into());
                 let spec: ServiceSpec = serde_json::from_value(fields.into())?;
                 let command = spec.command(&self.java);
@@ -266,16 +264,6 @@ pub fn remove(paths: &Paths) -> Result<(), StateError> {
     Ok(crate::files::remove_file_if_exists(&paths.manifest())?)
 }
 
-/// Kafka's `meta.properties` `cluster.id`, if the data dir has been used.
-pub fn read_cluster_id(kafka_data: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(kafka_data.join("meta.properties")).ok()?;
-    text.lines()
-        .filter_map(|l| l.split_once('='))
-        .find(|(k, _)| k.trim() == "cluster.id")
-        .map(|(_, v)| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
 /// A new KRaft cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's format).
 /// Like Kafka's own `Uuid.randomUuid`, never one starting with `-`: the storage tool would
 /// read it as an option (1 id in 64 otherwise).
@@ -301,18 +289,6 @@ mod tests {
         assert!(id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
-    }
-
-    #[test]
-    fn cluster_id_is_read_from_meta_properties() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("meta.properties"),
-            "#\nversion=1\ncluster.id=abcDEF123\nnode.id=1\n",
-        )
-        .unwrap();
-        assert_eq!(read_cluster_id(dir.path()).as_deref(), Some("abcDEF123"));
-        assert_eq!(read_cluster_id(&dir.path().join("nope")), None);
     }
 
     #[test]

@@ -1,22 +1,19 @@
-//! `kafkup fetch`: download, verify and unpack every distribution the plan needs.
+//! `kafkup fetch`: download, verify and unpack every distribution setup would need.
 
 use super::Context;
-use crate::plan::Plan;
 use crate::settings::Settings;
+use crate::topology::{Shape, Topology};
 use anyhow::Result;
 
 pub async fn run(ctx: &Context<'_>, settings: &Settings) -> Result<()> {
-    let plan = Plan::from_settings(settings);
-    if !settings.verify_signature {
+    let topology = Topology::plan(settings, Shape::single(settings.mode))?;
+    let sources = settings.sources();
+    if !sources.verify_signature {
         ctx.reporter.warn(crate::fetch::NO_SIGNATURE_WARNING);
     }
-    let results = crate::fetch::fetch_all(
-        &plan.artifacts(),
-        &settings.sources(),
-        &plan.paths,
-        ctx.reporter,
-    )
-    .await;
+    let artifacts: Vec<_> = topology.dists().into_iter().map(|d| &d.artifact).collect();
+    let paths = settings.paths();
+    let results = crate::fetch::fetch_all(&artifacts, &sources, &paths, ctx.reporter).await;
     let installed = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     if ctx.global.json {
         return super::print_json(&installed);

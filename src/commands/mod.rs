@@ -13,12 +13,12 @@ mod stop;
 mod teardown;
 mod topic;
 
-use crate::cli::{Cli, ClientArgs, Command, GlobalArgs, InstallArgs};
+use crate::cli::{Cli, ClientArgs, Command, GlobalArgs};
 use crate::defaults;
 use crate::lock;
 use crate::paths::Paths;
 use crate::report::Reporter;
-use crate::settings::{self, ConfigFile, Overrides, Settings};
+use crate::settings::{self, Layer, Settings};
 use anyhow::Result;
 use std::io::Write;
 use std::time::Duration;
@@ -35,27 +35,20 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
     };
     match &cli.command {
         Command::Setup {
-            install,
-            no_selftest,
+            settings,
             dry_run,
-            wait,
             install_java,
-            no_class_archive,
         } => {
-            let mut over = install.overrides(cli.global.root.clone());
-            over.no_selftest = *no_selftest;
-            over.ready_timeout_secs = *wait;
-            over.install_java = *install_java;
-            over.no_class_archive = *no_class_archive;
-            setup_locked(&ctx, over, *dry_run).await
+            let settings = resolve_settings(&ctx, settings)?;
+            setup::run(&ctx, &settings, *dry_run, *install_java).await
         }
-        Command::Fetch { install } => {
-            let settings = install_settings(&ctx, install)?;
-            let _lock = lock::acquire(&settings.paths)?;
+        Command::Fetch { settings } => {
+            let settings = resolve_settings(&ctx, settings)?;
+            let _lock = lock::acquire(&settings.paths())?;
             fetch::run(&ctx, &settings).await
         }
-        Command::Render { install, out } => {
-            render::run(&ctx, &install_settings(&ctx, install)?, out)
+        Command::Render { settings, out } => {
+            render::run(&ctx, &resolve_settings(&ctx, settings)?, out).await
         }
         Command::Start { service, wait } => {
             let _lock = lock::acquire(&paths(&ctx)?)?;
@@ -86,28 +79,6 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
         | Command::Consume { .. }
         | Command::Serve { .. } => messaging(&ctx, &cli.command, cli.global.json).await,
     }
-}
-
-/// `setup` under the environment's lock (none for a dry run).
-async fn setup_locked(ctx: &Context<'_>, over: Overrides, dry_run: bool) -> Result<()> {
-    let settings = resolve_settings(ctx, over)?;
-    // Before the lock: taking it would create the state dir where data must not go,
-    // and a runner asked for by name that cannot run here is a usage error first.
-    crate::render::check_data_dirs(&crate::plan::Plan::from_settings(&settings))?;
-    if let crate::runner::Backend::Only(_) = settings.backend {
-        let host = crate::runner::detect::HostFacts::observe().await;
-        crate::runner::detect::choose(settings.backend, &host)?;
-    }
-    let lock = (!dry_run)
-        .then(|| lock::acquire(&settings.paths))
-        .transpose()?;
-    let result = setup::run(ctx, &settings, dry_run).await;
-    if let (Err(_), Some(lock)) = (&result, lock) {
-        if !settings.paths.manifest().exists() {
-            lock.forget();
-        }
-    }
-    result
 }
 
 /// The commands that talk to the broker as a client.
@@ -215,20 +186,15 @@ pub fn bootstrap_server(ctx: &Context, client: &ClientArgs) -> Result<String> {
     Ok(crate::state::require(&paths(ctx)?)?.bootstrap_server())
 }
 
-fn install_settings(ctx: &Context, install: &InstallArgs) -> Result<Settings> {
-    resolve_settings(ctx, install.overrides(ctx.global.root.clone()))
-}
-
-fn resolve_settings(ctx: &Context, over: settings::Overrides) -> Result<Settings> {
+/// The settings of flags and environment (with the global `--root`) over the config file.
+fn resolve_settings(ctx: &Context, flags: &Layer) -> Result<Settings> {
+    let mut flags = flags.clone();
+    flags.root = ctx.global.root.clone();
     let file = match &ctx.global.config {
         Some(path) => settings::load_config_file(path)?,
-        None => ConfigFile::default(),
+        None => Layer::default(),
     };
-    Ok(Settings::resolve(
-        over,
-        file,
-        Paths::default_for_current_user,
-    )?)
+    Ok(Settings::resolve([flags, file])?)
 }
 
 /// Prints text and a newline on stdout. A write error (a closed pipe, a full disk) comes back

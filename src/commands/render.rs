@@ -1,35 +1,24 @@
-//! `kafkup render --out DIR`: every file setup would install, written below DIR.
+//! `kafkup render --out DIR`: every file setup would install with the chosen runner, written
+//! below DIR (their install targets in `--json`).
 
 use super::Context;
-use crate::plan::Plan;
-use crate::render::render_all;
+use crate::deployment::Deployment;
+use crate::runner::detect::{self, HostFacts, RunnerChoice};
 use crate::settings::Settings;
-use crate::spec::service_specs;
+use crate::topology::Shape;
+use crate::vocab::{Backend, RunnerKind};
 use anyhow::{Context as _, Result};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// What `ExecStart=` names where no Java is installed, so that rendering still works.
-const FALLBACK_JAVA: &str = "/usr/bin/java";
-
-pub fn run(ctx: &Context<'_>, settings: &Settings, out: &Path) -> Result<()> {
-    let host = Plan::from_settings(settings);
-    // With --backend docker, the files as the docker runner renders them (container view).
-    let plan = match settings.backend {
-        crate::runner::Backend::Only(crate::runner::RunnerKind::Docker) => {
-            let env = crate::runner::docker::container::env_id(&host.paths);
-            let zookeeper = crate::runner::docker::container::container_name(
-                &env,
-                crate::spec::ServiceName::Zookeeper,
-            );
-            host.in_containers(&zookeeper)
-        }
-        _ => host,
+pub async fn run(ctx: &Context<'_>, settings: &Settings, out: &Path) -> Result<()> {
+    let runner = runner_for(settings.backend).await?;
+    let java = match runner.kind {
+        // The image's Java is only in command lines, and no file names it.
+        RunnerKind::Docker => None,
+        RunnerKind::Process | RunnerKind::Systemd => host_java(settings),
     };
-    let specs = service_specs(&plan);
-    let java = crate::java::locate(settings.java_home.as_deref())
-        .unwrap_or_else(|_| PathBuf::from(FALLBACK_JAVA));
-    let files = render_all(&plan, &specs, &java, settings.templates.as_deref())?;
-    for file in &files {
+    let want = Deployment::resolve(settings, Shape::single(settings.mode), runner, java)?;
+    for file in &want.files {
         let path = out.join(&file.rel);
         let dir = path.parent().expect("rendered files have a parent");
         fs_err::create_dir_all(dir)?;
@@ -37,15 +26,35 @@ pub fn run(ctx: &Context<'_>, settings: &Settings, out: &Path) -> Result<()> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if ctx.global.json {
-        let listed: Vec<_> = files
+        let listed: Vec<_> = want
+            .files
             .iter()
             .map(|f| serde_json::json!({"file": out.join(&f.rel), "installs_to": f.target}))
             .collect();
         return super::print_json(&listed);
     }
-    let names: Vec<String> = files
+    let names: Vec<String> = want
+        .files
         .iter()
         .map(|f| out.join(&f.rel).display().to_string())
         .collect();
     super::say(&names.join("\n"))
+}
+
+/// The runner asked for by name (rendering needs none of it here), else the one setup would
+/// choose on this host.
+async fn runner_for(backend: Backend) -> Result<RunnerChoice> {
+    Ok(match backend {
+        Backend::Only(kind) => RunnerChoice {
+            kind,
+            why: format!("requested with --backend {kind}"),
+        },
+        Backend::Auto => detect::choose(backend, &HostFacts::observe().await)?,
+    })
+}
+
+/// The host's Java when there is one (units name it); without one they name the fallback.
+fn host_java(settings: &Settings) -> Option<crate::java::Java> {
+    let path = crate::java::locate(settings.java_home.as_deref()).ok()?;
+    crate::java::inspect(&path).ok()
 }

@@ -16,7 +16,7 @@ pub async fn start(ctx: &Context<'_>, service: Option<&str>, wait: Option<u64>) 
     let mut ports = Vec::new();
     for r in &records {
         if !runner.state(r.spec.name).await?.is_running() {
-            ports.extend(r.spec.ports.iter().map(|p| (*p, r.spec.name.as_str())));
+            ports.extend(r.spec.ports.iter().map(|p| (*p, r.spec.name.name())));
         }
     }
     crate::preflight::check_ports(&ports)?;
@@ -72,7 +72,7 @@ pub async fn probe(ctx: &Context<'_>, wait: Option<u64>) -> Result<()> {
 fn names(specs: &[&ServiceSpec]) -> String {
     specs
         .iter()
-        .map(|s| s.name.as_str())
+        .map(|s| s.name.name())
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -1,132 +1,227 @@
-//! `kafkup setup`: plan, then act. Choose the runner, render, look at what is there, decide
-//! what to do — print it (`--dry-run`) or carry it out.
+//! `kafkup setup`: plan, then act. Choose the runner, resolve the one desired state, look at
+//! what is there, decide what to do — print it (`--dry-run`) or carry it out.
 
 use super::Context;
 use crate::catalog;
 use crate::deploy::decide::StartReason;
-use crate::deploy::{self, Action, Decision, Desired};
+use crate::deploy::{self, Action, Decision};
+use crate::deployment::Deployment;
 use crate::error::{ExitCode, Problem};
 use crate::java::{Java, JavaError, JRE_PACKAGE};
-use crate::plan::Plan;
-use crate::preflight;
-use crate::render::RenderedFile;
-use crate::runner::detect::{self, HostFacts};
-use crate::runner::{AnyRunner, Backend, Runner, RunnerContext, RunnerKind};
+use crate::lock;
+use crate::runner::detect::{self, HostFacts, RunnerChoice};
+use crate::runner::{AnyRunner, Runner, RunnerContext};
 use crate::settings::Settings;
-use crate::spec::{service_specs, ServiceName, ServiceSpec};
+use crate::spec::ServiceSpec;
 use crate::state::{self, Manifest};
+use crate::topology::Shape;
+use crate::vocab::{Backend, RunnerKind};
 use anyhow::Result;
-use std::path::PathBuf;
 use std::time::Instant;
 
-pub async fn run(ctx: &Context<'_>, settings: &Settings, dry_run: bool) -> Result<()> {
-    let started = Instant::now();
-    let plan = Plan::from_settings(settings);
-    let previous = state::load(&plan.paths)?;
-    let (runner, why) = choose_runner(ctx, settings, previous.as_ref()).await?;
-    // A dry run changes nothing: it says what would be pulled instead of pulling it.
-    let pending = match dry_run {
-        true => runner.to_prepare().await?,
-        false => None,
-    };
-    if !dry_run {
-        runner.prepare(ctx.reporter).await?;
-    }
-    // Java first: without it nothing can start, so nothing should be downloaded or changed.
-    let java = match pending {
-        Some(_) => unknown_java(),
-        None => runner_java(ctx, settings, &runner, dry_run).await?,
-    };
-    let java = match dry_run {
-        true => java,
-        false => check_java(java, &plan)?,
-    };
-    let run_plan = plan_for(&plan, &runner);
-    let specs = service_specs(&run_plan);
-    let services: Vec<(&ServiceSpec, Vec<String>)> =
-        specs.iter().map(|s| (s, s.command(&java.path))).collect();
-    let files = rendered_files(settings, &plan, &run_plan, &specs, &java, runner.kind())?;
-    let plans = (&plan, &run_plan);
-    let seen = deploy::observe(&runner, plans, &specs, &files, settings.verify_signature);
-    let want = Desired {
-        plan: &plan,
-        services: services.clone(),
-        files: &files,
-        runner: runner.kind(),
-    };
-    let decision = deploy::decide(previous.as_ref(), &want, &seen.await?)?;
-    if dry_run {
-        let java = (pending.is_none()).then_some(&java);
-        let chosen = (&runner, why.as_str(), pending.as_deref());
-        return print_decision(ctx, settings, &plan, &decision, chosen, java);
-    }
-    ctx.reporter
-        .step(&format!("runner: {} ({why})", runner.kind()));
-    check_ports(&plan, &decision, &specs).await?;
-    announce(ctx, &decision);
-    let mut manifest = previous.clone().unwrap_or_else(|| {
-        let p = &plan;
-        Manifest::new(
-            p.mode,
-            &p.paths,
-            &p.host,
-            p.kafka.port,
-            p.ready_timeout_secs,
-        )
-    });
-    let executor = deploy::Executor {
-        runner: &runner,
-        plan: &plan,
-        run_plan: &run_plan,
-        services: &services,
-        files: &files,
-        sources: &settings.sources(),
-        reporter: ctx.reporter,
-        first: previous.is_none(),
-        started: Default::default(),
-    };
-    if !settings.verify_signature {
-        ctx.reporter.warn(crate::fetch::NO_SIGNATURE_WARNING);
-    }
-    // Not a setting that restarts anything: the next start that happens anyway follows it.
-    manifest.class_archive = settings.class_archive;
-    tokio::select! {
-        done = deploy::execute(&executor, &decision, &mut manifest) => done?,
-        signal = interrupted() => return Err(stop_after_interrupt(&executor, signal?).await),
-    }
-    print_summary(ctx, &plan, &manifest, started)
-}
-
-/// The plan as the services see it: in containers, their own paths and interfaces.
-fn plan_for(plan: &Plan, runner: &AnyRunner) -> Plan {
-    match runner {
-        AnyRunner::Docker(d) => plan.in_containers(&d.container_name(ServiceName::Zookeeper)),
-        _ => plan.clone(),
-    }
-}
-
-/// Rendered from the services' view of the plan, written where the host keeps them; only the
-/// files the runner installs.
-fn rendered_files(
+pub async fn run(
+    ctx: &Context<'_>,
     settings: &Settings,
-    host: &Plan,
-    run: &Plan,
-    specs: &[ServiceSpec],
-    java: &Java,
-    kind: RunnerKind,
-) -> Result<Vec<RenderedFile>> {
-    let files = crate::render::render_all(run, specs, &java.path, settings.templates.as_deref())?;
-    Ok(files
-        .into_iter()
-        .filter(|f| installs_with(f, kind))
-        .map(|mut f| {
-            if kind == RunnerKind::Docker {
-                let host_path = crate::runner::docker::container::host_path(&f.target, &host.paths);
-                f.target = host_path.expect("container config paths map to the host");
+    dry_run: bool,
+    install_java: bool,
+) -> Result<()> {
+    let paths = settings.paths();
+    let shape = Shape::single(settings.mode);
+    // Before the lock: taking it would create the state dir where data must not go, and a
+    // runner asked for by name that cannot run here is a usage error first.
+    crate::deployment::check_early(settings, shape)?;
+    let previous = state::load(&paths)?;
+    let choice = choose_runner(ctx, settings, previous.as_ref()).await?;
+    let lock = (!dry_run).then(|| lock::acquire(&paths)).transpose()?;
+    let setup = Setup {
+        ctx,
+        settings,
+        shape,
+        dry_run,
+        install_java,
+        previous,
+    };
+    let result = setup.run(choice).await;
+    if let (Err(_), Some(lock)) = (&result, lock) {
+        if !paths.manifest().exists() {
+            lock.forget();
+        }
+    }
+    result
+}
+
+struct Setup<'a> {
+    ctx: &'a Context<'a>,
+    settings: &'a Settings,
+    shape: Shape,
+    dry_run: bool,
+    install_java: bool,
+    previous: Option<Manifest>,
+}
+
+impl Setup<'_> {
+    async fn run(self, choice: RunnerChoice) -> Result<()> {
+        let started = Instant::now();
+        let (ctx, previous) = (self.ctx, self.previous.as_ref());
+        let runner = self.open_runner(choice.kind, previous).await?;
+        // A dry run changes nothing: it says what would be pulled instead of pulling it.
+        let pending = match self.dry_run {
+            true => runner.to_prepare().await?,
+            false => None,
+        };
+        if !self.dry_run {
+            runner.prepare(ctx.reporter).await?;
+        }
+        // Java first: without it nothing can start, so nothing should be downloaded or changed.
+        let java = match pending {
+            Some(_) => None,
+            None => self.runner_java(&runner).await?,
+        };
+        let want = Deployment::resolve(self.settings, self.shape, choice, java)?;
+        if let (false, Some(java)) = (self.dry_run, &want.java) {
+            want.check_java(java)?;
+        }
+        let seen = deploy::observe(&runner, &want).await?;
+        let decision = deploy::decide(previous, &want, &seen)?;
+        if self.dry_run {
+            return print_decision(ctx, &want, &decision, pending.as_deref());
+        }
+        ctx.reporter.step(&format!(
+            "runner: {} ({})",
+            want.runner.kind, want.runner.why
+        ));
+        check_ports(&want, &decision).await?;
+        announce(ctx, &decision);
+        let manifest = self.act(&runner, &want, &decision).await?;
+        print_summary(ctx, &want, &manifest, started)
+    }
+
+    /// Carries the decision out; Ctrl-C or SIGTERM stop what this run started.
+    async fn act(
+        &self,
+        runner: &AnyRunner,
+        want: &Deployment,
+        decision: &Decision,
+    ) -> Result<Manifest> {
+        let mut manifest = self.previous.clone().unwrap_or_else(|| {
+            let port = want
+                .topology
+                .nodes
+                .iter()
+                .find_map(|n| n.ports.client)
+                .unwrap_or_default();
+            Manifest::new(
+                want.mode,
+                &want.paths,
+                &want.topology.host,
+                port,
+                want.ready_timeout_secs,
+            )
+        });
+        let executor = deploy::Executor {
+            runner,
+            want,
+            reporter: self.ctx.reporter,
+            first: self.previous.is_none(),
+            started: Default::default(),
+        };
+        if !want.sources.verify_signature {
+            self.ctx.reporter.warn(crate::fetch::NO_SIGNATURE_WARNING);
+        }
+        // Not a setting that restarts anything: the next start that happens anyway follows it.
+        manifest.class_archive = want.class_archive;
+        tokio::select! {
+            done = deploy::execute(&executor, decision, &mut manifest) => done?,
+            signal = interrupted() => return Err(stop_after_interrupt(&executor, signal?).await),
+        }
+        Ok(manifest)
+    }
+
+    /// The runner of an existing environment (with what it recorded), or a new one.
+    async fn open_runner(
+        &self,
+        kind: RunnerKind,
+        previous: Option<&Manifest>,
+    ) -> Result<AnyRunner> {
+        let record = previous.and_then(|p| p.runner.as_ref());
+        // A torn-down environment's record still says what its runner made (the systemd user).
+        let record = record.filter(|r| r.kind() == kind);
+        let ctx = runner_context(self.settings, self.shape)?;
+        Ok(AnyRunner::open(kind, &ctx, record).await?)
+    }
+
+    /// The runner's Java; where there is none and apt is at hand, installed with the user's
+    /// consent (`--install-java`, or a yes on a terminal) — never silently. A dry run only
+    /// says (and goes on without one).
+    async fn runner_java(&self, runner: &AnyRunner) -> Result<Option<Java>> {
+        let missing = match runner.java().await {
+            Ok(java) => return Ok(Some(java)),
+            Err(e) if self.dry_run => e,
+            Err(e @ JavaError::NotFound { .. }) => e,
+            Err(e) => return Err(e.into()),
+        };
+        if self.dry_run {
+            self.ctx
+                .reporter
+                .warn(&format!("setup would stop here: {missing}"));
+            return Ok(None);
+        }
+        let question = format!("no Java runtime found; install {JRE_PACKAGE} with apt-get now?");
+        let agreed = self.install_java || super::confirm(&question);
+        if runner.kind() == RunnerKind::Docker || !crate::java::apt_can_install() || !agreed {
+            return Err(missing.into());
+        }
+        self.ctx
+            .reporter
+            .step(&format!("installing {JRE_PACKAGE} with apt-get"));
+        crate::java::install_with_apt().await?;
+        Ok(Some(runner.java().await?))
+    }
+}
+
+/// The runner's context before the deployment exists: the nodes of the shape, the settings'
+/// Java home, image and archives.
+fn runner_context(settings: &Settings, shape: Shape) -> Result<RunnerContext> {
+    let topology = crate::topology::Topology::plan(settings, shape)?;
+    let nodes = topology.nodes.iter().map(|n| n.id).collect();
+    let mut ctx = RunnerContext::new(&settings.paths(), nodes, settings.java_home.clone());
+    ctx.image = settings.image.clone();
+    if !settings.class_archive {
+        ctx.class_archives = None;
+    }
+    Ok(ctx)
+}
+
+/// The runner of an existing environment stays; a new one gets what `--backend` asks for
+/// (one asked for by name that cannot run here is refused).
+async fn choose_runner(
+    ctx: &Context<'_>,
+    settings: &Settings,
+    previous: Option<&Manifest>,
+) -> Result<RunnerChoice> {
+    let record = previous.and_then(|p| p.runner.as_ref());
+    let running = previous.is_some_and(|p| !p.services.is_empty());
+    match record {
+        Some(record) if running => {
+            let kind = record.kind();
+            if !matches!(settings.backend, Backend::Auto) && settings.backend != Backend::Only(kind)
+            {
+                ctx.reporter.warn(&format!(
+                    "ignoring --backend {}: this environment runs under the {kind} runner; \
+                     `kafkup teardown` first to switch",
+                    settings.backend
+                ));
             }
-            f
-        })
-        .collect())
+            Ok(RunnerChoice {
+                kind,
+                why: "as set up before".into(),
+            })
+        }
+        _ => Ok(detect::choose(
+            settings.backend,
+            &HostFacts::observe().await,
+        )?),
+    }
 }
 
 /// What is about to change, before it does.
@@ -170,16 +265,17 @@ async fn stop_after_interrupt(ex: &deploy::Executor<'_>, signal: &str) -> anyhow
     }
     let listed = names
         .iter()
-        .map(|n| n.as_str())
+        .map(|n| n.name())
         .collect::<Vec<_>>()
         .join(", ");
     ex.reporter.warn(&format!(
         "interrupted: stopping what this setup started ({listed}); interrupt again to leave them running"
     ));
     let specs: Vec<&ServiceSpec> = ex
-        .services
+        .want
+        .launches
         .iter()
-        .map(|(s, _)| *s)
+        .map(|l| &l.spec)
         .filter(|s| names.contains(&s.name))
         .collect();
     let help = tokio::select! {
@@ -194,98 +290,10 @@ async fn stop_after_interrupt(ex: &deploy::Executor<'_>, signal: &str) -> anyhow
         .into()
 }
 
-/// The runner of an existing environment stays; a new one gets what `--backend` asks for.
-async fn choose_runner(
-    ctx: &Context<'_>,
-    settings: &Settings,
-    previous: Option<&Manifest>,
-) -> Result<(AnyRunner, String)> {
-    let mut runner_ctx = RunnerContext::new(&settings.paths, settings.java_home.clone());
-    runner_ctx.image = settings.image.clone();
-    if !settings.class_archive {
-        runner_ctx.class_archives = None;
-    }
-    let record = previous.and_then(|p| p.runner.as_ref());
-    let running = previous.is_some_and(|p| !p.services.is_empty());
-    let (kind, why) = match record {
-        Some(record) if running => {
-            let kind = record.kind();
-            if !matches!(settings.backend, Backend::Auto) && settings.backend != Backend::Only(kind)
-            {
-                ctx.reporter.warn(&format!(
-                    "ignoring --backend {}: this environment runs under the {kind} runner; \
-                     `kafkup teardown` first to switch",
-                    settings.backend
-                ));
-            }
-            (kind, "as set up before".to_string())
-        }
-        _ => {
-            let choice = detect::choose(settings.backend, &HostFacts::observe().await)?;
-            (choice.kind, choice.why)
-        }
-    };
-    // A torn-down environment's record still says what its runner made (the systemd user).
-    let record = record.filter(|r| r.kind() == kind);
-    Ok((AnyRunner::open(kind, &runner_ctx, record).await?, why))
-}
-
-/// The runner's Java; where there is none and apt is at hand, installed with the user's
-/// consent (`--install-java`, or a yes on a terminal) — never silently. A dry run only says.
-async fn runner_java(
-    ctx: &Context<'_>,
-    settings: &Settings,
-    runner: &AnyRunner,
-    dry_run: bool,
-) -> Result<Java> {
-    let missing = match runner.java().await {
-        Ok(java) => return Ok(java),
-        Err(e) if dry_run => e,
-        Err(e @ JavaError::NotFound { .. }) => e,
-        Err(e) => return Err(e.into()),
-    };
-    if dry_run {
-        ctx.reporter
-            .warn(&format!("setup would stop here: {missing}"));
-        return Ok(unknown_java());
-    }
-    let question = format!("no Java runtime found; install {JRE_PACKAGE} with apt-get now?");
-    let agreed = settings.install_java || super::confirm(&question);
-    if runner.kind() == RunnerKind::Docker || !crate::java::apt_can_install() || !agreed {
-        return Err(missing.into());
-    }
-    ctx.reporter
-        .step(&format!("installing {JRE_PACKAGE} with apt-get"));
-    crate::java::install_with_apt().await?;
-    Ok(runner.java().await?)
-}
-
-/// Stands in for a Java a dry run could not look at; the rendered commands still read well.
-fn unknown_java() -> Java {
-    Java {
-        path: PathBuf::from("/usr/bin/java"),
-        major: 0,
-    }
-}
-
-/// The runner's Java must be new enough for both distributions.
-fn check_java(java: Java, plan: &Plan) -> Result<Java> {
-    for a in plan.artifacts() {
-        let needs = format!("{} {}", a.project, a.version);
-        crate::java::require(&java, catalog::minimum_java(a.project, &a.version), &needs)?;
-    }
-    Ok(java)
-}
-
-/// Unit files are installed only by the systemd runner.
-fn installs_with(file: &RenderedFile, runner: RunnerKind) -> bool {
-    runner == RunnerKind::Systemd || !file.rel.starts_with("systemd")
-}
-
-/// The ports of every service about to start that is not running now must be free, before
+/// The ports of every node about to start that is not running now must be free, before
 /// anything is downloaded or stopped: a restart half-done would be worse than none. A port a
 /// container publishes is named by its container.
-async fn check_ports(plan: &Plan, decision: &Decision, specs: &[ServiceSpec]) -> Result<()> {
+async fn check_ports(want: &Deployment, decision: &Decision) -> Result<()> {
     let restarting: Vec<_> = decision
         .actions
         .iter()
@@ -299,17 +307,14 @@ async fn check_ports(plan: &Plan, decision: &Decision, specs: &[ServiceSpec]) ->
         .into_iter()
         .filter(|n| !restarting.contains(n))
         .collect();
-    let ports: Vec<(u16, &str)> = plan
+    let ports: Vec<(u16, String)> = want
         .ports()
         .into_iter()
-        .filter(|(port, _)| {
-            specs
-                .iter()
-                .any(|s| starting.contains(&s.name) && s.ports.contains(port))
-        })
+        .filter(|p| starting.contains(&p.node))
+        .map(|p| (p.port, p.what))
         .collect();
-    match preflight::check_ports(&ports) {
-        Err(preflight::PreflightError::PortBusy { port, what, holder })
+    match crate::preflight::check_ports(&ports) {
+        Err(crate::preflight::PreflightError::PortBusy { port, what, holder })
             if holder
                 .as_deref()
                 .is_some_and(|h| h.contains("docker-proxy")) =>
@@ -318,7 +323,7 @@ async fn check_ports(plan: &Plan, decision: &Decision, specs: &[ServiceSpec]) ->
             let holder = containers
                 .map(|c| format!("Docker container {c}"))
                 .or(holder);
-            Err(preflight::PreflightError::PortBusy { port, what, holder }.into())
+            Err(crate::preflight::PreflightError::PortBusy { port, what, holder }.into())
         }
         other => Ok(other?),
     }
@@ -326,16 +331,17 @@ async fn check_ports(plan: &Plan, decision: &Decision, specs: &[ServiceSpec]) ->
 
 fn print_summary(
     ctx: &Context<'_>,
-    plan: &Plan,
+    want: &Deployment,
     manifest: &Manifest,
     started: Instant,
 ) -> Result<()> {
+    let zookeeper = zookeeper_address(want);
     if ctx.global.json {
         return super::print_json(&serde_json::json!({
             "ready": true,
-            "mode": plan.mode,
-            "bootstrap_server": plan.bootstrap_server(),
-            "zookeeper": plan.zookeeper.as_ref().map(|z| format!("{}:{}", plan.host, z.client_port)),
+            "mode": want.mode,
+            "bootstrap_server": want.bootstrap_server(),
+            "zookeeper": zookeeper,
             "cluster_id": manifest.cluster_id,
             "seconds": started.elapsed().as_secs_f64(),
         }));
@@ -345,47 +351,54 @@ fn print_summary(
     }
     super::say(&format!(
         "Kafka is ready at {} ({} mode)",
-        plan.bootstrap_server(),
-        plan.mode
+        want.bootstrap_server(),
+        want.mode
     ))?;
-    if let Some(zk) = &plan.zookeeper {
-        super::say(&format!(
-            "ZooKeeper is ready at {}:{}",
-            plan.host, zk.client_port
-        ))?;
+    if let Some(zk) = zookeeper {
+        super::say(&format!("ZooKeeper is ready at {zk}"))?;
     }
-    super::say(&format!("Try: {}", super::try_next(&plan.paths)))
+    super::say(&format!("Try: {}", super::try_next(&want.paths)))
+}
+
+/// Every ZooKeeper server as a client on the host dials it.
+fn zookeeper_address(want: &Deployment) -> Option<String> {
+    let servers: Vec<String> = want
+        .topology
+        .of_role(crate::vocab::Role::Zookeeper)
+        .filter_map(|n| n.ports.client)
+        .map(|p| format!("{}:{p}", want.topology.host))
+        .collect();
+    (!servers.is_empty()).then(|| servers.join(","))
 }
 
 fn print_decision(
     ctx: &Context<'_>,
-    settings: &Settings,
-    plan: &Plan,
+    want: &Deployment,
     decision: &Decision,
-    (runner, why, pending): (&AnyRunner, &str, Option<&str>),
-    java: Option<&Java>,
+    pending: Option<&str>,
 ) -> Result<()> {
     let lines: Vec<String> = decision.actions.iter().map(|a| a.to_string()).collect();
     if ctx.global.json {
         return super::print_json(&serde_json::json!({
-            "plan": plan,
-            "runner": {"kind": runner.kind(), "why": why},
+            "deployment": want,
+            "runner": want.runner,
             "pull": pending,
-            "java": java,
+            "java": want.java,
             "nothing_to_change": decision.changes_nothing(),
             "actions": lines,
         }));
     }
     let mut out = vec![
         "kafkup setup would (dry run, nothing changed):".to_string(),
-        format!("  runner    {} ({why})", runner.kind()),
+        format!("  runner    {} ({})", want.runner.kind, want.runner.why),
     ];
     if let Some(pending) = pending {
         out.push(format!("  pull      {pending}"));
     }
-    out.push(match java {
-        Some(java) => format!("  java      {} (Java {})", java.path.display(), java.major),
-        None => "  java      the image's own, checked once it is pulled".into(),
+    out.push(match (&want.java, pending) {
+        (Some(java), _) => format!("  java      {} (Java {})", java.path.display(), java.major),
+        (None, Some(_)) => "  java      the image's own, checked once it is pulled".into(),
+        (None, None) => "  java      none found (see the warning above)".into(),
     });
     if decision.changes_nothing() {
         out.push("  nothing to change".into());
@@ -398,40 +411,38 @@ fn print_decision(
             ..
         } = action
         {
-            out.extend(fetch_details(settings, artifact));
+            out.extend(fetch_details(&want.sources, artifact));
         }
     }
     super::say(&out.join("\n"))
 }
-
 /// Where a download would come from and what would prove it.
-fn fetch_details(settings: &Settings, artifact: &catalog::Artifact) -> Vec<String> {
+fn fetch_details(sources: &crate::fetch::Sources, artifact: &catalog::Artifact) -> Vec<String> {
     const INDENT: &str = "              ";
-    let sources = settings.sources();
     let mut out = Vec::new();
-    if settings.source.may_use_apache() {
+    if sources.choice.may_use_apache() {
         out.extend(
-            settings
+            sources
                 .mirrors
                 .iter()
                 .map(|m| format!("{INDENT}from {}", artifact.tarball_url(m))),
         );
-        let proof = if settings.verify_signature {
+        let proof = if sources.verify_signature {
             "SHA-512 + OpenPGP signature"
         } else {
             "SHA-512 only (signature check OFF)"
         };
-        let dists: Vec<&str> = settings.dists.iter().map(|d| d.as_str()).collect();
+        let dists: Vec<&str> = sources.dists.iter().map(|d| d.as_str()).collect();
         out.push(format!("{INDENT}verify {proof} from {}", dists.join(", ")));
     }
-    if settings.source.may_use_maven() {
-        let when = match settings.source {
-            crate::fetch::SourceChoice::Auto => "if Apache's sites do not answer: ",
+    if sources.choice.may_use_maven() {
+        let when = match sources.choice {
+            crate::vocab::SourceChoice::Auto => "if Apache's sites do not answer: ",
             _ => "",
         };
         out.push(format!(
             "{INDENT}{when}{}",
-            crate::fetch::maven::plan_line(artifact, &sources)
+            crate::fetch::maven::plan_line(artifact, sources)
         ));
     }
     out

@@ -5,8 +5,8 @@ use super::Context;
 use crate::environment::Environment;
 use crate::probe::{self, TopicAccess};
 use crate::runner::{Runner, ServiceState};
-use crate::spec::ServiceName;
 use crate::state::{self, StateError};
+use crate::vocab::NodeId;
 use anyhow::Result;
 use serde::Serialize;
 
@@ -15,7 +15,7 @@ const PROBE_LIMIT: std::time::Duration = crate::probe::DEFAULT_TIMEOUT;
 
 #[derive(Serialize)]
 struct ServiceStatus {
-    name: ServiceName,
+    name: NodeId,
     runner: String,
     state: ServiceState,
     ports: Vec<u16>,
@@ -129,13 +129,13 @@ async fn look(
 
 /// A broker whose ZooKeeper is down may still answer metadata, but it cannot change anything.
 fn flag_dependencies(env: &Environment, services: &mut [ServiceStatus]) {
-    let down: Vec<ServiceName> = services
+    let down: Vec<NodeId> = services
         .iter()
         .filter(|s| !s.ready)
         .map(|s| s.name)
         .collect();
     for (record, status) in env.manifest.services.iter().zip(services.iter_mut()) {
-        if let Some(dep) = record.spec.requires.filter(|d| down.contains(d)) {
+        for dep in record.spec.requires.iter().filter(|d| down.contains(d)) {
             status
                 .warnings
                 .push(format!("{dep}, which it requires, is not ready"));
@@ -192,7 +192,7 @@ fn print(ctx: &Context<'_>, status: &Status) -> Result<()> {
         let ports: Vec<String> = s.ports.iter().map(|p| p.to_string()).collect();
         out.push(format!(
             "{:<10} {:<9} {} ({} runner), ports {}",
-            s.name.as_str(),
+            s.name.name(),
             mark,
             s.state.describe(),
             s.runner,

@@ -10,6 +10,7 @@ use crate::report::Reporter;
 use crate::runner::Runner;
 use crate::spec::ServiceSpec;
 use crate::state::{self, Manifest};
+use crate::vocab::NodeId;
 use anyhow::Result;
 use std::path::PathBuf;
 
@@ -51,12 +52,28 @@ pub async fn run(ctx: &Context<'_>, paths: &Paths, purge: bool) -> Result<()> {
         return Ok(());
     }
     let kept = match manifest.runner_kind() {
-        Some(crate::runner::RunnerKind::Docker) => "its Docker volumes".to_string(),
+        Some(crate::vocab::RunnerKind::Docker) => "its Docker volumes".to_string(),
         _ => manifest.paths.data.display().to_string(),
     };
     super::say(&format!(
         "torn down; data kept in {kept} (`kafkup setup` reuses it, `kafkup teardown --purge` deletes it)"
     ))
+}
+
+/// The data directories of the environment's nodes: those below the data directory named
+/// like a node (`kafka`, `zookeeper`, `kafka-2`, …), whatever nodes it has now.
+fn node_data_dirs(paths: &Paths) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(&paths.data) else {
+        return vec![];
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| e.file_name().to_str().and_then(NodeId::parse).is_some())
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    dirs
 }
 
 fn nothing_here(ctx: &Context<'_>, paths: &Paths) -> Result<()> {
@@ -116,14 +133,11 @@ fn purge_everything(manifest: &Manifest, reporter: &dyn Reporter) -> Result<()> 
     Ok(())
 }
 
-/// Moves both data directories aside first (renames on one filesystem, undone if the second
+/// Moves every node's data directory aside first (renames on one filesystem, undone if one
 /// fails), forgets the manifest, then deletes them: an interrupted purge never leaves one
-/// service's data without the other's.
+/// node's data without the others'.
 fn purge_data(paths: &Paths, reporter: &dyn Reporter) -> Result<()> {
-    let present: Vec<PathBuf> = [paths.zookeeper_data(), paths.kafka_data()]
-        .into_iter()
-        .filter(|d| d.is_dir())
-        .collect();
+    let present = node_data_dirs(paths);
     if present.is_empty() {
         return Ok(());
     }

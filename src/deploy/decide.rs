@@ -1,34 +1,24 @@
 //! What `setup` must do, decided without touching anything: from what an earlier setup
-//! recorded (the manifest), what this one wants (plan, specs, rendered files) and what is
-//! there now (files on disk, running services, data directories). `--dry-run` prints the
-//! result; [`super::execute`] carries it out.
+//! recorded (the manifest), what this one wants (the [`Deployment`]) and what is there now
+//! (files on disk, running services, data directories). `--dry-run` prints the result;
+//! [`super::execute`] carries it out.
 
-use crate::catalog::{Artifact, Mode};
-use crate::plan::Plan;
+use crate::catalog::Artifact;
+use crate::deployment::Deployment;
 use crate::render::RenderedFile;
-use crate::runner::{RunnerKind, ServiceState};
-use crate::spec::{ServiceName, ServiceSpec};
+use crate::runner::ServiceState;
 use crate::state::Manifest;
+use crate::vocab::{Mode, NodeId, RunnerKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// What this setup wants.
-pub struct Desired<'a> {
-    pub plan: &'a Plan,
-    /// In start order, each with the command line its runner will run.
-    pub services: Vec<(&'a ServiceSpec, Vec<String>)>,
-    /// The files the chosen runner installs.
-    pub files: &'a [RenderedFile],
-    pub runner: RunnerKind,
-}
 
 /// What is there now (read-only observations; see [`super::observe`]).
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
     /// Current contents of each rendered file's target (`None`: missing or unreadable).
     pub files: BTreeMap<PathBuf, Option<String>>,
-    pub services: BTreeMap<ServiceName, ServiceState>,
+    pub services: BTreeMap<NodeId, ServiceState>,
     /// Distribution directories that hold a verified install.
     pub installed_dists: BTreeSet<PathBuf>,
     pub data: crate::datacheck::DataSeen,
@@ -69,16 +59,16 @@ pub enum Action {
         cluster_id: Option<String>,
     },
     Stop {
-        service: ServiceName,
+        service: NodeId,
         reason: String,
     },
     /// The runner's own install step (unit enabled, container created); not for processes.
     Install {
-        service: ServiceName,
+        service: NodeId,
         runner: RunnerKind,
     },
     Start {
-        service: ServiceName,
+        service: NodeId,
         reason: StartReason,
     },
     WaitReady {
@@ -143,7 +133,7 @@ impl Decision {
         })
     }
 
-    pub fn starts(&self) -> Vec<ServiceName> {
+    pub fn starts(&self) -> Vec<NodeId> {
         self.actions
             .iter()
             .filter_map(|a| match a {
@@ -156,60 +146,60 @@ impl Decision {
 
 pub fn decide(
     previous: Option<&Manifest>,
-    want: &Desired,
+    want: &Deployment,
     seen: &Observed,
 ) -> Result<Decision, Conflict> {
     if let Some(prev) = previous {
-        if prev.mode != want.plan.mode {
+        if prev.mode != want.mode {
             return Err(Conflict::ModeChange {
-                state: want.plan.paths.state.clone(),
+                state: want.paths.state.clone(),
                 was: prev.mode,
-                wanted: want.plan.mode,
+                wanted: want.mode,
             });
         }
     }
-    crate::datacheck::check(previous, want.plan.mode, &seen.data)?;
+    let recorded = previous.and_then(|p| p.cluster_id.as_deref());
+    crate::datacheck::check(recorded, want.mode, &seen.data)?;
 
     let mut actions = fetches(want, seen);
-    let changed = changed_files(want.files, seen);
-    actions.extend(changed.iter().map(|(path, change)| Action::WriteFile {
-        path: path.clone(),
+    let changed = changed_files(&want.files, seen);
+    actions.extend(changed.iter().map(|(file, change)| Action::WriteFile {
+        path: file.target.clone(),
         change: change.clone(),
     }));
     let restarts = restart_reasons(previous, want, seen, &changed);
-    let starting: Vec<ServiceName> = want
-        .services
+    let starting: Vec<NodeId> = want
+        .launches
         .iter()
-        .map(|(spec, _)| spec.name)
+        .map(|l| l.id)
         .filter(|n| !running(seen, *n) || restarts.contains_key(n))
         .collect();
 
     // Containers keep their data in volumes (made by the runner), not in host directories.
-    if !starting.is_empty() && want.runner != RunnerKind::Docker {
+    if !starting.is_empty() && want.runner.kind != RunnerKind::Docker {
         let dirs = want
-            .services
+            .launches
             .iter()
-            .flat_map(|(spec, _)| spec.data_dirs.iter().cloned())
+            .flat_map(|l| l.spec.data_dirs.iter().cloned())
             .collect();
         actions.push(Action::PrepareData { dirs });
     }
-    let format =
-        (want.plan.mode == Mode::Kraft && seen.data.kafka_cluster_id.is_none()).then(|| {
-            Action::FormatStorage {
-                cluster_id: previous.and_then(|p| p.cluster_id.clone()),
-            }
-        });
+    let format = (want.mode == Mode::Kraft && seen.data.kafka_cluster_id.is_none()).then(|| {
+        Action::FormatStorage {
+            cluster_id: previous.and_then(|p| p.cluster_id.clone()),
+        }
+    });
     actions.extend(stops_and_starts(
         previous, want, seen, &restarts, &starting, format,
     ));
     actions.push(Action::WaitReady {
-        timeout_secs: want.plan.ready_timeout_secs,
+        timeout_secs: want.ready_timeout_secs,
     });
     actions.extend(retired_dists(previous, want));
     let selftest_due = !starting.is_empty()
         || !changed.is_empty()
         || previous.is_none_or(|p| p.selftest_passed_at.is_none());
-    if want.plan.selftest && selftest_due {
+    if want.selftest && selftest_due {
         actions.push(Action::SelfTest);
     }
     Ok(Decision { actions })
@@ -219,25 +209,25 @@ pub fn decide(
 /// steps (the storage format needs the service user and its rights); then starts in order.
 fn stops_and_starts(
     previous: Option<&Manifest>,
-    want: &Desired,
+    want: &Deployment,
     seen: &Observed,
-    restarts: &BTreeMap<ServiceName, Vec<String>>,
-    starting: &[ServiceName],
+    restarts: &BTreeMap<NodeId, Vec<String>>,
+    starting: &[NodeId],
     format: Option<Action>,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
-    for (spec, _) in want.services.iter().rev() {
-        if let (true, Some(why)) = (running(seen, spec.name), restarts.get(&spec.name)) {
+    for launch in want.launches.iter().rev() {
+        if let (true, Some(why)) = (running(seen, launch.id), restarts.get(&launch.id)) {
             actions.push(Action::Stop {
-                service: spec.name,
+                service: launch.id,
                 reason: why.join(", "),
             });
         }
     }
-    if want.runner != RunnerKind::Process {
+    if want.runner.kind != RunnerKind::Process {
         actions.extend(starting.iter().map(|name| Action::Install {
             service: *name,
-            runner: want.runner,
+            runner: want.runner.kind,
         }));
     }
     actions.extend(format);
@@ -256,40 +246,39 @@ fn stops_and_starts(
     actions
 }
 
-fn running(seen: &Observed, name: ServiceName) -> bool {
+fn running(seen: &Observed, name: NodeId) -> bool {
     seen.services
         .get(&name)
         .is_some_and(ServiceState::is_running)
 }
 
-fn state_words(seen: &Observed, name: ServiceName) -> String {
+fn state_words(seen: &Observed, name: NodeId) -> String {
     seen.services
         .get(&name)
         .map_or_else(|| "state unknown".into(), ServiceState::describe)
 }
 
-fn fetches(want: &Desired, seen: &Observed) -> Vec<Action> {
-    let plan = want.plan;
-    let dirs = plan
-        .zookeeper
-        .iter()
-        .map(|z| (&z.artifact, &z.dist_dir))
-        .chain([(&plan.kafka.artifact, &plan.kafka.dist_dir)]);
-    dirs.map(|(artifact, dir)| Action::Fetch {
-        artifact: artifact.clone(),
-        dir: dir.clone(),
-        installed: seen.installed_dists.contains(dir),
-    })
-    .collect()
+fn fetches(want: &Deployment, seen: &Observed) -> Vec<Action> {
+    want.dists()
+        .into_iter()
+        .map(|dist| Action::Fetch {
+            artifact: dist.artifact.clone(),
+            dir: dist.dir.clone(),
+            installed: seen.installed_dists.contains(&dist.dir),
+        })
+        .collect()
 }
 
 /// Rendered files whose target is missing or differs, in render order.
-fn changed_files(files: &[RenderedFile], seen: &Observed) -> Vec<(PathBuf, FileChange)> {
+fn changed_files<'a>(
+    files: &'a [RenderedFile],
+    seen: &Observed,
+) -> Vec<(&'a RenderedFile, FileChange)> {
     files
         .iter()
         .filter_map(|f| match seen.files.get(&f.target).cloned().flatten() {
-            None => Some((f.target.clone(), FileChange::New)),
-            Some(on_disk) if on_disk != f.contents => Some((f.target.clone(), FileChange::Changed)),
+            None => Some((f, FileChange::New)),
+            Some(on_disk) if on_disk != f.contents => Some((f, FileChange::Changed)),
             Some(_) => None,
         })
         .collect()
@@ -298,37 +287,38 @@ fn changed_files(files: &[RenderedFile], seen: &Observed) -> Vec<(PathBuf, FileC
 /// For each running service that must restart, why.
 fn restart_reasons(
     previous: Option<&Manifest>,
-    want: &Desired,
+    want: &Deployment,
     seen: &Observed,
-    changed: &[(PathBuf, FileChange)],
-) -> BTreeMap<ServiceName, Vec<String>> {
-    let mut reasons: BTreeMap<ServiceName, Vec<String>> = BTreeMap::new();
-    for (spec, command) in &want.services {
+    changed: &[(&RenderedFile, FileChange)],
+) -> BTreeMap<NodeId, Vec<String>> {
+    let mut reasons: BTreeMap<NodeId, Vec<String>> = BTreeMap::new();
+    for launch in &want.launches {
+        let name = launch.id;
         let mut why: Vec<String> = changed
             .iter()
-            .filter(|(path, _)| owner_of(path, want.plan) == Some(spec.name))
-            .map(|(path, _)| format!("{} changed", file_label(path)))
+            .filter(|(file, _)| file.node == name)
+            .map(|(file, _)| format!("{} changed", file_label(&file.target)))
             .collect();
-        match previous.and_then(|p| p.service(spec.name)) {
-            Some(record) if record.command != *command => {
-                why.push(command_change(&record.command, command))
+        match previous.and_then(|p| p.service(name)) {
+            Some(record) if record.command != launch.command => {
+                why.push(command_change(&record.command, &launch.command))
             }
-            None if running(seen, spec.name) => {
+            None if running(seen, name) => {
                 why.push("it was not started by this configuration".into())
             }
             _ => {}
         }
         // A unit that requires a restarted one is restarted with it (systemd's Requires=).
-        if let Some(dep) = spec.requires {
-            if want.runner == RunnerKind::Systemd
-                && running(seen, dep)
-                && reasons.contains_key(&dep)
+        for dep in &launch.spec.requires {
+            if want.runner.kind == RunnerKind::Systemd
+                && running(seen, *dep)
+                && reasons.contains_key(dep)
             {
                 why.push(format!("{dep}, which it requires, restarts"));
             }
         }
         if !why.is_empty() {
-            reasons.insert(spec.name, why);
+            reasons.insert(name, why);
         }
     }
     reasons
@@ -340,24 +330,6 @@ fn file_label(path: &Path) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
-}
-
-/// The service a rendered file belongs to: its config directory, or its unit.
-fn owner_of(file: &Path, plan: &Plan) -> Option<ServiceName> {
-    if plan
-        .zookeeper
-        .as_ref()
-        .is_some_and(|z| file.starts_with(&z.config_dir))
-    {
-        return Some(ServiceName::Zookeeper);
-    }
-    if file.starts_with(&plan.kafka.config_dir) {
-        return Some(ServiceName::Kafka);
-    }
-    let name = file.file_name()?.to_str()?;
-    ServiceName::ALL
-        .into_iter()
-        .find(|s| name == format!("{}.service", s.unit_name()))
 }
 
 /// "its command line changed: -Xmx1g → -Xmx768m", naming the first arguments that differ.
@@ -392,14 +364,8 @@ fn short(arg: &str) -> String {
 }
 
 /// Distributions the previous setup installed that this one no longer uses.
-fn retired_dists(previous: Option<&Manifest>, want: &Desired) -> Vec<Action> {
-    let plan = want.plan;
-    let wanted: Vec<&PathBuf> = plan
-        .zookeeper
-        .iter()
-        .map(|z| &z.dist_dir)
-        .chain([&plan.kafka.dist_dir])
-        .collect();
+fn retired_dists(previous: Option<&Manifest>, want: &Deployment) -> Vec<Action> {
+    let wanted: Vec<&PathBuf> = want.dists().into_iter().map(|d| &d.dir).collect();
     previous
         .map(|p| &p.dists[..])
         .unwrap_or_default()

@@ -4,17 +4,16 @@
 //! back what it installed.
 
 use super::decide::{Action, Decision};
-use crate::catalog::Mode;
+use crate::deployment::Deployment;
 use crate::error::Problem;
-use crate::fetch::{FetchError, Installed, Sources};
+use crate::fetch::{FetchError, Installed};
 use crate::lifecycle;
-use crate::plan::Plan;
 use crate::probe;
-use crate::render::RenderedFile;
 use crate::report::Reporter;
 use crate::runner::{AnyRunner, Runner, Tool};
-use crate::spec::{ProbeSpec, ServiceName, ServiceSpec};
+use crate::spec::{ProbeSpec, ServiceSpec};
 use crate::state::{self, InstalledDist, Manifest, ServiceRecord};
+use crate::vocab::{Mode, NodeId, Role};
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,24 +22,17 @@ use tokio::time::Instant;
 /// Everything the actions need.
 pub struct Executor<'a> {
     pub runner: &'a AnyRunner,
-    /// The host's plan: where files, distributions and state are.
-    pub plan: &'a Plan,
-    /// The plan as the services see it (in containers: their own paths).
-    pub run_plan: &'a Plan,
-    /// In start order, with the command lines the runner runs.
-    pub services: &'a [(&'a ServiceSpec, Vec<String>)],
-    pub files: &'a [RenderedFile],
-    pub sources: &'a Sources,
+    pub want: &'a Deployment,
     pub reporter: &'a dyn Reporter,
     /// No environment existed before this run: a failed fetch leaves nothing installed.
     pub first: bool,
     /// Services this run started so far (stopped again if they never become ready, or if
     /// setup is interrupted).
-    pub started: std::sync::Mutex<Vec<ServiceName>>,
+    pub started: std::sync::Mutex<Vec<NodeId>>,
 }
 
 impl Executor<'_> {
-    pub fn started(&self) -> Vec<ServiceName> {
+    pub fn started(&self) -> Vec<NodeId> {
         self.started
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -77,7 +69,7 @@ struct Run<'a, 'm> {
 
 impl Run<'_, '_> {
     fn save(&self) -> Result<()> {
-        Ok(state::save(&self.ex.plan.paths, self.manifest)?)
+        Ok(state::save(&self.ex.want.paths, self.manifest)?)
     }
 
     async fn act(&mut self, action: &Action, started: Instant) -> Result<()> {
@@ -107,25 +99,21 @@ impl Run<'_, '_> {
     }
 
     fn launches(&self) -> Vec<lifecycle::Launch<'_>> {
-        self.ex
-            .services
-            .iter()
-            .map(|(s, c)| (*s, c.as_slice()))
-            .collect()
+        let all = self.ex.want.launches.iter();
+        all.map(|l| (&l.spec, l.command.as_slice())).collect()
     }
 
-    fn spec(&self, name: ServiceName) -> &ServiceSpec {
+    fn spec(&self, name: NodeId) -> &ServiceSpec {
         self.launch(name).0
     }
 
-    fn launch(&self, name: ServiceName) -> (&ServiceSpec, &[String]) {
-        let (spec, command) = self
+    fn launch(&self, name: NodeId) -> (&ServiceSpec, &[String]) {
+        let launch = self
             .ex
-            .services
-            .iter()
-            .find(|(s, _)| s.name == name)
+            .want
+            .launch(name)
             .expect("decide acts only on desired services");
-        (spec, command)
+        (&launch.spec, &launch.command)
     }
 
     /// Both distributions at once. Those that were installed are recorded; if one failed on
@@ -143,9 +131,9 @@ impl Run<'_, '_> {
             })
             .collect();
         let artifacts: Vec<_> = wanted.iter().map(|(a, _)| *a).collect();
-        let paths = &self.ex.plan.paths;
+        let want = self.ex.want;
         let results =
-            crate::fetch::fetch_all(&artifacts, self.ex.sources, paths, self.ex.reporter).await;
+            crate::fetch::fetch_all(&artifacts, &want.sources, &want.paths, self.ex.reporter).await;
         let failed = results.iter().any(Result::is_err);
         let mut first_error: Option<FetchError> = None;
         for (result, (_, was_installed)) in results.into_iter().zip(&wanted) {
@@ -173,7 +161,7 @@ impl Run<'_, '_> {
 
     /// Undoes one install of a failed first setup: the tree goes back to the cache.
     fn give_back(&self, done: &Installed) -> Result<()> {
-        let paths = &self.ex.plan.paths;
+        let paths = &self.ex.want.paths;
         crate::fetch::keep_in_cache(paths, &done.artifact, &done.sha512, &done.dir)?;
         crate::files::remove_dir_if_empty(&paths.install);
         Ok(())
@@ -199,7 +187,7 @@ impl Run<'_, '_> {
                 _ => None,
             })
             .collect();
-        for file in self.ex.files {
+        for file in &self.ex.want.files {
             let dir = file.target.parent().expect("rendered files have a parent");
             self.create_dirs(dir)?;
             self.manifest.remember_file(&file.target);
@@ -208,6 +196,7 @@ impl Run<'_, '_> {
         self.save()?;
         for file in self
             .ex
+            .want
             .files
             .iter()
             .filter(|f| changed.contains(&&f.target))
@@ -223,22 +212,21 @@ impl Run<'_, '_> {
 
     /// What runs now, as the runner runs it, so that a later command finds it.
     fn record_services(&mut self) {
-        let plan = self.ex.plan;
+        let want = self.ex.want;
         let m = &mut *self.manifest;
-        m.services = self
-            .ex
-            .services
+        m.services = want
+            .launches
             .iter()
-            .map(|(spec, command)| ServiceRecord {
-                spec: (*spec).clone(),
-                command: command.clone(),
+            .map(|l| ServiceRecord {
+                spec: l.spec.clone(),
+                command: l.command.clone(),
             })
             .collect();
         m.runner = Some(self.ex.runner.record());
-        m.mode = plan.mode;
-        m.host = plan.host.clone();
-        m.kafka_port = plan.kafka.port;
-        m.ready_timeout_secs = plan.ready_timeout_secs;
+        m.mode = want.mode;
+        m.host = want.topology.host.clone();
+        m.kafka_port = first_broker_port(want);
+        m.ready_timeout_secs = want.ready_timeout_secs;
         m.kafkup_version = env!("CARGO_PKG_VERSION").into();
     }
 
@@ -250,30 +238,37 @@ impl Run<'_, '_> {
     }
 
     fn prepare_data(&mut self, dirs: &[PathBuf]) -> Result<()> {
-        for dir in dirs.iter().chain([&self.ex.plan.paths.logs()]) {
+        for dir in dirs.iter().chain([&self.ex.want.paths.logs()]) {
             self.create_dirs(dir)?;
         }
         self.manifest.selftest_passed_at = None;
         self.save()
     }
 
-    /// KRaft storage, formatted once by the runner (as the service user, or in a container).
+    /// KRaft storage of every node, formatted once by the runner (as the service user, or in
+    /// a container) with one cluster id.
     async fn format_storage(&mut self, known: Option<String>) -> Result<()> {
         let cluster_id = known.unwrap_or_else(state::new_cluster_id);
+        let nodes: Vec<NodeId> = self.ex.want.launches.iter().map(|l| l.id).collect();
+        for node in nodes {
+            self.format_node(node, &cluster_id).await?;
+        }
+        self.manifest.cluster_id = Some(cluster_id);
+        self.save()
+    }
+
+    async fn format_node(&self, node: NodeId, cluster_id: &str) -> Result<()> {
+        let (spec, command) = self.launch(node);
+        let data_dir = spec.data_dirs[0].clone();
         self.ex.reporter.step(&format!(
             "formatting KRaft storage in {} (cluster id {cluster_id})",
-            self.ex.run_plan.kafka.data_dir.display()
+            data_dir.display()
         ));
-        let java = self.launch(ServiceName::Kafka).1[0].clone();
         let tool = Tool {
             what: "KRaft storage format".into(),
-            command: crate::spec::kraft_format_command(
-                self.ex.run_plan,
-                Path::new(&java),
-                &cluster_id,
-            ),
-            writes: vec![self.ex.run_plan.kafka.data_dir.clone()],
-            class_archive: Some(ServiceName::Kafka.as_str().into()),
+            command: crate::spec::kraft_format_command(spec, Path::new(&command[0]), cluster_id),
+            writes: vec![(node, data_dir)],
+            class_archive: Some(node),
         };
         let out = self.ex.runner.run_tool(&tool).await?;
         if !out.success {
@@ -286,11 +281,10 @@ impl Run<'_, '_> {
             )
             .into());
         }
-        self.manifest.cluster_id = Some(cluster_id);
-        self.save()
+        Ok(())
     }
 
-    async fn start(&mut self, name: ServiceName) -> Result<()> {
+    async fn start(&mut self, name: NodeId) -> Result<()> {
         let (spec, command) = self.launch(name);
         lifecycle::start_all(self.ex.runner, &[(spec, command)], self.ex.reporter).await?;
         self.ex
@@ -298,11 +292,11 @@ impl Run<'_, '_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(name);
-        if self.selftest_follows && self.warm_up.is_none() && name == ServiceName::Kafka {
+        if self.selftest_follows && self.warm_up.is_none() && name.role() == Role::Kafka {
             // While the probes wait, get the broker to create its group coordinator.
-            let timeout = Duration::from_secs(self.ex.plan.ready_timeout_secs);
+            let timeout = Duration::from_secs(self.ex.want.ready_timeout_secs);
             self.warm_up = Some(crate::selftest::WarmUp::start(
-                self.ex.plan.bootstrap_server(),
+                self.ex.want.bootstrap_server(),
                 timeout,
             ));
         }
@@ -334,10 +328,9 @@ impl Run<'_, '_> {
             "ready after {:.1} s",
             started.elapsed().as_secs_f64()
         ));
-        if self.ex.plan.mode == Mode::Zookeeper {
-            let run = self.ex.run_plan;
-            let zk = run.zookeeper.as_ref().map(|z| z.data_dir.as_path());
-            let seen = self.ex.runner.data_seen(&run.kafka.data_dir, zk).await?;
+        if self.ex.want.mode == Mode::Zookeeper {
+            let dirs = super::observe::data_dirs(self.ex.want);
+            let seen = self.ex.runner.data_seen(&dirs).await?;
             self.manifest.cluster_id = seen.kafka_cluster_id.or(self.manifest.cluster_id.take());
         }
         self.save()
@@ -349,18 +342,22 @@ impl Run<'_, '_> {
         let names = self.ex.started();
         let started: Vec<&ServiceSpec> = names.iter().map(|n| self.spec(*n)).collect();
         let _ = lifecycle::stop_all(self.ex.runner, &started, self.ex.reporter).await;
-        let logs = if self.ex.plan.zookeeper.is_some() {
-            "`kafkup logs kafka` and `kafkup logs zookeeper`"
-        } else {
-            "`kafkup logs kafka`"
-        };
+        let logs: Vec<String> = self
+            .ex
+            .want
+            .launches
+            .iter()
+            .rev()
+            .map(|l| format!("`kafkup logs {}`", l.id))
+            .collect();
         anyhow::Error::new(err).context(format!(
-            "the services did not become ready; those started by this run were stopped (see {logs})"
+            "the services did not become ready; those started by this run were stopped (see {})",
+            logs.join(" and ")
         ))
     }
 
     fn remove_dist(&mut self, dir: &Path) -> Result<()> {
-        if dir.starts_with(&self.ex.plan.paths.install) && dir.is_dir() {
+        if dir.starts_with(&self.ex.want.paths.install) && dir.is_dir() {
             fs_err::remove_dir_all(dir)?;
             self.ex.reporter.step(&format!(
                 "removed the replaced distribution {}",
@@ -373,11 +370,11 @@ impl Run<'_, '_> {
 
     /// The self-test, and beside it the health-topic probe that the readiness wait skipped.
     async fn selftest(&mut self) -> Result<()> {
-        let plan = self.ex.plan;
-        let timeout = Duration::from_secs(plan.ready_timeout_secs);
+        let want = self.ex.want;
+        let timeout = Duration::from_secs(want.ready_timeout_secs);
         let launches = self.launches();
         let topic_only = |p: &ProbeSpec| matches!(p, ProbeSpec::KafkaTopicReady { .. });
-        let bootstrap = plan.bootstrap_server();
+        let bootstrap = want.bootstrap_server();
         let reporter = self.ex.reporter;
         let messages = crate::defaults::SELFTEST_MESSAGES;
         let selftest = async {
@@ -409,6 +406,15 @@ impl Run<'_, '_> {
         self.record_services();
         self.save()
     }
+}
+
+/// The manifest's `kafka_port` (what `--bootstrap-server`-less clients dial): the first
+/// broker's.
+fn first_broker_port(want: &Deployment) -> u16 {
+    want.topology
+        .of_role(Role::Kafka)
+        .find_map(|n| n.ports.client)
+        .expect("a deployment has a broker")
 }
 
 fn unix_now() -> u64 {

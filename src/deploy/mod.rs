@@ -5,6 +5,6 @@ pub mod decide;
 pub mod execute;
 pub mod observe;
 
-pub use decide::{decide, Action, Decision, Desired, Observed};
+pub use decide::{decide, Action, Decision, Observed};
 pub use execute::{execute, Executor};
 pub use observe::observe;

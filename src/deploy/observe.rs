@@ -2,45 +2,43 @@
 //! Looks only; changes nothing (so `--dry-run` can use it too).
 
 use super::decide::Observed;
-use crate::plan::Plan;
-use crate::render::RenderedFile;
-use crate::runner::{AnyRunner, Runner, RunnerError};
-use crate::spec::ServiceSpec;
+use crate::deployment::Deployment;
+use crate::runner::{AnyRunner, DataDirs, Runner, RunnerError};
+use crate::vocab::Role;
 
-/// `host` says where distributions are; `run` where the services keep their data.
-pub async fn observe(
-    runner: &AnyRunner,
-    (host, run): (&Plan, &Plan),
-    specs: &[ServiceSpec],
-    files: &[RenderedFile],
-    verify_signature: bool,
-) -> Result<Observed, RunnerError> {
+pub async fn observe(runner: &AnyRunner, want: &Deployment) -> Result<Observed, RunnerError> {
     let mut seen = Observed {
-        files: files
+        files: want
+            .files
             .iter()
             .map(|f| (f.target.clone(), std::fs::read_to_string(&f.target).ok()))
             .collect(),
-        data: runner
-            .data_seen(
-                &run.kafka.data_dir,
-                run.zookeeper.as_ref().map(|z| z.data_dir.as_path()),
-            )
-            .await?,
+        data: runner.data_seen(&data_dirs(want)).await?,
         ..Observed::default()
     };
-    for spec in specs {
+    for launch in &want.launches {
         seen.services
-            .insert(spec.name, runner.state(spec.name).await?);
+            .insert(launch.id, runner.state(launch.id).await?);
     }
-    let dists = host
-        .zookeeper
-        .iter()
-        .map(|z| (&z.artifact, &z.dist_dir))
-        .chain([(&host.kafka.artifact, &host.kafka.dist_dir)]);
-    for (artifact, dir) in dists {
-        if crate::fetch::is_installed(dir, artifact, verify_signature) {
-            seen.installed_dists.insert(dir.clone());
+    for dist in want.dists() {
+        let verify = want.sources.verify_signature;
+        if crate::fetch::is_installed(&dist.dir, &dist.artifact, verify) {
+            seen.installed_dists.insert(dist.dir.clone());
         }
     }
     Ok(seen)
+}
+
+/// The first broker's and (ZooKeeper mode) the first ZooKeeper's data directory, as their
+/// services see them.
+pub fn data_dirs(want: &Deployment) -> DataDirs {
+    let first = |role| {
+        want.of_role(role)
+            .next()
+            .map(|l| (l.id, l.view.data_dir.clone()))
+    };
+    DataDirs {
+        kafka: first(Role::Kafka).expect("a deployment has a broker"),
+        zookeeper: first(Role::Zookeeper),
+    }
 }

@@ -1,9 +1,8 @@
 //! Get a verified distribution tree in place: from an ASF release tarball, or assembled from
 //! Maven jars pinned by kafkup's locks.
 //!
-//! CONTRACT (owned by the fetch module; callers use only what is below):
-//! `fetch(&artifact, &sources, &paths, reporter) -> Result<Installed, FetchError>` and
-//! `fetch_all(artifacts, &sources, &paths, reporter)`. Either way the result is the same tree
+//! The entry point is [`fetch_all`]`(artifacts, &sources, &paths, reporter)`, one result per
+//! artifact. Either way the result is the same tree
 //! (`kafka_2.13-V/libs/*.jar`, `apache-zookeeper-V-bin/lib/*.jar`) with a marker saying it was
 //! verified and where it came from; nothing unverified is ever put in place.
 
@@ -22,11 +21,12 @@ pub mod unpack;
 
 pub use error::FetchError;
 pub use maven::MavenError;
-pub use source::{DistSource, MavenSources, SourceChoice, Sources};
+pub use source::{DistSource, MavenSources, Sources};
 
 use crate::catalog::Artifact;
 use crate::paths::Paths;
 use crate::report::Reporter;
+use crate::vocab::SourceChoice;
 use cache::{CacheEntry, Marker, MarkerProblem};
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -60,15 +60,6 @@ impl Installed {
             source: marker.source,
         }
     }
-}
-
-pub async fn fetch(
-    artifact: &Artifact,
-    sources: &Sources,
-    paths: &Paths,
-    reporter: &dyn Reporter,
-) -> Result<Installed, FetchError> {
-    fetch_one(artifact, sources, paths, reporter, &Once::new()).await
 }
 
 /// Every artifact at once (network and the two cores overlap). Each runs to its end, so a

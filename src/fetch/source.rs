@@ -1,46 +1,13 @@
 //! Where distributions come from: the choice a user makes, the URLs behind it, and the record
 //! of where an installed distribution came from (kept in its marker and in the manifest).
 
+use crate::vocab::SourceChoice;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::path::PathBuf;
 use url::Url;
 
-/// `--source`: which kind of source to take the distributions from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceChoice {
-    /// The release tarballs from Apache's mirrors, proven by the dist sites.
-    Apache,
-    /// Assembled from jars in a Maven repository, pinned by kafkup's locks.
-    Maven,
-    /// Apache first; Maven when Apache's sites do not answer.
-    #[default]
-    Auto,
-}
-
-impl fmt::Display for SourceChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SourceChoice::Apache => "apache",
-            SourceChoice::Maven => "maven",
-            SourceChoice::Auto => "auto",
-        })
-    }
-}
-
-impl SourceChoice {
-    pub fn may_use_apache(self) -> bool {
-        self != SourceChoice::Maven
-    }
-
-    pub fn may_use_maven(self) -> bool {
-        self != SourceChoice::Apache
-    }
-}
-
 /// Where to get bytes and what proves them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sources {
     pub choice: SourceChoice,
     /// Bases serving the release tarballs.
@@ -52,7 +19,7 @@ pub struct Sources {
 }
 
 /// What the Maven source needs beyond the dist sites.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MavenSources {
     /// Maven repositories (Central or a proxy of it), tried in order for every jar.
     pub repos: Vec<Url>,

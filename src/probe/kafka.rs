@@ -101,8 +101,6 @@ pub async fn ensure_topic_ready(
     ready
 }
 
-/// A probe did not pass before the deadline, or its service died while we waited.
-
 #[cfg(test)]
 mod tests {
     use super::super::zookeeper::testing::closed_port;

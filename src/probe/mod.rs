@@ -6,12 +6,12 @@ mod wait;
 pub mod zookeeper;
 
 pub use kafka::{broker_listed, ensure_topic_ready, topic_ready, topic_ready_with, BrokerListed};
-pub use wait::{check_all, wait_ready, NotReady};
+pub use wait::{check_all, wait_ready, NodeProbe, NotReady};
 pub use zookeeper::{four_letter_word, mntr, ruok, srvr, Timeouts, ZkMode, ZkServerInfo};
 
 use crate::error::{Diagnose, ExitCode};
 use crate::messaging::admin::{AdminError, TopicDescription};
-use crate::spec::{ProbeSpec, ServiceName};
+use crate::spec::ProbeSpec;
 use serde::Serialize;
 use std::io;
 use std::time::Duration;
@@ -136,16 +136,6 @@ pub fn probe_label(spec: &ProbeSpec) -> String {
         }
         ProbeSpec::KafkaTopicReady { bootstrap, topic } => {
             format!("topic {topic} led at {bootstrap}")
-        }
-    }
-}
-
-/// The service a probe belongs to (for `kafkup logs <service>`).
-pub fn probe_service(spec: &ProbeSpec) -> ServiceName {
-    match spec {
-        ProbeSpec::ZookeeperServing { .. } => ServiceName::Zookeeper,
-        ProbeSpec::KafkaBrokerListed { .. } | ProbeSpec::KafkaTopicReady { .. } => {
-            ServiceName::Kafka
         }
     }
 }

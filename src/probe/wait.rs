@@ -1,10 +1,13 @@
 //! Waiting for readiness: each probe in order, polled inside one overall deadline, failing at
 //! once when a service dies.
 
-use super::{check, probe_label, probe_service, secs, ProbeError, ProbeOutcome, TopicAccess};
+use super::{check, probe_label, secs, ProbeError, ProbeOutcome, TopicAccess};
 use crate::error::{Diagnose, ExitCode};
+use crate::poll::{self, Attempt, Stop};
 use crate::report::Reporter;
-use crate::spec::{ProbeSpec, ServiceName};
+use crate::runner::NotRunning;
+use crate::spec::ProbeSpec;
+use crate::vocab::NodeId;
 use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -14,27 +17,31 @@ const POLL_LIMIT: Duration = Duration::from_secs(1);
 /// Even at the deadline a poll gets this long, so a probe is tried at least once.
 const POLL_MIN: Duration = Duration::from_millis(100);
 
-/// A probe did not pass before the deadline, or its service died while we waited.
+/// A probe of a node.
+pub type NodeProbe<'a> = (NodeId, &'a ProbeSpec);
+
+/// A probe did not pass before the deadline, or a service died while we waited.
 #[derive(Debug, thiserror::Error)]
 #[error("{}", not_ready_message(self))]
 pub struct NotReady {
     /// What was probed: "Kafka broker 1 at 127.0.0.1:9092".
     pub probe: String,
-    pub service: ServiceName,
+    /// The node probed.
+    pub service: NodeId,
     /// From the start of `wait_ready`.
     pub waited: Duration,
-    /// The last probe failure (none if the service died before the first try).
+    /// The last probe failure (none if a service died before the first try).
     #[source]
     pub last_error: Option<ProbeError>,
-    /// Why the service is not running, if it stopped while we waited.
-    pub died: Option<String>,
+    /// The service that stopped while we waited, and how.
+    pub died: Option<NotRunning>,
 }
 
 fn not_ready_message(e: &NotReady) -> String {
     match &e.died {
         // `alive()` checks every service, so the reason names the one that stopped.
-        Some(why) => format!(
-            "gave up waiting for {} after {}: {why}",
+        Some(died) => format!(
+            "gave up waiting for {} after {}: {died}",
             e.probe,
             secs(e.waited)
         ),
@@ -43,16 +50,9 @@ fn not_ready_message(e: &NotReady) -> String {
 }
 
 impl NotReady {
-    /// The service to look at: the one the death notice names, else the probed one.
-    pub fn culprit(&self) -> ServiceName {
-        [ServiceName::Zookeeper, ServiceName::Kafka]
-            .into_iter()
-            .find(|s| {
-                self.died
-                    .as_deref()
-                    .is_some_and(|why| why.starts_with(s.as_str()))
-            })
-            .unwrap_or(self.service)
+    /// The service to look at: the one that died, else the probed one.
+    pub fn culprit(&self) -> NodeId {
+        self.died.as_ref().map_or(self.service, |d| d.service)
     }
 }
 
@@ -68,11 +68,17 @@ impl Diagnose for NotReady {
     }
 }
 
+/// What stands between a probe and readiness.
+enum Wait {
+    Probe(ProbeError),
+    Died(NotRunning),
+}
+
 /// Polls each probe in order every `interval` until it passes, all inside one `deadline`.
 /// Before every poll `alive()` is asked, so a service that died fails at once with its
 /// reason instead of waiting out the deadline.
 pub async fn wait_ready<F, A>(
-    probes: &[ProbeSpec],
+    probes: &[NodeProbe<'_>],
     access: TopicAccess,
     deadline: Instant,
     interval: Duration,
@@ -81,44 +87,49 @@ pub async fn wait_ready<F, A>(
 ) -> Result<Vec<ProbeOutcome>, NotReady>
 where
     F: Fn() -> A,
-    A: Future<Output = Result<(), String>>,
+    A: Future<Output = Result<(), NotRunning>>,
 {
     let start = Instant::now();
     let mut outcomes = Vec::with_capacity(probes.len());
-    for spec in probes {
+    let alive = &alive;
+    for &(node, spec) in probes {
         let label = probe_label(spec);
         reporter.step(&format!("waiting for {label}"));
-        let not_ready = |last_error, died| NotReady {
-            probe: label.clone(),
-            service: probe_service(spec),
-            waited: start.elapsed(),
-            last_error,
-            died,
-        };
-        let mut last_error = None;
-        loop {
-            if let Err(why) = alive().await {
-                return Err(not_ready(last_error, Some(why)));
+        let attempt = || async move {
+            if let Err(died) = alive().await {
+                return Attempt::Failed(Wait::Died(died));
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let limit = remaining.clamp(POLL_MIN, POLL_LIMIT);
-            match check(spec, access, limit).await {
-                Ok(outcome) => {
-                    tracing::debug!("{label} ready after {:?}", start.elapsed());
-                    reporter.step(&outcome.description);
-                    outcomes.push(outcome);
-                    break;
-                }
-                Err(err) => {
-                    tracing::debug!("{label}: {err}");
-                    last_error = Some(err);
-                }
+            match check(spec, access, remaining.clamp(POLL_MIN, POLL_LIMIT)).await {
+                Ok(outcome) => Attempt::Ready(outcome),
+                Err(err) => Attempt::NotYet(Wait::Probe(err)),
             }
-            if Instant::now() + interval >= deadline {
-                return Err(not_ready(last_error, None));
+        };
+        let (last, died) = match poll::until(deadline, interval, attempt).await {
+            Ok(outcome) => {
+                tracing::debug!("{label} ready after {:?}", start.elapsed());
+                reporter.step(&outcome.description);
+                outcomes.push(outcome);
+                continue;
             }
-            tokio::time::sleep(interval).await;
-        }
+            Err(Stop::Failed { failure, last }) => (last, Some(failure)),
+            Err(Stop::TimedOut(last)) => (last, None),
+        };
+        let probe_error = |w: Option<Wait>| match w {
+            Some(Wait::Probe(e)) => Some(e),
+            _ => None,
+        };
+        let died = match died {
+            Some(Wait::Died(d)) => Some(d),
+            _ => None,
+        };
+        return Err(NotReady {
+            probe: label,
+            service: node,
+            waited: start.elapsed(),
+            last_error: probe_error(last),
+            died,
+        });
     }
     Ok(outcomes)
 }
@@ -143,6 +154,9 @@ mod tests {
     use crate::report::Silent;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    const ZK: NodeId = NodeId::solo(crate::vocab::Role::Zookeeper);
+    const KAFKA: NodeId = NodeId::solo(crate::vocab::Role::Kafka);
+
     fn zk(port: u16) -> ProbeSpec {
         ProbeSpec::ZookeeperServing {
             host: "127.0.0.1".into(),
@@ -150,8 +164,17 @@ mod tests {
         }
     }
 
-    async fn always_alive() -> Result<(), String> {
+    async fn always_alive() -> Result<(), NotRunning> {
         Ok(())
+    }
+
+    fn died(service: NodeId, said: &str) -> NotRunning {
+        NotRunning {
+            service,
+            how: "exited with status 1".into(),
+            log_tail: vec![said.into()],
+            log_name: "its log".into(),
+        }
     }
 
     #[tokio::test]
@@ -159,7 +182,7 @@ mod tests {
         let (port, count) = fake_zookeeper(3).await;
         let deadline = Instant::now() + Duration::from_secs(10);
         let outcomes = wait_ready(
-            &[zk(port)],
+            &[(ZK, &zk(port))],
             TopicAccess::CreateIfMissing,
             deadline,
             Duration::from_millis(20),
@@ -181,7 +204,7 @@ mod tests {
         let port = closed_port().await;
         let started = Instant::now();
         let err = wait_ready(
-            &[zk(port)],
+            &[(ZK, &zk(port))],
             TopicAccess::CreateIfMissing,
             started + Duration::from_millis(500),
             Duration::from_millis(50),
@@ -193,7 +216,7 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(err.died.is_none());
         assert!(matches!(err.last_error, Some(ProbeError::Refused { .. })));
-        assert_eq!(err.service, ServiceName::Zookeeper);
+        assert_eq!(err.service, ZK);
         assert_eq!(err.exit_code(), ExitCode::NotReady);
         assert!(err.help().unwrap().contains("kafkup logs zookeeper"));
     }
@@ -209,12 +232,12 @@ mod tests {
                 if n < 2 {
                     Ok(())
                 } else {
-                    Err("zookeeper exited with status 1; last log lines: boom".to_string())
+                    Err(died(ZK, "boom"))
                 }
             }
         };
         let err = wait_ready(
-            &[zk(port)],
+            &[(ZK, &zk(port))],
             TopicAccess::CreateIfMissing,
             started + Duration::from_secs(60),
             Duration::from_millis(10),
@@ -224,7 +247,7 @@ mod tests {
         .await
         .unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
-        assert!(err.died.as_deref().unwrap().contains("boom"));
+        assert!(err.died.as_ref().unwrap().to_string().contains("boom"));
         assert!(
             err.to_string()
                 .starts_with("gave up waiting for ZooKeeper at"),
@@ -238,16 +261,16 @@ mod tests {
     fn help_names_the_service_that_died() {
         let err = NotReady {
             probe: "ZooKeeper at 127.0.0.1:2181".into(),
-            service: ServiceName::Zookeeper,
+            service: ZK,
             waited: Duration::from_secs(3),
             last_error: None,
-            died: Some("kafka exited with status 1; last log lines: …".into()),
+            died: Some(died(KAFKA, "…")),
         };
-        assert_eq!(err.culprit(), ServiceName::Kafka);
+        assert_eq!(err.culprit(), KAFKA);
         assert_eq!(
             err.to_string(),
             "gave up waiting for ZooKeeper at 127.0.0.1:2181 after 3.0 s: \
-             kafka exited with status 1; last log lines: …"
+             kafka exited with status 1; last log lines:\n  …"
         );
     }
 
@@ -257,7 +280,7 @@ mod tests {
         let (port, _) = fake_zookeeper(0).await;
         let closed = closed_port().await;
         let err = wait_ready(
-            &[zk(port), zk(closed)],
+            &[(ZK, &zk(port)), (ZK, &zk(closed))],
             TopicAccess::CreateIfMissing,
             Instant::now() + Duration::from_millis(300),
             Duration::from_millis(50),

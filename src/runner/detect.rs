@@ -1,7 +1,9 @@
 //! `--backend auto`: which runner fits this host, and why — decided in one place.
 //! [`HostFacts::observe`] looks at the host; [`choose`] is pure.
 
-use super::{Backend, RunnerError, RunnerKind};
+use super::RunnerError;
+use crate::vocab::{Backend, RunnerKind};
+use serde::Serialize;
 
 /// What the choice depends on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,23 +11,24 @@ pub struct HostFacts {
     /// The name of PID 1 (`systemd`, `init`, `process_api`, …).
     pub pid1: String,
     pub root: bool,
-    /// `Ok` when a Docker Engine answered, else why not.
-    pub docker: Result<(), String>,
+    pub docker: Docker,
+}
+
+/// Whether a Docker Engine answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Docker {
+    /// Not asked: systemd could be used, so nobody waited for a daemon.
+    NotAsked,
+    Answers,
+    /// Why not.
+    Silent(String),
 }
 
 /// The runner to use and the reason, said to the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunnerChoice {
     pub kind: RunnerKind,
     pub why: String,
-}
-
-/// Runners this build can run services with.
-pub fn built(kind: RunnerKind) -> bool {
-    matches!(
-        kind,
-        RunnerKind::Process | RunnerKind::Systemd | RunnerKind::Docker
-    )
 }
 
 /// What to do when the systemd runner cannot be used.
@@ -38,13 +41,11 @@ impl HostFacts {
     pub async fn observe() -> HostFacts {
         let mut facts = HostFacts::observe_sync();
         if systemd_usable(&facts).is_err() {
-            facts.docker = super::docker::engine::Engine::connect()
-                .await
-                .map(drop)
-                .map_err(|e| match e {
-                    RunnerError::Unavailable { reason, .. } => reason,
-                    other => other.to_string(),
-                });
+            facts.docker = match super::docker::engine::Engine::connect().await {
+                Ok(_) => Docker::Answers,
+                Err(RunnerError::Unavailable { reason, .. }) => Docker::Silent(reason),
+                Err(other) => Docker::Silent(other.to_string()),
+            };
         }
         facts
     }
@@ -57,75 +58,60 @@ impl HostFacts {
         HostFacts {
             pid1,
             root: nix::unistd::geteuid().is_root(),
-            docker: Err("the Docker Engine was not asked".into()),
+            docker: Docker::NotAsked,
         }
     }
 }
 
-/// The runner for `requested` on this host; an explicit request for a runner this build does
-/// not have is a usage error.
-pub fn choose(requested: Backend, host: &HostFacts) -> Result<Choice, RunnerError> {
-    match requested {
-        Backend::Only(RunnerKind::Systemd) => match systemd_usable(host) {
-            Ok(()) => Ok(Choice {
-                kind: RunnerKind::Systemd,
-                why: "requested with --backend systemd".into(),
-            }),
-            Err(reason) => Err(RunnerError::Unavailable {
-                kind: RunnerKind::Systemd,
-                reason,
-                help: SYSTEMD_HELP.into(),
-            }),
-        },
-        Backend::Only(RunnerKind::Docker) => match &host.docker {
-            Err(reason) if !reason.contains("not asked") => Err(RunnerError::Unavailable {
-                kind: RunnerKind::Docker,
-                reason: reason.clone(),
-                help: "start the Docker Engine (`sudo systemctl start docker`), point DOCKER_HOST at one that runs, or use --backend process".into(),
-            }),
-            _ => Ok(Choice {
-                kind: RunnerKind::Docker,
-                why: "requested with --backend docker".into(),
-            }),
-        },
-        Backend::Only(kind) if built(kind) => Ok(Choice {
-            kind,
-            why: format!("requested with --backend {kind}"),
-        }),
-        Backend::Only(kind) => Err(RunnerError::Unavailable {
-            kind,
-            reason: "it is not part of this build yet".into(),
-            help: "choose another with --backend (process works everywhere)".into(),
-        }),
-        Backend::Auto => Ok(auto(host)),
+/// The runner for `requested` on this host; one asked for by name that cannot run here is a
+/// usage error that says what to do.
+pub fn choose(requested: Backend, host: &HostFacts) -> Result<RunnerChoice, RunnerError> {
+    let kind = match requested {
+        Backend::Auto => return Ok(auto(host)),
+        Backend::Only(kind) => kind,
+    };
+    let refused = |reason: String, help: &str| RunnerError::Unavailable {
+        kind,
+        reason,
+        help: help.into(),
+    };
+    match (kind, &host.docker) {
+        (RunnerKind::Systemd, _) => systemd_usable(host).map_err(|r| refused(r, SYSTEMD_HELP))?,
+        (RunnerKind::Docker, Docker::Silent(reason)) => {
+            return Err(refused(reason.clone(), DOCKER_HELP))
+        }
+        _ => {}
     }
+    Ok(RunnerChoice {
+        kind,
+        why: format!("requested with --backend {kind}"),
+    })
 }
 
-fn auto(host: &HostFacts) -> Choice {
-    let mut passed_over = Vec::new();
-    match systemd_usable(host) {
-        Ok(()) if built(RunnerKind::Systemd) => {
-            return Choice {
-                kind: RunnerKind::Systemd,
-                why: "auto: systemd is PID 1 and we are root".into(),
-            }
-        }
-        Ok(()) => {}
-        Err(why) => passed_over.push(why),
-    }
-    match &host.docker {
+/// What to do when the docker runner cannot be used.
+const DOCKER_HELP: &str = "start the Docker Engine (`sudo systemctl start docker`), point DOCKER_HOST at one that runs, or use --backend process";
+
+fn auto(host: &HostFacts) -> RunnerChoice {
+    let choice = |kind, why: String| RunnerChoice {
+        kind,
+        why: format!("auto: {why}"),
+    };
+    let systemd_not = match systemd_usable(host) {
         Ok(()) => {
-            passed_over.push("the Docker Engine answers".into());
-            return Choice {
-                kind: RunnerKind::Docker,
-                why: format!("auto: {}", passed_over.join("; ")),
-            };
+            return choice(
+                RunnerKind::Systemd,
+                "systemd is PID 1 and we are root".into(),
+            )
         }
-        Err(why) => passed_over.push(why.clone()),
-    }
-    Choice {
-        kind: RunnerKind::Process,
-        why: format!("auto: {}", passed_over.join("; ")),
+        Err(why) => why,
+    };
+    match &host.docker {
+        Docker::Answers => choice(
+            RunnerKind::Docker,
+            format!("{systemd_not}; the Docker Engine answers"),
+        ),
+        Docker::Silent(why) => choice(RunnerKind::Process, format!("{systemd_not}; {why}")),
+        Docker::NotAsked => choice(RunnerKind::Process, systemd_not),
     }
 }
 
@@ -148,7 +134,7 @@ mod tests {
         HostFacts {
             pid1: pid1.into(),
             root,
-            docker: Err("no Docker Engine answers at /var/run/docker.sock".into()),
+            docker: Docker::Silent("no Docker Engine answers at /var/run/docker.sock".into()),
         }
     }
 
@@ -170,7 +156,7 @@ mod tests {
     #[test]
     fn auto_picks_docker_where_systemd_cannot_be_used_and_the_engine_answers() {
         let mut h = host("process_api", true);
-        h.docker = Ok(());
+        h.docker = Docker::Answers;
         let c = choose(Backend::Auto, &h).unwrap();
         assert_eq!(c.kind, RunnerKind::Docker);
         assert!(
@@ -209,10 +195,6 @@ mod tests {
         let c = choose(Backend::Only(RunnerKind::Process), &host("systemd", true)).unwrap();
         assert_eq!(c.kind, RunnerKind::Process);
         assert!(c.why.contains("--backend process"));
-        for kind in RunnerKind::ALL.into_iter().filter(|k| !built(*k)) {
-            let err = choose(Backend::Only(kind), &host("systemd", true)).unwrap_err();
-            assert!(matches!(err, RunnerError::Unavailable { .. }), "{err}");
-        }
         let c = choose(Backend::Only(RunnerKind::Systemd), &host("systemd", true)).unwrap();
         assert_eq!(c.kind, RunnerKind::Systemd);
     }

@@ -7,26 +7,27 @@
 
 pub mod detect;
 pub mod docker;
-mod kind;
 pub mod process;
 pub mod systemd;
+pub mod view;
 
 pub use docker::DockerRunner;
-pub use kind::{Backend, RunnerKind};
 pub use process::ProcessRunner;
 pub use systemd::SystemdRunner;
 
+use crate::class_archive::Archives;
 use crate::datacheck::DataSeen;
 use crate::error::Diagnose;
 use crate::java::{Java, JavaError};
 use crate::paths::Paths;
 use crate::report::Reporter;
-use crate::spec::{ServiceName, ServiceSpec};
+use crate::spec::ServiceSpec;
+use crate::vocab::{NodeId, RunnerKind};
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,7 +88,7 @@ impl StopOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{service} {how}{}", tail_text(.log_tail, .log_name))]
 pub struct NotRunning {
-    pub service: ServiceName,
+    pub service: NodeId,
     /// "exited with status 1", "was killed by signal 9 (SIGKILL)", "is not running (it was not started)".
     pub how: String,
     /// The service's last output lines of its current run (up to [`NotRunning::TAIL_KEPT`];
@@ -128,11 +129,12 @@ pub struct Tool {
     /// For messages: "KRaft storage format".
     pub what: String,
     pub command: Vec<String>,
-    /// Directories it writes, which must belong to the service user.
-    pub writes: Vec<PathBuf>,
-    /// The service whose class-data archive it maps, when there is one (a JVM tool with that
-    /// service's classpath); a tool never records an archive.
-    pub class_archive: Option<String>,
+    /// The data directories it writes (as the services see them), each a node's, which must
+    /// belong to the service user.
+    pub writes: Vec<(NodeId, PathBuf)>,
+    /// The node whose class-data archive it maps, when there is one (a JVM tool with that
+    /// node's classpath); a tool never records an archive.
+    pub class_archive: Option<NodeId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,10 +145,41 @@ pub struct ToolOutput {
     pub output: String,
 }
 
+impl From<std::process::Output> for ToolOutput {
+    fn from(out: std::process::Output) -> ToolOutput {
+        ToolOutput {
+            success: out.status.success(),
+            status: out.status.to_string(),
+            output: String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        }
+    }
+}
+
+/// The data directories a runner is asked about, as the services see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDirs {
+    /// The (first) broker's.
+    pub kafka: (NodeId, PathBuf),
+    /// ZooKeeper mode: the (first) ZooKeeper's.
+    pub zookeeper: Option<(NodeId, PathBuf)>,
+}
+
+/// The host's Java for the runners that run it directly: --java-home, JAVA_HOME, then PATH.
+async fn host_java(java_home: Option<PathBuf>) -> Result<Java, JavaError> {
+    tokio::task::spawn_blocking(move || {
+        crate::java::inspect(&crate::java::locate(java_home.as_deref())?)
+    })
+    .await
+    .expect("java inspection panicked")
+}
+
 /// Everything a runner needs to be made; what each runner uses of it is its own business.
 #[derive(Debug, Clone)]
 pub struct RunnerContext {
     pub paths: Paths,
+    /// The environment's nodes, in start order.
+    pub nodes: Vec<NodeId>,
     /// `--java-home`, for the runners that use the host's Java.
     pub java_home: Option<PathBuf>,
     /// The system user the systemd runner runs services as.
@@ -155,19 +188,20 @@ pub struct RunnerContext {
     pub unit_dir: PathBuf,
     /// The JRE image the docker runner runs services from.
     pub image: String,
-    /// Where class-data archives are kept; None: no archives (`--no-class-archive`).
-    pub class_archives: Option<PathBuf>,
+    /// The class-data archives; None: no archives (`--no-class-archive`).
+    pub class_archives: Option<Archives>,
 }
 
 impl RunnerContext {
-    pub fn new(paths: &Paths, java_home: Option<PathBuf>) -> RunnerContext {
+    pub fn new(paths: &Paths, nodes: Vec<NodeId>, java_home: Option<PathBuf>) -> RunnerContext {
         RunnerContext {
             paths: paths.clone(),
+            nodes,
             java_home,
             service_user: crate::defaults::SERVICE_USER.into(),
-            unit_dir: PathBuf::from(crate::render::SYSTEMD_UNIT_DIR),
+            unit_dir: PathBuf::from(crate::defaults::SYSTEMD_UNIT_DIR),
             image: crate::defaults::IMAGE.into(),
-            class_archives: Some(crate::class_archive::dir(paths)),
+            class_archives: Some(Archives::of(paths)),
         }
     }
 }
@@ -197,22 +231,28 @@ pub trait Runner: Send + Sync {
     /// Gets what the runner needs before anything else (the docker runner: its image).
     fn prepare(
         &self,
-        reporter: &dyn Reporter,
-    ) -> impl Future<Output = Result<(), RunnerError>> + Send;
+        _reporter: &dyn Reporter,
+    ) -> impl Future<Output = Result<(), RunnerError>> + Send {
+        async { Ok(()) }
+    }
 
     /// What `prepare` would get, said for `setup --dry-run` (None: nothing to get).
-    fn to_prepare(&self) -> impl Future<Output = Result<Option<String>, RunnerError>> + Send;
+    fn to_prepare(&self) -> impl Future<Output = Result<Option<String>, RunnerError>> + Send {
+        async { Ok(None) }
+    }
 
     /// The Java the services run on, as this runner sees it (the host's, or the image's).
     fn java(&self) -> impl Future<Output = Result<Java, JavaError>> + Send;
 
     /// Prepares what `start` needs (unit, container, directories owned by the service user).
-    /// Idempotent.
+    /// Idempotent; nothing for processes.
     fn install(
         &self,
-        spec: &ServiceSpec,
-        command: &[String],
-    ) -> impl Future<Output = Result<(), RunnerError>> + Send;
+        _spec: &ServiceSpec,
+        _command: &[String],
+    ) -> impl Future<Output = Result<(), RunnerError>> + Send {
+        async { Ok(()) }
+    }
 
     /// Starts the service unless it already runs; a running service is left alone (same pid).
     fn start(
@@ -224,22 +264,20 @@ pub trait Runner: Send + Sync {
     /// Asks the service to stop, waits up to `grace`, then kills it.
     fn stop(
         &self,
-        name: ServiceName,
+        name: NodeId,
         grace: Duration,
     ) -> impl Future<Output = Result<StopOutcome, RunnerError>> + Send;
 
-    fn state(
-        &self,
-        name: ServiceName,
-    ) -> impl Future<Output = Result<ServiceState, RunnerError>> + Send;
+    fn state(&self, name: NodeId)
+        -> impl Future<Output = Result<ServiceState, RunnerError>> + Send;
 
     /// `Err` says why the service is not running, for readiness waits to fail early.
-    fn alive(&self, name: ServiceName) -> impl Future<Output = Result<(), NotRunning>> + Send;
+    fn alive(&self, name: NodeId) -> impl Future<Output = Result<(), NotRunning>> + Send;
 
     /// The service's output: the last `lines` lines, then (with `follow`) new ones.
     fn logs(
         &self,
-        name: ServiceName,
+        name: NodeId,
         lines: usize,
         follow: bool,
     ) -> impl Future<Output = Result<LogStream, RunnerError>> + Send;
@@ -248,19 +286,24 @@ pub trait Runner: Send + Sync {
     fn run_tool(&self, tool: &Tool)
         -> impl Future<Output = Result<ToolOutput, RunnerError>> + Send;
 
-    /// Removes everything this runner created for the environment (services must be
+    /// Removes everything this runner created for the environment's nodes (they must be
     /// stopped); with `purge` also what holds data or logs.
     fn uninstall(&self, purge: bool) -> impl Future<Output = Result<(), RunnerError>> + Send;
 
     /// What to keep in the manifest so that a later command finds it all again.
     fn record(&self) -> RunnerRecord;
 
-    /// What the services' data directories (as the services see them) hold now.
+    /// What the services' data directories hold now. The host's own by default.
     fn data_seen(
         &self,
-        kafka: &Path,
-        zookeeper: Option<&Path>,
-    ) -> impl Future<Output = Result<DataSeen, RunnerError>> + Send;
+        dirs: &DataDirs,
+    ) -> impl Future<Output = Result<DataSeen, RunnerError>> + Send {
+        let seen = DataSeen::observe(
+            &dirs.kafka.1,
+            dirs.zookeeper.as_ref().map(|z| z.1.as_path()),
+        );
+        async { Ok(seen) }
+    }
 }
 
 /// One of the runners; each method goes to the runner inside.
@@ -314,12 +357,8 @@ impl Runner for AnyRunner {
     async fn to_prepare(&self) -> Result<Option<String>, RunnerError> {
         dispatch!(self, r => r.to_prepare().await)
     }
-    async fn data_seen(
-        &self,
-        kafka: &Path,
-        zookeeper: Option<&Path>,
-    ) -> Result<DataSeen, RunnerError> {
-        dispatch!(self, r => r.data_seen(kafka, zookeeper).await)
+    async fn data_seen(&self, dirs: &DataDirs) -> Result<DataSeen, RunnerError> {
+        dispatch!(self, r => r.data_seen(dirs).await)
     }
     async fn java(&self) -> Result<Java, JavaError> {
         dispatch!(self, r => r.java().await)
@@ -334,18 +373,18 @@ impl Runner for AnyRunner {
     ) -> Result<ServiceState, RunnerError> {
         dispatch!(self, r => r.start(spec, command).await)
     }
-    async fn stop(&self, name: ServiceName, grace: Duration) -> Result<StopOutcome, RunnerError> {
+    async fn stop(&self, name: NodeId, grace: Duration) -> Result<StopOutcome, RunnerError> {
         dispatch!(self, r => r.stop(name, grace).await)
     }
-    async fn state(&self, name: ServiceName) -> Result<ServiceState, RunnerError> {
+    async fn state(&self, name: NodeId) -> Result<ServiceState, RunnerError> {
         dispatch!(self, r => r.state(name).await)
     }
-    async fn alive(&self, name: ServiceName) -> Result<(), NotRunning> {
+    async fn alive(&self, name: NodeId) -> Result<(), NotRunning> {
         dispatch!(self, r => r.alive(name).await)
     }
     async fn logs(
         &self,
-        name: ServiceName,
+        name: NodeId,
         lines: usize,
         follow: bool,
     ) -> Result<LogStream, RunnerError> {
@@ -386,21 +425,21 @@ pub enum RunnerError {
     },
     #[error("could not send {signal} to {name} (pid {pid}): {errno}")]
     Signal {
-        name: ServiceName,
+        name: NodeId,
         pid: u32,
         signal: &'static str,
         errno: nix::errno::Errno,
     },
     #[error("{name} (pid {pid}) did not exit even after SIGKILL")]
-    Unkillable { name: ServiceName, pid: u32 },
+    Unkillable { name: NodeId, pid: u32 },
     #[error("{name} is still running (pid {pid})")]
-    StillRunning { name: ServiceName, pid: u32 },
+    StillRunning { name: NodeId, pid: u32 },
     #[error("cannot {action}: {reason}")]
     Engine { action: String, reason: String },
     #[error("the image {image} is not here and could not be pulled: {reason}")]
     ImageMissing { image: String, reason: String },
     #[error("{name} has no log yet ({where_})")]
-    NoLog { name: ServiceName, where_: String },
+    NoLog { name: NodeId, where_: String },
     /// File errors come from fs-err and name their path.
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -4,13 +4,14 @@
 //! never mistaken for the service.
 
 use super::{
-    LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerKind, RunnerRecord,
-    ServiceState, StopOutcome, Tool, ToolOutput,
+    LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerRecord, ServiceState,
+    StopOutcome, Tool, ToolOutput,
 };
-use crate::class_archive::{self, Starter};
+use crate::class_archive::{Archives, Jdk, Starter};
 use crate::files;
 use crate::java::{Java, JavaError};
-use crate::spec::{ServiceName, ServiceSpec};
+use crate::spec::ServiceSpec;
+use crate::vocab::{NodeId, RunnerKind};
 use fs_err::os::unix::fs::OpenOptionsExt;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
@@ -28,15 +29,14 @@ const KILL_WAIT: Duration = Duration::from_secs(5);
 const START_MARKER: &str = "---- started by kafkup at";
 
 pub struct ProcessRunner {
+    nodes: Vec<NodeId>,
     run_dir: PathBuf,
     logs_dir: PathBuf,
     java_home: Option<PathBuf>,
-    class_archives: Option<PathBuf>,
-    /// Names this environment's archive recordings.
-    environment: PathBuf,
+    class_archives: Option<Archives>,
     /// Children started by this kafkup process: kept so we reap them (no zombies while we run)
     /// and can report their exit status. After kafkup exits, init reaps them.
-    children: Mutex<HashMap<ServiceName, Child>>,
+    children: Mutex<HashMap<NodeId, Child>>,
 }
 
 /// What the pid file says.
@@ -79,36 +79,36 @@ enum Observed {
 impl ProcessRunner {
     pub fn new(ctx: &RunnerContext) -> Self {
         ProcessRunner {
+            nodes: ctx.nodes.clone(),
             run_dir: ctx.paths.state.join("run"),
             logs_dir: ctx.paths.logs(),
             java_home: ctx.java_home.clone(),
             class_archives: ctx.class_archives.clone(),
-            environment: ctx.paths.state.clone(),
             children: Mutex::new(HashMap::new()),
         }
     }
 
-    pub fn pid_file(&self, name: ServiceName) -> PathBuf {
+    pub fn pid_file(&self, name: NodeId) -> PathBuf {
         self.run_dir.join(format!("{name}.pid"))
     }
 
-    pub fn log_file(&self, name: ServiceName) -> PathBuf {
+    pub fn log_file(&self, name: NodeId) -> PathBuf {
         self.logs_dir.join(format!("{name}.log"))
     }
 
-    fn children(&self) -> std::sync::MutexGuard<'_, HashMap<ServiceName, Child>> {
+    fn children(&self) -> std::sync::MutexGuard<'_, HashMap<NodeId, Child>> {
         self.children.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The exit status of our child `pid`, reaping it if it has exited.
-    fn reap(&self, name: ServiceName, pid: u32) -> Option<ExitStatus> {
+    fn reap(&self, name: NodeId, pid: u32) -> Option<ExitStatus> {
         let mut children = self.children();
         let child = children.get_mut(&name).filter(|c| c.id() == pid)?;
         child.try_wait().ok().flatten()
     }
 
     /// Is the process of `record` still the one we started?
-    fn is_running(&self, name: ServiceName, record: &PidRecord) -> bool {
+    fn is_running(&self, name: NodeId, record: &PidRecord) -> bool {
         if self.reap(name, record.pid).is_some() {
             return false;
         }
@@ -121,7 +121,7 @@ impl ProcessRunner {
         }
     }
 
-    fn observe(&self, name: ServiceName) -> Observed {
+    fn observe(&self, name: NodeId) -> Observed {
         let text = match fs_err::read_to_string(self.pid_file(name)) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Observed::NoPidFile,
@@ -147,7 +147,7 @@ impl ProcessRunner {
         }
     }
 
-    fn running_state(&self, name: ServiceName, pid: u32) -> ServiceState {
+    fn running_state(&self, name: NodeId, pid: u32) -> ServiceState {
         ServiceState::Running {
             pid: Some(pid),
             detail: format!("pid {pid}, log {}", self.log_file(name).display()),
@@ -172,7 +172,7 @@ impl ProcessRunner {
         writeln!(log, "{START_MARKER} {now} ----")?;
         let log = log.into_file();
 
-        let command = self.with_archive(Some((spec.name.as_str(), Starter::Service)), command);
+        let command = self.with_archive(Some((spec.name, Starter::Service)), command);
         let (program, args) = command
             .split_first()
             .expect("a command line is never empty");
@@ -214,7 +214,7 @@ impl ProcessRunner {
     }
 
     /// Polls until the process is gone or `limit` passed; true if it is gone.
-    async fn wait_gone(&self, name: ServiceName, record: &PidRecord, limit: Duration) -> bool {
+    async fn wait_gone(&self, name: NodeId, record: &PidRecord, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;
         loop {
             // A killed JVM's main thread can be a zombie while its other threads still close
@@ -229,7 +229,7 @@ impl ProcessRunner {
         }
     }
 
-    fn signal(&self, name: ServiceName, pid: u32, signal: Signal) -> Result<(), RunnerError> {
+    fn signal(&self, name: NodeId, pid: u32, signal: Signal) -> Result<(), RunnerError> {
         match killpg(Pid::from_raw(pid as i32), signal) {
             // Exited between our check and the signal: fine.
             Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
@@ -243,7 +243,7 @@ impl ProcessRunner {
     }
 
     /// Why `name` is not running, with its last output.
-    fn not_running(&self, name: ServiceName, how: String) -> NotRunning {
+    fn not_running(&self, name: NodeId, how: String) -> NotRunning {
         let log = self.log_file(name);
         let tail = crate::logtail::last_lines(&log, 2 * NotRunning::TAIL_KEPT)
             .map(|lines| crate::logtail::since_marker(&lines, START_MARKER))
@@ -264,17 +264,7 @@ impl Runner for ProcessRunner {
 
     /// The host's Java: --java-home, JAVA_HOME, then PATH.
     async fn java(&self) -> Result<Java, JavaError> {
-        let home = self.java_home.clone();
-        tokio::task::spawn_blocking(move || {
-            crate::java::inspect(&crate::java::locate(home.as_deref())?)
-        })
-        .await
-        .expect("java inspection panicked")
-    }
-
-    /// Nothing to install: `start` creates directories, log and pid file.
-    async fn install(&self, _spec: &ServiceSpec, _command: &[String]) -> Result<(), RunnerError> {
-        Ok(())
+        super::host_java(self.java_home.clone()).await
     }
 
     async fn start(
@@ -285,7 +275,7 @@ impl Runner for ProcessRunner {
         self.launch(spec, command)
     }
 
-    async fn stop(&self, name: ServiceName, grace: Duration) -> Result<StopOutcome, RunnerError> {
+    async fn stop(&self, name: NodeId, grace: Duration) -> Result<StopOutcome, RunnerError> {
         let record = match self.observe(name) {
             Observed::Running(record) => record,
             Observed::NoPidFile => return Ok(StopOutcome::NotRunning),
@@ -311,7 +301,7 @@ impl Runner for ProcessRunner {
         Ok(outcome)
     }
 
-    async fn state(&self, name: ServiceName) -> Result<ServiceState, RunnerError> {
+    async fn state(&self, name: NodeId) -> Result<ServiceState, RunnerError> {
         Ok(match self.observe(name) {
             Observed::NoPidFile => ServiceState::Stopped,
             Observed::Running(record) => self.running_state(name, record.pid),
@@ -321,7 +311,7 @@ impl Runner for ProcessRunner {
         })
     }
 
-    async fn alive(&self, name: ServiceName) -> Result<(), NotRunning> {
+    async fn alive(&self, name: NodeId) -> Result<(), NotRunning> {
         match self.observe(name) {
             Observed::Running(_) => Ok(()),
             Observed::NoPidFile => Err(NotRunning {
@@ -338,7 +328,7 @@ impl Runner for ProcessRunner {
 
     async fn logs(
         &self,
-        name: ServiceName,
+        name: NodeId,
         lines: usize,
         follow: bool,
     ) -> Result<LogStream, RunnerError> {
@@ -353,13 +343,10 @@ impl Runner for ProcessRunner {
     }
 
     async fn run_tool(&self, tool: &Tool) -> Result<ToolOutput, RunnerError> {
-        for dir in &tool.writes {
+        for (_, dir) in &tool.writes {
             files::create_private_dirs(dir)?;
         }
-        let archive = tool
-            .class_archive
-            .as_deref()
-            .map(|name| (name, Starter::Tool));
+        let archive = tool.class_archive.map(|node| (node, Starter::Tool));
         let command = self.with_archive(archive, &tool.command);
         tracing::debug!("running the {}: {}", tool.what, command.join(" "));
         let (program, args) = command.split_first().expect("a tool has a command");
@@ -373,17 +360,13 @@ impl Runner for ProcessRunner {
                 program: program.clone(),
                 reason: e.to_string(),
             })?;
-        Ok(ToolOutput {
-            success: out.status.success(),
-            status: out.status.to_string(),
-            output: String::from_utf8_lossy(&out.stdout).into_owned()
-                + &String::from_utf8_lossy(&out.stderr),
-        })
+        Ok(out.into())
     }
 
-    /// Pid files (and, with `purge`, logs) of both services; refuses while one runs.
+    /// Pid files (and, with `purge`, logs) of the nodes; refuses while one runs.
     async fn uninstall(&self, purge: bool) -> Result<(), RunnerError> {
-        for name in ServiceName::ALL {
+        let nodes = &self.nodes;
+        for &name in nodes {
             if let Observed::Running(record) = self.observe(name) {
                 return Err(RunnerError::StillRunning {
                     name,
@@ -391,7 +374,7 @@ impl Runner for ProcessRunner {
                 });
             }
         }
-        for name in ServiceName::ALL {
+        for &name in nodes {
             self.children().remove(&name);
             files::remove_file_if_exists(&self.pid_file(name))?;
             if purge {
@@ -405,36 +388,18 @@ impl Runner for ProcessRunner {
         Ok(())
     }
 
-    async fn prepare(&self, _reporter: &dyn crate::report::Reporter) -> Result<(), RunnerError> {
-        Ok(())
-    }
-
-    async fn to_prepare(&self) -> Result<Option<String>, RunnerError> {
-        Ok(None)
-    }
-
-    /// The data directories are the host's own.
-    async fn data_seen(
-        &self,
-        kafka: &std::path::Path,
-        zookeeper: Option<&std::path::Path>,
-    ) -> Result<crate::datacheck::DataSeen, RunnerError> {
-        Ok(crate::datacheck::DataSeen::observe(kafka, zookeeper))
-    }
-
     fn record(&self) -> RunnerRecord {
         RunnerRecord::Process
     }
 }
 
 impl ProcessRunner {
-    /// A JVM's command with the options of its class-data archive (when archives are on and
-    /// the JVM has one).
-    fn with_archive(&self, archive: Option<(&str, Starter)>, command: &[String]) -> Vec<String> {
+    /// A JVM's command with the options of its class-data archive (when archives are on).
+    fn with_archive(&self, archive: Option<(NodeId, Starter)>, command: &[String]) -> Vec<String> {
         match (&self.class_archives, archive) {
-            (Some(dir), Some(archive)) if class_archive::is_java(command) => {
-                let options = class_archive::host_options(dir, archive, command, &self.environment);
-                class_archive::with_options(command, &options)
+            (Some(archives), Some((node, starter))) => {
+                let options = archives.options(node, starter, command, Jdk::Host);
+                crate::class_archive::with_options(command, &options)
             }
             _ => command.to_vec(),
         }
@@ -503,6 +468,7 @@ mod tests {
         use crate::spec::ServiceSpec;
 
         const MARKER: &str = "kafkup.test.Main";
+        const KAFKA: NodeId = NodeId::solo(crate::vocab::Role::Kafka);
 
         struct Env {
             _dir: tempfile::TempDir,
@@ -514,9 +480,9 @@ mod tests {
             fn new() -> Self {
                 let dir = tempfile::tempdir().unwrap();
                 let paths = Paths::under_root(dir.path());
-                let data = paths.kafka_data();
+                let data = paths.node_data(KAFKA);
                 let spec = ServiceSpec {
-                    name: ServiceName::Kafka,
+                    name: KAFKA,
                     description: "test".into(),
                     main_class: MARKER.into(),
                     classpath: vec![],
@@ -527,10 +493,10 @@ mod tests {
                     read_only_dirs: vec![],
                     ports: vec![],
                     probes: vec![],
-                    requires: None,
+                    requires: vec![],
                     stop_grace_secs: 30,
                 };
-                let ctx = RunnerContext::new(&paths, None);
+                let ctx = RunnerContext::new(&paths, vec![KAFKA], None);
                 Env {
                     runner: ProcessRunner::new(&ctx),
                     spec,
@@ -547,7 +513,7 @@ mod tests {
             }
 
             async fn state(&self) -> ServiceState {
-                self.runner.state(ServiceName::Kafka).await.unwrap()
+                self.runner.state(KAFKA).await.unwrap()
             }
 
             async fn pid(&self) -> u32 {
@@ -558,12 +524,11 @@ mod tests {
             }
 
             fn log(&self) -> String {
-                std::fs::read_to_string(self.runner.log_file(ServiceName::Kafka))
-                    .unwrap_or_default()
+                std::fs::read_to_string(self.runner.log_file(KAFKA)).unwrap_or_default()
             }
 
             async fn stop(&self, grace: Duration) -> StopOutcome {
-                self.runner.stop(ServiceName::Kafka, grace).await.unwrap()
+                self.runner.stop(KAFKA, grace).await.unwrap()
             }
 
             /// Polls `f` for up to 5 s.
@@ -599,10 +564,9 @@ mod tests {
             env.launch("echo hi; echo err >&2; sleep 30");
             let pid = env.pid().await;
 
-            let record = PidRecord::parse(
-                &std::fs::read_to_string(env.runner.pid_file(ServiceName::Kafka)).unwrap(),
-            )
-            .unwrap();
+            let record =
+                PidRecord::parse(&std::fs::read_to_string(env.runner.pid_file(KAFKA)).unwrap())
+                    .unwrap();
             assert_eq!(record.pid, pid);
             assert_eq!(record.start_time, read_stat(pid).unwrap().1);
             assert_eq!(record.marker, MARKER);
@@ -615,14 +579,14 @@ mod tests {
             let log = env.log();
             assert!(log.starts_with(START_MARKER), "{log}");
             assert!(log.contains("hi\n"), "{log}");
-            assert_eq!(env.runner.alive(ServiceName::Kafka).await, Ok(()));
+            assert_eq!(env.runner.alive(KAFKA).await, Ok(()));
 
             assert_eq!(
                 env.stop(Duration::from_secs(5)).await,
                 StopOutcome::Terminated
             );
             assert_eq!(env.state().await, ServiceState::Stopped);
-            assert!(!env.runner.pid_file(ServiceName::Kafka).exists());
+            assert!(!env.runner.pid_file(KAFKA).exists());
             assert_eq!(
                 env.stop(Duration::from_secs(1)).await,
                 StopOutcome::NotRunning
@@ -659,10 +623,10 @@ mod tests {
             let env = Env::new();
             env.launch("echo 'broker exploded' >&2; exit 3");
             env.eventually("the crash", || async {
-                env.runner.alive(ServiceName::Kafka).await.is_err()
+                env.runner.alive(KAFKA).await.is_err()
             })
             .await;
-            let why = env.runner.alive(ServiceName::Kafka).await.unwrap_err();
+            let why = env.runner.alive(KAFKA).await.unwrap_err();
             assert_eq!(why.how, "exited with status 3");
             assert_eq!(why.log_tail, vec!["broker exploded"]);
             assert!(
@@ -674,10 +638,10 @@ mod tests {
 
             // A restart after the crash is a fresh process, and its log tail is its own.
             env.launch("sleep 30");
-            assert_eq!(env.runner.alive(ServiceName::Kafka).await, Ok(()));
+            assert_eq!(env.runner.alive(KAFKA).await, Ok(()));
             env.stop(Duration::from_secs(5)).await;
             env.runner.uninstall(true).await.unwrap();
-            assert!(!env.runner.log_file(ServiceName::Kafka).exists());
+            assert!(!env.runner.log_file(KAFKA).exists());
         }
 
         #[tokio::test]
@@ -691,7 +655,7 @@ mod tests {
                 start_time: read_stat(pid).unwrap().1 + 1,
                 marker: MARKER.into(),
             };
-            let pid_file = env.runner.pid_file(ServiceName::Kafka);
+            let pid_file = env.runner.pid_file(KAFKA);
             let real = std::fs::read_to_string(&pid_file).unwrap();
             std::fs::write(&pid_file, forged.render()).unwrap();
             assert!(matches!(env.state().await, ServiceState::Failed { .. }));
@@ -725,7 +689,7 @@ mod tests {
             env.stop(Duration::from_secs(5)).await;
             env.runner.uninstall(false).await.unwrap();
             assert!(
-                env.runner.log_file(ServiceName::Kafka).exists(),
+                env.runner.log_file(KAFKA).exists(),
                 "logs stay without purge"
             );
         }
@@ -736,12 +700,12 @@ mod tests {
             let env = Env::new();
             env.launch("echo one; echo two; echo three; exit 0");
             env.eventually("the exit", || async {
-                env.runner.alive(ServiceName::Kafka).await.is_err()
+                env.runner.alive(KAFKA).await.is_err()
             })
             .await;
             let chunks: Vec<_> = env
                 .runner
-                .logs(ServiceName::Kafka, 2, false)
+                .logs(KAFKA, 2, false)
                 .await
                 .unwrap()
                 .map(|c| c.unwrap())

@@ -4,12 +4,13 @@
 //! `systemctl` and `journalctl`, read in their machine-readable forms.
 
 use super::{
-    LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerKind, RunnerRecord,
-    ServiceState, StopOutcome, Tool, ToolOutput,
+    LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerRecord, ServiceState,
+    StopOutcome, Tool, ToolOutput,
 };
-use crate::class_archive::{self, Starter};
+use crate::class_archive::{self, Jdk, Starter};
 use crate::java::{Java, JavaError};
-use crate::spec::{ServiceName, ServiceSpec};
+use crate::spec::ServiceSpec;
+use crate::vocab::{NodeId, RunnerKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -123,8 +124,7 @@ impl UnitState {
 }
 
 impl SystemdRunner {
-    /// Refuses a host where systemd cannot run system units for us, and units of the same
-    /// names that belong to another kafkup environment.
+    /// Refuses a host where systemd cannot run system units for us.
     pub fn new(ctx: &RunnerContext, record: Option<&Record>) -> Result<Self, RunnerError> {
         let facts = super::detect::HostFacts::observe_sync();
         super::detect::systemd_usable(&facts).map_err(|reason| RunnerError::Unavailable {
@@ -144,11 +144,11 @@ impl SystemdRunner {
         Ok(runner)
     }
 
-    fn unit(&self, name: ServiceName) -> String {
+    fn unit(&self, name: NodeId) -> String {
         format!("{}.service", name.unit_name())
     }
 
-    fn unit_file(&self, name: ServiceName) -> PathBuf {
+    fn unit_file(&self, name: NodeId) -> PathBuf {
         self.ctx.unit_dir.join(self.unit(name))
     }
 
@@ -160,10 +160,11 @@ impl SystemdRunner {
             .clone()
     }
 
-    /// A unit file of ours names this environment's config directory in its command line.
+    /// Units of the same names that belong to another kafkup environment are refused: a unit
+    /// file of ours names this environment's config directory in its command line.
     fn refuse_foreign_units(&self) -> Result<(), RunnerError> {
         let config = self.ctx.paths.config.display().to_string();
-        for name in ServiceName::ALL {
+        for &name in &self.ctx.nodes {
             let path = self.unit_file(name);
             if let Ok(text) = std::fs::read_to_string(&path) {
                 if !text.contains(&config) {
@@ -181,7 +182,7 @@ impl SystemdRunner {
         Ok(())
     }
 
-    async fn show(&self, name: ServiceName) -> Result<UnitState, RunnerError> {
+    async fn show(&self, name: NodeId) -> Result<UnitState, RunnerError> {
         let out = command("systemctl", &["show", &self.unit(name), "-p", SHOW]).await?;
         Ok(UnitState::parse(&out))
     }
@@ -222,10 +223,9 @@ impl SystemdRunner {
     /// from) the archive directory, which it owns.
     fn write_archive_env(&self, spec: &ServiceSpec, command: &[String]) -> Result<(), RunnerError> {
         let mut options = Vec::new();
-        if let Some(dir) = &self.ctx.class_archives {
-            self.own_archive_dir(dir, &self.service_user()?)?;
-            let (name, env) = (spec.name.as_str(), &self.ctx.paths.state);
-            options = class_archive::host_options(dir, (name, Starter::Service), command, env);
+        if let Some(archives) = &self.ctx.class_archives {
+            self.own_archive_dir(archives.dir(), &self.service_user()?)?;
+            options = archives.options(spec.name, Starter::Service, command, Jdk::Host);
         }
         // systemd splits the value at whitespace: a path with a space cannot pass that way.
         if options.iter().any(|o| o.contains(char::is_whitespace)) {
@@ -290,7 +290,7 @@ impl SystemdRunner {
     }
 
     /// The journal of one run of the unit (its InvocationID), or the unit's latest lines.
-    async fn journal_tail(&self, name: ServiceName, invocation: &str) -> Vec<String> {
+    async fn journal_tail(&self, name: NodeId, invocation: &str) -> Vec<String> {
         let lines = NotRunning::TAIL_KEPT.to_string();
         let matcher = format!("_SYSTEMD_INVOCATION_ID={invocation}");
         let unit = self.unit(name);
@@ -313,12 +313,7 @@ impl Runner for SystemdRunner {
 
     /// The host's Java, which the units' ExecStart= names.
     async fn java(&self) -> Result<Java, JavaError> {
-        let home = self.ctx.java_home.clone();
-        tokio::task::spawn_blocking(move || {
-            crate::java::inspect(&crate::java::locate(home.as_deref())?)
-        })
-        .await
-        .expect("java inspection panicked")
+        super::host_java(self.ctx.java_home.clone()).await
     }
 
     /// The user, its directories, the unit known to systemd and enabled for boot.
@@ -347,7 +342,7 @@ impl Runner for SystemdRunner {
 
     /// `systemctl stop` sends SIGTERM and, after the unit's TimeoutStopSec (the spec's grace),
     /// SIGKILL; it returns when the unit is down.
-    async fn stop(&self, name: ServiceName, _grace: Duration) -> Result<StopOutcome, RunnerError> {
+    async fn stop(&self, name: NodeId, _grace: Duration) -> Result<StopOutcome, RunnerError> {
         let before = self.show(name).await?;
         if !before.to_service_state("").is_running() {
             // A unit that restarts by itself must not come back now.
@@ -362,11 +357,11 @@ impl Runner for SystemdRunner {
         })
     }
 
-    async fn state(&self, name: ServiceName) -> Result<ServiceState, RunnerError> {
+    async fn state(&self, name: NodeId) -> Result<ServiceState, RunnerError> {
         Ok(self.show(name).await?.to_service_state(&self.unit(name)))
     }
 
-    async fn alive(&self, name: ServiceName) -> Result<(), NotRunning> {
+    async fn alive(&self, name: NodeId) -> Result<(), NotRunning> {
         let unit = self.unit(name);
         let state = match self.show(name).await {
             Ok(state) => state,
@@ -395,7 +390,7 @@ impl Runner for SystemdRunner {
 
     async fn logs(
         &self,
-        name: ServiceName,
+        name: NodeId,
         lines: usize,
         follow: bool,
     ) -> Result<LogStream, RunnerError> {
@@ -412,15 +407,14 @@ impl Runner for SystemdRunner {
     async fn run_tool(&self, tool: &Tool) -> Result<ToolOutput, RunnerError> {
         self.ensure_user().await?;
         let user = self.service_user()?;
-        for dir in &tool.writes {
+        for (_, dir) in &tool.writes {
             crate::files::create_private_dirs(dir)?;
             chown_tree(dir, user.uid, user.gid)?;
         }
         let mut command = tool.command.clone();
-        if let (Some(dir), Some(name)) = (&self.ctx.class_archives, &tool.class_archive) {
-            self.own_archive_dir(dir, &user)?;
-            let env = &self.ctx.paths.state;
-            let options = class_archive::host_options(dir, (name, Starter::Tool), &command, env);
+        if let (Some(archives), Some(node)) = (&self.ctx.class_archives, tool.class_archive) {
+            self.own_archive_dir(archives.dir(), &user)?;
+            let options = archives.options(node, Starter::Tool, &command, Jdk::Host);
             command = class_archive::with_options(&command, &options);
         }
         tracing::debug!("running the {}: {}", tool.what, command.join(" "));
@@ -436,18 +430,14 @@ impl Runner for SystemdRunner {
                 program: "runuser".into(),
                 reason: e.to_string(),
             })?;
-        Ok(ToolOutput {
-            success: out.status.success(),
-            status: out.status.to_string(),
-            output: String::from_utf8_lossy(&out.stdout).into_owned()
-                + &String::from_utf8_lossy(&out.stderr),
-        })
+        Ok(out.into())
     }
 
     /// Units stopped, disabled and removed; with `purge`, the user kafkup created.
     async fn uninstall(&self, purge: bool) -> Result<(), RunnerError> {
-        let units: Vec<String> = ServiceName::ALL.iter().map(|n| self.unit(*n)).collect();
-        let present: Vec<&String> = ServiceName::ALL
+        let nodes = &self.ctx.nodes;
+        let units: Vec<String> = nodes.iter().map(|n| self.unit(*n)).collect();
+        let present: Vec<&String> = nodes
             .iter()
             .zip(&units)
             .filter(|(n, _)| self.unit_file(**n).exists())
@@ -456,7 +446,7 @@ impl Runner for SystemdRunner {
         for unit in &present {
             command("systemctl", &["disable", "--now", "--quiet", unit.as_str()]).await?;
         }
-        for name in ServiceName::ALL {
+        for &name in nodes {
             crate::files::remove_file_if_exists(&self.unit_file(name))?;
             let env = class_archive::unit_env_file(&self.ctx.paths, name);
             crate::files::remove_file_if_exists(&env)?;
@@ -478,23 +468,6 @@ impl Runner for SystemdRunner {
                 .user_created = false;
         }
         Ok(())
-    }
-
-    async fn prepare(&self, _reporter: &dyn crate::report::Reporter) -> Result<(), RunnerError> {
-        Ok(())
-    }
-
-    async fn to_prepare(&self) -> Result<Option<String>, RunnerError> {
-        Ok(None)
-    }
-
-    /// The data directories are the host's own.
-    async fn data_seen(
-        &self,
-        kafka: &std::path::Path,
-        zookeeper: Option<&std::path::Path>,
-    ) -> Result<crate::datacheck::DataSeen, RunnerError> {
-        Ok(crate::datacheck::DataSeen::observe(kafka, zookeeper))
     }
 
     fn record(&self) -> RunnerRecord {

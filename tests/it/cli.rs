@@ -98,11 +98,8 @@ fn flags_beat_environment_which_beats_the_config_file() {
         );
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    assert_eq!(plan(&[])["plan"]["kafka"]["port"], 1111);
-    assert_eq!(
-        plan(&["--kafka-port", "3333"])["plan"]["kafka"]["port"],
-        3333
-    );
+    assert_eq!(kafka_port(&plan(&[])), 1111);
+    assert_eq!(kafka_port(&plan(&["--kafka-port", "3333"])), 3333);
     let out = env
         .kafkup(&[
             "--config",
@@ -116,7 +113,16 @@ fn flags_beat_environment_which_beats_the_config_file() {
         .output()
         .unwrap();
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(value["plan"]["kafka"]["port"], 2222);
+    assert_eq!(kafka_port(&value), 2222);
+}
+
+/// The broker's port in `setup --dry-run --json`'s deployment.
+fn kafka_port(dry_run: &serde_json::Value) -> u64 {
+    let nodes = dry_run["deployment"]["topology"]["nodes"]
+        .as_array()
+        .unwrap();
+    let kafka = nodes.iter().find(|n| n["id"] == "kafka").unwrap();
+    kafka["ports"]["client"].as_u64().unwrap()
 }
 
 #[test]
@@ -177,6 +183,8 @@ fn render_writes_every_file_setup_would_install() {
         "render",
         "--mode",
         "zookeeper",
+        "--backend",
+        "systemd",
         "--out",
         out_dir.to_str().unwrap(),
     ]);

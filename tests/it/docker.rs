@@ -104,6 +104,7 @@ fn under_docker(mode: &str) {
     let env = TestEnv::new();
     let said = setup(&env, mode, &[]);
     assert!(said.contains("self-test passed"), "{said}");
+    env.assert_render_is_the_install("docker", &["--mode", mode, "--image", &image()]);
     let services = if mode == "zookeeper" {
         vec!["zookeeper", "kafka"]
     } else {

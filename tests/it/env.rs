@@ -110,6 +110,27 @@ impl TestEnv {
         self.ok(&args)
     }
 
+    /// `render --backend BACKEND` beside this environment's install (see
+    /// [`assert_render_is_the_install`]); `extra` are the setup flags it was made with.
+    pub fn assert_render_is_the_install(&self, backend: &str, extra: &[&str]) {
+        let out = self.root().join("rendered");
+        let mut args = vec![
+            "--json",
+            "render",
+            "--backend",
+            backend,
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let rendered: serde_json::Value = serde_json::from_str(&self.ok(&args)).unwrap();
+        let manifest = std::fs::read_to_string(self.root().join("state/manifest.json")).unwrap();
+        let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+        let read = |p: &str| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{p}: {e}"));
+        assert_render_is_the_install(&rendered, &manifest, &read);
+        std::fs::remove_dir_all(out).unwrap();
+    }
+
     pub fn status_json(&self) -> (i32, serde_json::Value) {
         let out = self.run(&["status", "--json"]);
         let value = serde_json::from_slice(&out.stdout).expect("status --json prints JSON");
@@ -124,6 +145,48 @@ impl Drop for TestEnv {
             .kafkup(&["teardown", "--purge", "-q"])
             .timeout(std::time::Duration::from_secs(90))
             .output();
+    }
+}
+
+/// `render --backend B --json`'s listing (`[{"file", "installs_to"}]`) against what setup
+/// installed with that runner: the same files as the manifest lists, and each with the same
+/// contents. `read` gives a file's contents (or a digest of them) wherever it lives.
+pub fn assert_render_is_the_install(
+    rendered: &serde_json::Value,
+    manifest: &serde_json::Value,
+    read: &dyn Fn(&str) -> String,
+) {
+    let pairs: Vec<(&str, &str)> = rendered
+        .as_array()
+        .expect("render --json lists its files")
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap(),
+                f["installs_to"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(!pairs.is_empty(), "render wrote nothing");
+    let mut targets: Vec<&str> = pairs.iter().map(|(_, target)| *target).collect();
+    let mut installed: Vec<&str> = manifest["files"]
+        .as_array()
+        .expect("the manifest lists its files")
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    targets.sort();
+    installed.sort();
+    assert_eq!(
+        targets, installed,
+        "render writes the files setup installed"
+    );
+    for (file, target) in pairs {
+        assert_eq!(
+            read(file),
+            read(target),
+            "{file} is what setup wrote to {target}"
+        );
     }
 }
 

@@ -10,6 +10,7 @@ fn full_lifecycle(mode: &str) {
         out.contains(&env.bootstrap()),
         "setup names the bootstrap server: {out}"
     );
+    env.assert_render_is_the_install("process", &["--mode", mode]);
 
     let (code, status) = env.status_json();
     assert_eq!(code, 0);

@@ -1,11 +1,12 @@
 //! Snapshot tests for everything `render` produces, and systemd's own verdict on the units.
 
-use kafkup::catalog::Mode;
-use kafkup::paths::Paths;
-use kafkup::plan::Plan;
-use kafkup::render::{render_all, RenderedFile};
-use kafkup::settings::{ConfigFile, Overrides, Settings};
-use kafkup::spec::service_specs;
+use kafkup::deployment::Deployment;
+use kafkup::java::Java;
+use kafkup::render::RenderedFile;
+use kafkup::runner::detect::RunnerChoice;
+use kafkup::settings::{parse_config, Settings};
+use kafkup::topology::Shape;
+use kafkup::vocab::{Mode, RunnerKind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -20,24 +21,25 @@ const CASES: &[(&str, Mode, &str)] = &[
     ("kraft-3.9", Mode::Kraft, "3.9.2"),
 ];
 
-fn plan(mode: Mode, kafka_version: &str) -> Plan {
-    let over = Overrides {
-        mode: Some(mode),
-        root: Some(ROOT.into()),
-        kafka_version: Some(kafka_version.into()),
-        zookeeper_version: Some("3.9.4".into()),
-        ..Default::default()
-    };
-    let settings = Settings::resolve(over, ConfigFile::default(), || {
-        Paths::under_root(Path::new(ROOT))
-    })
-    .expect("golden settings are valid");
-    Plan::from_settings(&settings)
-}
-
+/// The systemd runner's files (it installs every kind: config, logging, units).
 fn render(mode: Mode, kafka_version: &str, java: &Path) -> Vec<RenderedFile> {
-    let plan = plan(mode, kafka_version);
-    render_all(&plan, &service_specs(&plan), java, None).expect("built-in templates render")
+    let config = format!(
+        "mode = \"{mode}\"\nroot = \"{ROOT}\"\nkafka_version = \"{kafka_version}\"\n\
+         zookeeper_version = \"3.9.4\"\n"
+    );
+    let settings =
+        Settings::resolve([parse_config(&config).unwrap()]).expect("golden settings are valid");
+    let runner = RunnerChoice {
+        kind: RunnerKind::Systemd,
+        why: "golden files".into(),
+    };
+    let java = Java {
+        path: java.to_path_buf(),
+        major: 17,
+    };
+    Deployment::resolve(&settings, Shape::single(mode), runner, Some(java))
+        .expect("built-in templates render")
+        .files
 }
 
 /// Each file's install target and mode, one line each: snapshotted too.
@@ -180,7 +182,6 @@ fn rendered_files_parse_with_the_services_own_parsers() {
     let tmp = tempfile::tempdir().unwrap();
     let parser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/java/ParseConfigs.java");
     for &(case, mode, version) in CASES {
-        let plan = plan(mode, version);
         let files: Vec<PathBuf> = render(mode, version, Path::new(JAVA))
             .into_iter()
             .filter(|f| !f.rel.starts_with("systemd"))
@@ -209,10 +210,10 @@ fn rendered_files_parse_with_the_services_own_parsers() {
                 .find_map(|(_, kv)| kv.strip_prefix(&format!("{key}\t")))
                 .map(str::to_string)
         };
-        let data = plan.kafka.data_dir.display().to_string();
+        let data = format!("{ROOT}/data/kafka");
         assert_eq!(value("server.properties", "log.dirs"), Some(data), "{case}");
-        if let Some(zk) = &plan.zookeeper {
-            let data = zk.data_dir.display().to_string();
+        if mode == Mode::Zookeeper {
+            let data = format!("{ROOT}/data/zookeeper");
             assert_eq!(value("zoo.cfg", "dataDir"), Some(data), "{case}");
             assert_eq!(
                 value("zoo.cfg", "4lw.commands.whitelist").as_deref(),

@@ -12,7 +12,9 @@
 use kafkup::messaging::admin::{Admin, AdminError};
 use kafkup::probe::{self, ProbeError, Timeouts, TopicAccess};
 use kafkup::report::Silent;
+use kafkup::runner::NotRunning;
 use kafkup::spec::ProbeSpec;
+use kafkup::vocab::NodeId;
 use std::fs;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -86,16 +88,23 @@ impl Jvm {
     }
 
     /// What `wait_ready` asks before every poll.
-    fn alive(&self) -> Result<(), String> {
-        match self.child.lock().unwrap().try_wait() {
-            Ok(None) => Ok(()),
-            Ok(Some(status)) => Err(format!(
-                "{} exited with {status}; last log lines:\n{}",
-                self.name,
-                self.log_tail()
-            )),
-            Err(e) => Err(e.to_string()),
-        }
+    fn alive(&self) -> Result<(), NotRunning> {
+        let how = match self.child.lock().unwrap().try_wait() {
+            Ok(None) => return Ok(()),
+            Ok(Some(status)) => format!("exited with {status}"),
+            Err(e) => e.to_string(),
+        };
+        Err(NotRunning {
+            service: self.node(),
+            how,
+            log_tail: self.log_tail().lines().map(String::from).collect(),
+            log_name: self.log.display().to_string(),
+        })
+    }
+
+    /// The node this JVM plays (named like kafkup's nodes).
+    fn node(&self) -> NodeId {
+        NodeId::parse(self.name).expect("test JVMs are named after a node role")
     }
 
     fn log_tail(&self) -> String {
@@ -265,7 +274,7 @@ async fn kafka_probe_admin_and_selftest() {
 
     // Readiness from process start: refused, then listed.
     let outcomes = probe::wait_ready(
-        std::slice::from_ref(&spec),
+        &[(kafka.jvm.node(), &spec)],
         TopicAccess::CreateIfMissing,
         Instant::now() + Duration::from_secs(90),
         Duration::from_millis(100),
@@ -361,7 +370,7 @@ async fn kafka_probe_admin_and_selftest() {
     kafka.jvm.kill();
     let started = Instant::now();
     let err = probe::wait_ready(
-        std::slice::from_ref(&spec),
+        &[(kafka.jvm.node(), &spec)],
         TopicAccess::CreateIfMissing,
         Instant::now() + Duration::from_secs(60),
         Duration::from_millis(100),
@@ -372,7 +381,11 @@ async fn kafka_probe_admin_and_selftest() {
     .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(
-        err.died.as_deref().unwrap().contains("kafka exited"),
+        err.died
+            .as_ref()
+            .unwrap()
+            .to_string()
+            .contains("kafka exited"),
         "{err}"
     );
 }
@@ -385,7 +398,7 @@ async fn zookeeper_four_letter_words() {
         port,
     };
     let outcomes = probe::wait_ready(
-        std::slice::from_ref(&spec),
+        &[(zk.node(), &spec)],
         TopicAccess::CreateIfMissing,
         Instant::now() + Duration::from_secs(60),
         Duration::from_millis(100),
@@ -469,7 +482,7 @@ async fn zookeeper_mode_probes_in_order() {
     ];
     let alive = || async { zk.alive().and_then(|()| kafka.jvm.alive()) };
     let outcomes = probe::wait_ready(
-        &probes,
+        &[(zk.node(), &probes[0]), (kafka.jvm.node(), &probes[1])],
         TopicAccess::CreateIfMissing,
         Instant::now() + Duration::from_secs(90),
         Duration::from_millis(100),

@@ -149,6 +149,7 @@ fn under_systemd(mode: &str) {
         "{said}"
     );
     assert!(said.contains("self-test passed"), "{said}");
+    render_is_the_install(&m, mode);
     for unit in units(mode) {
         assert_eq!(m.sh(&format!("systemctl is-active {unit}")), "active");
         assert_eq!(m.sh(&format!("systemctl is-enabled {unit}")), "enabled");
@@ -228,6 +229,26 @@ fn class_archive_of(m: &Machine, unit: &str) -> (String, bool) {
 }
 
 /// `systemd-analyze verify` says nothing about our units; `security` scores each, live.
+/// `render --backend systemd` inside the machine writes exactly what setup installed there.
+fn render_is_the_install(m: &Machine, mode: &str) {
+    let out = m.kafkup(&[
+        "--json",
+        "render",
+        "--backend",
+        "systemd",
+        "--mode",
+        mode,
+        "--out",
+        "/root/rendered",
+    ]);
+    assert!(out.status.success(), "render: {}", text(&out));
+    let rendered: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let manifest = m.sh("cat /var/lib/kafkup/state/manifest.json");
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let digest = |p: &str| m.sh(&format!("sha256sum < '{p}'"));
+    crate::env::assert_render_is_the_install(&rendered, &manifest, &digest);
+}
+
 fn check_hardening(m: &Machine, mode: &str) {
     let files: Vec<String> = units(mode)
         .iter()

@@ -1,94 +1,67 @@
-//! The decision without any I/O: plans rendered in memory, observations made up.
+//! The decision without any I/O: deployments resolved in memory, observations made up.
 
 use super::*;
-use crate::paths::Paths;
-use crate::render::render_all;
-use crate::settings::{Overrides, Settings};
-use crate::spec::service_specs;
+use crate::deployment::testing::deployment_of;
 use crate::state::ServiceRecord;
+use crate::vocab::Role;
 
-const JAVA: &str = "/usr/lib/jvm/java-17/bin/java";
+const ZOOKEEPER: NodeId = NodeId::solo(Role::Zookeeper);
+const KAFKA: NodeId = NodeId::solo(Role::Kafka);
 
 struct Case {
-    plan: Plan,
-    specs: Vec<ServiceSpec>,
-    files: Vec<RenderedFile>,
-    runner: RunnerKind,
+    want: Deployment,
 }
 
 impl Case {
     fn new(mode: Mode, file: &str) -> Case {
-        let over = Overrides {
-            mode: Some(mode),
-            root: Some("/srv/k".into()),
-            ..Default::default()
-        };
-        let config = crate::settings::parse_config(file).unwrap();
-        let settings =
-            Settings::resolve(over, config, || Paths::under_root(Path::new("/srv/k"))).unwrap();
-        let plan = Plan::from_settings(&settings);
-        let specs = service_specs(&plan);
-        let files = render_all(&plan, &specs, Path::new(JAVA), None)
-            .unwrap()
-            .into_iter()
-            .filter(|f| !f.rel.starts_with("systemd"))
-            .collect();
+        Case::with_runner(mode, file, RunnerKind::Process)
+    }
+
+    fn with_runner(mode: Mode, file: &str, runner: RunnerKind) -> Case {
+        let config = format!("mode = \"{mode}\"\n{file}");
         Case {
-            plan,
-            specs,
-            files,
-            runner: RunnerKind::Process,
+            want: deployment_of(&config, None, runner),
         }
     }
 
-    fn desired(&self) -> Desired<'_> {
-        Desired {
-            plan: &self.plan,
-            services: self
-                .specs
-                .iter()
-                .map(|s| (s, s.command(Path::new(JAVA))))
-                .collect(),
-            files: &self.files,
-            runner: self.runner,
-        }
+    fn desired(&self) -> &Deployment {
+        &self.want
     }
 
     /// What an earlier setup of this very case left: files on disk, services running.
     fn set_up(&self) -> (Manifest, Observed) {
-        let mut m = Manifest::new(self.plan.mode, &self.plan.paths, "127.0.0.1", 9092, 120);
-        m.services = self
-            .specs
+        let want = &self.want;
+        let mut m = Manifest::new(want.mode, &want.paths, "127.0.0.1", 9092, 120);
+        m.services = want
+            .launches
             .iter()
-            .map(|s| ServiceRecord {
-                spec: s.clone(),
-                command: s.command(Path::new(JAVA)),
+            .map(|l| ServiceRecord {
+                spec: l.spec.clone(),
+                command: l.command.clone(),
             })
             .collect();
         m.cluster_id = Some("cluster-1".into());
         m.selftest_passed_at = Some(1);
+        let dirs = crate::deploy::observe::data_dirs(want);
         let seen = Observed {
-            files: self
+            files: want
                 .files
                 .iter()
                 .map(|f| (f.target.clone(), Some(f.contents.clone())))
                 .collect(),
-            services: self.specs.iter().map(|s| (s.name, running(100))).collect(),
-            installed_dists: [self.plan.kafka.dist_dir.clone()]
-                .into_iter()
-                .chain(self.plan.zookeeper.iter().map(|z| z.dist_dir.clone()))
-                .collect(),
+            services: want.launches.iter().map(|l| (l.id, running(100))).collect(),
+            installed_dists: want.dists().iter().map(|d| d.dir.clone()).collect(),
             data: crate::datacheck::DataSeen {
-                kafka_dir: self.plan.kafka.data_dir.clone(),
+                kafka_dir: dirs.kafka.1,
                 kafka_cluster_id: Some("cluster-1".into()),
-                zookeeper: self
-                    .plan
-                    .zookeeper
-                    .as_ref()
-                    .map(|z| (z.data_dir.clone(), true)),
+                zookeeper: dirs.zookeeper.map(|(_, d)| (d, true)),
             },
         };
         (m, seen)
+    }
+
+    fn config_dir(&self, id: NodeId) -> PathBuf {
+        self.want.topology.node(id).unwrap().config_dir.clone()
     }
 }
 
@@ -110,7 +83,7 @@ fn find<'a>(d: &'a Decision, f: impl Fn(&Action) -> bool) -> Vec<&'a Action> {
 #[test]
 fn a_fresh_environment_gets_everything_in_order() {
     let case = Case::new(Mode::Zookeeper, "");
-    let d = decide(None, &case.desired(), &Observed::default()).unwrap();
+    let d = decide(None, case.desired(), &Observed::default()).unwrap();
     let words: Vec<String> = lines(&d)
         .iter()
         .map(|l| l.split_whitespace().next().unwrap().to_string())
@@ -124,7 +97,7 @@ fn a_fresh_environment_gets_everything_in_order() {
         "{:#?}",
         lines(&d)
     );
-    assert_eq!(d.starts(), [ServiceName::Zookeeper, ServiceName::Kafka]);
+    assert_eq!(d.starts(), [ZOOKEEPER, KAFKA]);
     assert!(!d.changes_nothing());
     assert_eq!(lines(&d)[7], "start     zookeeper (new)");
 }
@@ -133,7 +106,7 @@ fn a_fresh_environment_gets_everything_in_order() {
 fn an_unchanged_environment_changes_nothing() {
     let case = Case::new(Mode::Zookeeper, "");
     let (m, seen) = case.set_up();
-    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
     assert!(d.changes_nothing(), "{:#?}", lines(&d));
     assert!(d.starts().is_empty());
     assert!(!d.actions.contains(&Action::SelfTest), "it passed before");
@@ -144,17 +117,17 @@ fn an_unchanged_environment_changes_nothing() {
 fn a_changed_config_file_restarts_only_its_service() {
     let case = Case::new(Mode::Zookeeper, "");
     let (m, mut seen) = case.set_up();
-    let props = case.plan.kafka.config_dir.join("server.properties");
+    let props = case.config_dir(KAFKA).join("server.properties");
     seen.files
         .insert(props.clone(), Some("edited by hand\n".into()));
-    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
-    assert_eq!(d.starts(), [ServiceName::Kafka]);
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
+    assert_eq!(d.starts(), [KAFKA]);
     assert!(d.actions.contains(&Action::WriteFile {
         path: props,
         change: FileChange::Changed
     }));
     assert!(d.actions.contains(&Action::Stop {
-        service: ServiceName::Kafka,
+        service: KAFKA,
         reason: "server.properties changed".into()
     }));
     assert!(lines(&d).contains(&"restart   kafka: server.properties changed".to_string()));
@@ -166,8 +139,8 @@ fn a_changed_heap_names_the_changed_arguments() {
     let case = Case::new(Mode::Zookeeper, "");
     let (m, seen) = case.set_up();
     let bigger = Case::new(Mode::Zookeeper, "kafka_heap = \"768m\"");
-    let d = decide(Some(&m), &bigger.desired(), &seen).unwrap();
-    assert_eq!(d.starts(), [ServiceName::Kafka]);
+    let d = decide(Some(&m), bigger.desired(), &seen).unwrap();
+    assert_eq!(d.starts(), [KAFKA]);
     let restart = lines(&d)
         .into_iter()
         .find(|l| l.starts_with("restart"))
@@ -180,38 +153,24 @@ fn a_changed_heap_names_the_changed_arguments() {
 
 #[test]
 fn under_systemd_a_zookeeper_restart_restarts_the_broker_too() {
-    let mut case = Case::new(Mode::Zookeeper, "");
+    let case = Case::new(Mode::Zookeeper, "");
     let (m, mut seen) = case.set_up();
-    let zoo = case
-        .plan
-        .zookeeper
-        .as_ref()
-        .unwrap()
-        .config_dir
-        .join("zoo.cfg");
+    let zoo = case.config_dir(ZOOKEEPER).join("zoo.cfg");
     seen.files.insert(zoo, Some("tickTime=1\n".into()));
-    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
-    assert_eq!(
-        d.starts(),
-        [ServiceName::Zookeeper],
-        "processes: only ZooKeeper"
-    );
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
+    assert_eq!(d.starts(), [ZOOKEEPER], "processes: only ZooKeeper");
 
-    case.runner = RunnerKind::Systemd;
-    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
-    assert_eq!(d.starts(), [ServiceName::Zookeeper, ServiceName::Kafka]);
+    let case = Case::with_runner(Mode::Zookeeper, "", RunnerKind::Systemd);
+    let (_, mut units_seen) = case.set_up();
+    units_seen.files.extend(seen.files);
+    let d = decide(Some(&m), case.desired(), &units_seen).unwrap();
+    assert_eq!(d.starts(), [ZOOKEEPER, KAFKA]);
     assert!(
         lines(&d).contains(&"restart   kafka: zookeeper, which it requires, restarts".to_string())
     );
     // Stopped broker first, started after ZooKeeper; each gets the runner's install step.
     let stops = find(&d, |a| matches!(a, Action::Stop { .. }));
-    assert!(matches!(
-        stops[0],
-        Action::Stop {
-            service: ServiceName::Kafka,
-            ..
-        }
-    ));
+    assert!(matches!(stops[0], Action::Stop { service: KAFKA, .. }));
     assert_eq!(find(&d, |a| matches!(a, Action::Install { .. })).len(), 2);
 }
 
@@ -220,12 +179,12 @@ fn a_crashed_broker_is_started_not_stopped() {
     let case = Case::new(Mode::Kraft, "");
     let (m, mut seen) = case.set_up();
     seen.services.insert(
-        ServiceName::Kafka,
+        KAFKA,
         ServiceState::Failed {
             detail: "was killed by signal 9 (SIGKILL)".into(),
         },
     );
-    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
     assert!(find(&d, |a| matches!(a, Action::Stop { .. })).is_empty());
     assert!(lines(&d)
         .contains(&"start     kafka (failed: was killed by signal 9 (SIGKILL))".to_string()));
@@ -235,7 +194,7 @@ fn a_crashed_broker_is_started_not_stopped() {
 #[test]
 fn kraft_storage_is_formatted_once_with_the_known_id() {
     let case = Case::new(Mode::Kraft, "");
-    let d = decide(None, &case.desired(), &Observed::default()).unwrap();
+    let d = decide(None, case.desired(), &Observed::default()).unwrap();
     assert_eq!(
         find(&d, |a| matches!(a, Action::FormatStorage { .. })),
         [&Action::FormatStorage { cluster_id: None }]
@@ -243,7 +202,7 @@ fn kraft_storage_is_formatted_once_with_the_known_id() {
     let (mut m, mut seen) = case.set_up();
     m.cluster_id = None;
     seen.data.kafka_cluster_id = None;
-    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
     assert_eq!(
         find(&d, |a| matches!(a, Action::FormatStorage { .. })).len(),
         1
@@ -255,12 +214,12 @@ fn lost_data_and_a_mode_switch_are_refused() {
     let case = Case::new(Mode::Zookeeper, "");
     let (m, mut seen) = case.set_up();
     seen.data.zookeeper = Some(("/srv/k/data/zookeeper".into(), false));
-    let err = decide(Some(&m), &case.desired(), &seen).unwrap_err();
+    let err = decide(Some(&m), case.desired(), &seen).unwrap_err();
     assert!(matches!(err, Conflict::Data(_)), "{err}");
 
     let kraft = Case::new(Mode::Kraft, "");
     let (_, seen) = case.set_up();
-    let err = decide(Some(&m), &kraft.desired(), &seen).unwrap_err();
+    let err = decide(Some(&m), kraft.desired(), &seen).unwrap_err();
     assert!(matches!(err, Conflict::ModeChange { .. }), "{err}");
 }
 
@@ -274,7 +233,7 @@ fn a_new_version_retires_the_old_distribution() {
         sha512: "00".into(),
         source: Default::default(),
     });
-    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
     assert!(d.actions.contains(&Action::RemoveDist {
         dir: "/srv/k/install/kafka_2.13-4.3.1".into()
     }));
@@ -285,7 +244,7 @@ fn a_selftest_that_never_passed_is_run_even_when_nothing_changes() {
     let case = Case::new(Mode::Kraft, "");
     let (mut m, seen) = case.set_up();
     m.selftest_passed_at = None;
-    let d = decide(Some(&m), &case.desired(), &seen).unwrap();
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
     assert!(d.changes_nothing());
     assert_eq!(d.actions.last(), Some(&Action::SelfTest));
 }

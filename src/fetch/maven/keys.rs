@@ -118,7 +118,8 @@ fn parsed(bytes: &[u8], from: &str, reporter: &dyn Reporter) -> Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fetch::{MavenSources, SourceChoice};
+    use crate::fetch::MavenSources;
+    use crate::vocab::SourceChoice;
 
     fn sources(keys_files: Vec<std::path::PathBuf>) -> Sources {
         Sources {

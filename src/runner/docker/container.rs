@@ -1,9 +1,11 @@
 //! What a service's container is, as data: names, labels, mounts and published ports, from
 //! the spec and the host's paths. Pure: the runner turns it into Engine API calls.
 
+use crate::defaults::container as inside;
 use crate::paths::Paths;
-use crate::plan::container as inside;
-use crate::spec::{ServiceName, ServiceSpec};
+use crate::spec::ServiceSpec;
+use crate::topology::{Node, NodeView};
+use crate::vocab::NodeId;
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, PortBinding};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -26,12 +28,25 @@ pub fn env_id(paths: &Paths) -> String {
     hex::encode(&digest[..6])
 }
 
-pub fn container_name(env: &str, service: ServiceName) -> String {
-    format!("kafkup-{env}-{service}")
+pub fn container_name(env: &str, node: NodeId) -> String {
+    format!("kafkup-{env}-{node}")
 }
 
-pub fn volume_name(env: &str, service: ServiceName) -> String {
-    format!("kafkup-{env}-{service}-data")
+pub fn volume_name(env: &str, node: NodeId) -> String {
+    format!("kafkup-{env}-{node}-data")
+}
+
+/// A node as it sees itself in its container: the distribution and its config mounted at
+/// fixed places, its data in a volume, listening on every interface of its own network
+/// namespace, reached by the others through its container's name.
+pub fn view(env: &str, node: &Node) -> NodeView {
+    NodeView {
+        dist_dir: PathBuf::from(inside::INSTALL).join(&node.dist.artifact.top_dir),
+        config_dir: PathBuf::from(inside::CONFIG).join(node.id.name()),
+        data_dir: PathBuf::from(inside::DATA).join(node.id.name()),
+        listen_host: inside::LISTEN_ALL.into(),
+        peer_host: container_name(env, node.id),
+    }
 }
 
 pub fn network_name(env: &str) -> String {
@@ -39,7 +54,7 @@ pub fn network_name(env: &str) -> String {
 }
 
 /// The labels of everything this environment makes (`service` for containers and volumes).
-pub fn labels(env: &str, paths: &Paths, service: Option<ServiceName>) -> HashMap<String, String> {
+pub fn labels(env: &str, paths: &Paths, service: Option<NodeId>) -> HashMap<String, String> {
     let mut l = HashMap::from([
         (LABEL_ENV.to_string(), env.to_string()),
         (LABEL_ROOT.to_string(), paths.state.display().to_string()),
@@ -195,81 +210,5 @@ impl Definition {
             }),
             ..Default::default()
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::catalog::Mode;
-    use crate::plan::Plan;
-    use crate::settings::{ConfigFile, Overrides, Settings};
-    use crate::spec::service_specs;
-
-    fn specs() -> (Paths, Vec<ServiceSpec>) {
-        let over = Overrides {
-            mode: Some(Mode::Zookeeper),
-            root: Some("/srv/k".into()),
-            ..Default::default()
-        };
-        let s = Settings::resolve(over, ConfigFile::default(), || unreachable!()).unwrap();
-        let host = Plan::from_settings(&s);
-        let inside = host.in_containers("kafkup-x-zookeeper");
-        (host.paths.clone(), service_specs(&inside))
-    }
-
-    #[test]
-    fn mounts_map_container_paths_back_to_the_host() {
-        let (paths, specs) = specs();
-        let kafka = &specs[1];
-        let d = Definition::new(
-            "abc",
-            &paths,
-            "jre:17",
-            kafka,
-            &kafka.command(Path::new("/j")),
-        );
-        assert_eq!(d.name, "kafkup-abc-kafka");
-        assert!(d.binds.contains(&(
-            PathBuf::from("/srv/k/install/kafka_2.13-3.9.2"),
-            PathBuf::from("/opt/kafkup/kafka_2.13-3.9.2")
-        )));
-        assert!(d.binds.contains(&(
-            PathBuf::from("/srv/k/config/kafka"),
-            PathBuf::from("/etc/kafkup/kafka")
-        )));
-        assert_eq!(
-            d.volumes,
-            [(
-                "kafkup-abc-kafka-data".to_string(),
-                PathBuf::from("/var/lib/kafkup/data/kafka")
-            )]
-        );
-        let body = d.body("net", labels("abc", &paths, Some(ServiceName::Kafka)));
-        let host = body.host_config.unwrap();
-        let published = host.port_bindings.unwrap();
-        let binding = published["9092/tcp"].as_ref().unwrap()[0].clone();
-        assert_eq!(
-            binding.host_ip.as_deref(),
-            Some("127.0.0.1"),
-            "loopback only"
-        );
-        assert_eq!(body.entrypoint, Some(vec!["/j".to_string()]));
-        assert!(body.labels.unwrap().contains_key(LABEL_DEFINITION));
-    }
-
-    #[test]
-    fn a_changed_command_is_a_changed_definition() {
-        let (paths, specs) = specs();
-        let zk = &specs[0];
-        let a = Definition::new("abc", &paths, "jre:17", zk, &zk.command(Path::new("/j")));
-        let mut b = a.clone();
-        assert_eq!(a.digest(), b.digest());
-        b.command.push("-Xmx1g".into());
-        assert_ne!(a.digest(), b.digest());
-        assert_ne!(
-            env_id(&paths),
-            env_id(&Paths::under_root(Path::new("/srv/other")))
-        );
     }
 }

@@ -8,15 +8,16 @@ pub mod container;
 pub mod engine;
 
 use super::{
-    LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerKind, RunnerRecord,
+    DataDirs, LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerRecord,
     ServiceState, StopOutcome, Tool, ToolOutput,
 };
-use crate::class_archive::{self, ClassArchive, Starter};
+use crate::class_archive::{self, Jdk, Starter};
 use crate::datacheck::DataSeen;
+use crate::defaults::container as inside;
 use crate::java::{Java, JavaError};
-use crate::plan::container as inside;
 use crate::report::Reporter;
-use crate::spec::{ServiceName, ServiceSpec};
+use crate::spec::ServiceSpec;
+use crate::vocab::{NodeId, RunnerKind};
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
 use bollard::query_parameters as q;
 use container::{host_path, Definition, LABEL_CLASS_ARCHIVE, LABEL_DEFINITION, LABEL_ENV};
@@ -54,22 +55,22 @@ impl DockerRunner {
         })
     }
 
-    fn name(&self, service: ServiceName) -> String {
+    fn name(&self, service: NodeId) -> String {
         container::container_name(&self.env, service)
     }
 
     /// The name a service's container has, and other containers reach it by.
-    pub fn container_name(&self, service: ServiceName) -> String {
+    pub fn container_name(&self, service: NodeId) -> String {
         self.name(service)
     }
 
-    fn labels(&self, service: Option<ServiceName>) -> std::collections::HashMap<String, String> {
+    fn labels(&self, service: Option<NodeId>) -> std::collections::HashMap<String, String> {
         container::labels(&self.env, &self.ctx.paths, service)
     }
 
     async fn inspect(
         &self,
-        service: ServiceName,
+        service: NodeId,
     ) -> Result<Option<bollard::models::ContainerInspectResponse>, RunnerError> {
         let name = self.name(service);
         match self
@@ -108,7 +109,7 @@ impl DockerRunner {
         Ok(name)
     }
 
-    async fn ensure_volume(&self, service: ServiceName) -> Result<(), RunnerError> {
+    async fn ensure_volume(&self, service: NodeId) -> Result<(), RunnerError> {
         let name = container::volume_name(&self.env, service);
         let request = bollard::models::VolumeCreateRequest {
             name: Some(name.clone()),
@@ -125,7 +126,7 @@ impl DockerRunner {
     }
 
     /// Where a volume's files are on this host, if they can be read from here.
-    async fn volume_dir(&self, service: ServiceName) -> Result<Option<PathBuf>, RunnerError> {
+    async fn volume_dir(&self, service: NodeId) -> Result<Option<PathBuf>, RunnerError> {
         let name = container::volume_name(&self.env, service);
         match self.engine.docker.inspect_volume(&name).await {
             Ok(v) => Ok(Some(PathBuf::from(v.mountpoint))),
@@ -192,8 +193,8 @@ impl DockerRunner {
         def.class_archives = self
             .ctx
             .class_archives
-            .clone()
-            .map(|dir| (dir, PathBuf::from(inside::CLASS_ARCHIVES)));
+            .as_ref()
+            .map(|a| (a.dir().to_path_buf(), PathBuf::from(inside::CLASS_ARCHIVES)));
         if let Some((dir, _)) = &def.class_archives {
             fs_err::create_dir_all(dir)?;
         }
@@ -206,7 +207,7 @@ impl DockerRunner {
                 }
                 // A stopped container is made anew when the archive it would use changed.
                 def.archive_options = self
-                    .archive_options((spec.name.as_str(), Starter::Service), command)
+                    .archive_options(spec.name, Starter::Service, command)
                     .await;
                 let options = def.archive_options.join(" ");
                 if labels.get(LABEL_CLASS_ARCHIVE) == Some(&options) {
@@ -216,7 +217,7 @@ impl DockerRunner {
             self.engine.remove(&def.name).await?;
         } else {
             def.archive_options = self
-                .archive_options((spec.name.as_str(), Starter::Service), command)
+                .archive_options(spec.name, Starter::Service, command)
                 .await;
         }
         let network = self.ensure_network().await?;
@@ -241,22 +242,24 @@ impl DockerRunner {
     /// and the classpath as the host's files behind the container's paths.
     async fn archive_options(
         &self,
-        (name, starter): (&str, Starter),
+        node: NodeId,
+        starter: Starter,
         command: &[String],
     ) -> Vec<String> {
-        let Some(dir) = &self.ctx.class_archives else {
+        let Some(archives) = &self.ctx.class_archives else {
             return Vec::new();
         };
         let Ok(image) = self.engine.docker.inspect_image(&self.image).await else {
             return Vec::new();
         };
-        let jdk = format!("{}\n{}", image.id.unwrap_or_default(), command[0]);
         let paths = &self.ctx.paths;
         let on_host = |p: &Path| host_path(p, paths).unwrap_or_else(|| p.to_path_buf());
-        let slot = class_archive::classpath_files(&class_archive::classpath_of(command), on_host)
-            .map(|cp| ClassArchive::new(dir, name, &jdk, &cp, &paths.state));
-        slot.and_then(|s| s.options(Path::new(inside::CLASS_ARCHIVES), starter))
-            .unwrap_or_default()
+        let jdk = Jdk::Image {
+            id: &image.id.unwrap_or_default(),
+            on_host: &on_host,
+            seen_as: Path::new(inside::CLASS_ARCHIVES),
+        };
+        archives.options(node, starter, command, jdk)
     }
 
     /// Containers, networks and volumes of this environment, by label.
@@ -350,7 +353,7 @@ impl Runner for DockerRunner {
     }
 
     /// SIGTERM, then SIGKILL after `grace` (not Docker's default 10 s).
-    async fn stop(&self, name: ServiceName, grace: Duration) -> Result<StopOutcome, RunnerError> {
+    async fn stop(&self, name: NodeId, grace: Duration) -> Result<StopOutcome, RunnerError> {
         if !self.state(name).await?.is_running() {
             return Ok(StopOutcome::NotRunning);
         }
@@ -374,7 +377,7 @@ impl Runner for DockerRunner {
         })
     }
 
-    async fn state(&self, name: ServiceName) -> Result<ServiceState, RunnerError> {
+    async fn state(&self, name: NodeId) -> Result<ServiceState, RunnerError> {
         let Some(c) = self.inspect(name).await? else {
             return Ok(ServiceState::Stopped);
         };
@@ -393,7 +396,7 @@ impl Runner for DockerRunner {
         })
     }
 
-    async fn alive(&self, name: ServiceName) -> Result<(), NotRunning> {
+    async fn alive(&self, name: NodeId) -> Result<(), NotRunning> {
         let how = match self.state(name).await {
             Ok(ServiceState::Running { .. }) => return Ok(()),
             Ok(ServiceState::Failed { detail }) => detail,
@@ -416,7 +419,7 @@ impl Runner for DockerRunner {
 
     async fn logs(
         &self,
-        name: ServiceName,
+        name: NodeId,
         lines: usize,
         follow: bool,
     ) -> Result<LogStream, RunnerError> {
@@ -450,8 +453,8 @@ impl Runner for DockerRunner {
     async fn run_tool(&self, tool: &Tool) -> Result<ToolOutput, RunnerError> {
         let mut mounts = vec![];
         for (inside, host) in [
-            (crate::plan::container::INSTALL, &self.ctx.paths.install),
-            (crate::plan::container::CONFIG, &self.ctx.paths.config),
+            (inside::INSTALL, &self.ctx.paths.install),
+            (inside::CONFIG, &self.ctx.paths.config),
         ] {
             mounts.push(Mount {
                 source: Some(host.display().to_string()),
@@ -461,34 +464,25 @@ impl Runner for DockerRunner {
                 ..Default::default()
             });
         }
-        for dir in &tool.writes {
-            let service = ServiceName::ALL
-                .into_iter()
-                .find(|s| *dir == crate::plan::container::data(*s))
-                .ok_or_else(|| {
-                    RunnerError::Io(std::io::Error::other(format!(
-                        "{} is no data dir",
-                        dir.display()
-                    )))
-                })?;
-            self.ensure_volume(service).await?;
+        for (node, dir) in &tool.writes {
+            self.ensure_volume(*node).await?;
             mounts.push(Mount {
-                source: Some(container::volume_name(&self.env, service)),
+                source: Some(container::volume_name(&self.env, *node)),
                 target: Some(dir.display().to_string()),
                 typ: Some(MountType::VOLUME),
                 ..Default::default()
             });
         }
         let mut command = tool.command.clone();
-        if let (Some(dir), Some(name)) = (&self.ctx.class_archives, &tool.class_archive) {
-            fs_err::create_dir_all(dir)?;
+        if let (Some(archives), Some(node)) = (&self.ctx.class_archives, tool.class_archive) {
+            fs_err::create_dir_all(archives.dir())?;
             mounts.push(Mount {
-                source: Some(dir.display().to_string()),
+                source: Some(archives.dir().display().to_string()),
                 target: Some(inside::CLASS_ARCHIVES.to_string()),
                 typ: Some(MountType::BIND),
                 ..Default::default()
             });
-            let options = self.archive_options((name, Starter::Tool), &command).await;
+            let options = self.archive_options(node, Starter::Tool, &command).await;
             command = class_archive::with_options(&command, &options);
         }
         tracing::debug!("running the {}: {}", tool.what, command.join(" "));
@@ -550,14 +544,12 @@ impl Runner for DockerRunner {
 
     /// The data lives in volumes; read where the Engine keeps them (as root), or through a
     /// container of the image otherwise.
-    async fn data_seen(
-        &self,
-        kafka: &Path,
-        zookeeper: Option<&Path>,
-    ) -> Result<DataSeen, RunnerError> {
-        let kafka_dir = self.volume_dir(ServiceName::Kafka).await?;
-        let zk_dir = match zookeeper {
-            Some(_) => self.volume_dir(ServiceName::Zookeeper).await?,
+    async fn data_seen(&self, dirs: &DataDirs) -> Result<DataSeen, RunnerError> {
+        let (kafka_node, kafka) = (dirs.kafka.0, dirs.kafka.1.as_path());
+        let zookeeper = dirs.zookeeper.as_ref().map(|(_, d)| d.as_path());
+        let kafka_dir = self.volume_dir(kafka_node).await?;
+        let zk_dir = match &dirs.zookeeper {
+            Some((node, _)) => self.volume_dir(*node).await?,
             None => None,
         };
         let readable =
@@ -573,24 +565,22 @@ impl Runner for DockerRunner {
             }
             return Ok(seen);
         }
-        self.data_seen_through_container(kafka, zookeeper).await
+        self.data_seen_through_container(dirs).await
     }
 }
 
 impl DockerRunner {
-    async fn data_seen_through_container(
-        &self,
-        kafka: &Path,
-        zookeeper: Option<&Path>,
-    ) -> Result<DataSeen, RunnerError> {
+    async fn data_seen_through_container(&self, dirs: &DataDirs) -> Result<DataSeen, RunnerError> {
+        let kafka = &dirs.kafka.1;
+        let zookeeper = dirs.zookeeper.as_ref().map(|(_, d)| d.as_path());
         let mut script = format!("cat {}/meta.properties 2>/dev/null; echo", kafka.display());
-        let mut writes = vec![kafka.to_path_buf()];
-        if let Some(zk) = zookeeper {
+        let mut writes = vec![dirs.kafka.clone()];
+        if let Some(zk) = &dirs.zookeeper {
             script.push_str(&format!(
                 "; test -d {}/version-2 && echo kafkup-zookeeper-data",
-                zk.display()
+                zk.1.display()
             ));
-            writes.push(zk.to_path_buf());
+            writes.push(zk.clone());
         }
         let tool = Tool {
             what: "a look at the data volumes".into(),
@@ -599,12 +589,7 @@ impl DockerRunner {
             class_archive: None,
         };
         let out = self.run_tool(&tool).await?;
-        let cluster_id = out
-            .output
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .find(|(k, _)| k.trim() == "cluster.id")
-            .map(|(_, v)| v.trim().to_string());
+        let cluster_id = crate::datacheck::cluster_id_in(&out.output);
         Ok(DataSeen {
             kafka_dir: kafka.to_path_buf(),
             kafka_cluster_id: cluster_id,

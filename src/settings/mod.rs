@@ -1,0 +1,221 @@
+//! Settings: flags > `KAFKUP_*` environment > TOML config file > defaults, validated once.
+//! Every setting is declared once, in the table below: its help text, flag and variable (clap
+//! merges flags with the environment), config key (serde), default and check side by side.
+//! Adding one is adding a row.
+
+mod check;
+mod declare;
+mod file;
+
+pub use check::absolute;
+pub use file::{load_config_file, parse_config};
+
+use crate::catalog;
+use crate::defaults as d;
+use crate::error::{Diagnose, ExitCode};
+use crate::paths::Paths;
+use crate::vocab::{Backend, Mode, SourceChoice};
+use check::{
+    heap, jvm_options, maybe_version, or, or_str, path, paths, port, some_port, urls, version,
+};
+use const_format::formatcp;
+use declare::declare_settings;
+use std::path::PathBuf;
+use url::Url;
+
+declare_settings! {
+    /// One directory for install, data, config, cache and state (config key; the flag is the
+    /// global --root).
+    #[arg(skip)]
+    root: PathBuf => Option<PathBuf> = path();
+    /// zookeeper (Kafka 3.9.x + ZooKeeper, as in the guide) or kraft (Kafka 4.x alone).
+    #[arg(long, env = "KAFKUP_MODE", value_enum)]
+    mode: Mode => Mode = or(Mode::Zookeeper);
+    /// How to run the services.
+    #[arg(long, env = "KAFKUP_BACKEND", value_enum)]
+    backend: Backend => Backend = or(Backend::Auto);
+    #[arg(long, env = "KAFKUP_KAFKA_VERSION", value_name = "VERSION", help = formatcp!(
+        "Kafka release [default: {} in zookeeper mode, {} in kraft mode]",
+        d::KAFKA_VERSION_ZOOKEEPER_MODE, d::KAFKA_VERSION_KRAFT_MODE))]
+    kafka_version: String => Option<String> = maybe_version("Kafka version");
+    #[arg(long, env = "KAFKUP_ZOOKEEPER_VERSION", value_name = "VERSION",
+        help = formatcp!("ZooKeeper release [default: {}]", d::ZOOKEEPER_VERSION))]
+    zookeeper_version: String => String = version("ZooKeeper version", d::ZOOKEEPER_VERSION);
+    /// The Scala build of Kafka (config file only).
+    #[arg(skip)]
+    scala_version: String => String = version("Scala version", d::SCALA_VERSION);
+    #[arg(long, env = "KAFKUP_SOURCE", value_enum, value_name = "SOURCE",
+        help = formatcp!("Where the distributions come from: apache (release tarballs from --mirror), \
+            maven (assembled from jars in --maven-repo, pinned by kafkup's locks) or auto (apache, \
+            then maven when Apache's sites do not answer) [default: {}]", d::SOURCE.as_str()))]
+    source: SourceChoice => SourceChoice = or(d::SOURCE);
+    #[arg(long = "mirror", env = "KAFKUP_MIRROR", value_name = "URL", value_delimiter = ',',
+        help = formatcp!("Base URL serving the tarballs, tried in order (repeatable; \
+            KAFKUP_MIRROR is comma-separated) [default: {}, {}]", d::MIRRORS[0], d::MIRRORS[1]))]
+    mirrors: Vec<String> => Vec<Url> = urls("mirror", d::MIRRORS);
+    #[arg(long = "dist", env = "KAFKUP_DIST", value_name = "URL", value_delimiter = ',',
+        help = formatcp!("Base URL serving .sha512, .asc and KEYS, never the mirror's copy \
+            (repeatable) [default: {}, {}]", d::DISTS[0], d::DISTS[1]))]
+    dists: Vec<String> => Vec<Url> = urls("dist", d::DISTS);
+    #[arg(long = "maven-repo", env = "KAFKUP_MAVEN_REPO", value_name = "URL", value_delimiter = ',',
+        help = formatcp!("Maven repository serving the jars (Maven Central or a proxy of it), tried in \
+            order (repeatable; KAFKUP_MAVEN_REPO is comma-separated) [default: {}]", d::MAVEN_REPOS[0]))]
+    maven_repos: Vec<String> => Vec<Url> = urls("maven repo", d::MAVEN_REPOS);
+    /// KEYS file to check Apache jars' signatures against when no dist site answers, instead of
+    /// the copy built into kafkup (repeatable; KAFKUP_KEYS is comma-separated).
+    #[arg(long = "keys", env = "KAFKUP_KEYS", value_name = "FILE", value_delimiter = ',')]
+    keys: Vec<PathBuf> => Vec<PathBuf> = paths();
+    /// Directory of extra Maven lock files (written by scripts/lock-maven.sh), for versions kafkup
+    /// has no built-in lock for; a lock for a built-in version must pin exactly the same jars.
+    #[arg(long, env = "KAFKUP_MAVEN_LOCK_DIR", value_name = "DIR")]
+    maven_lock_dir: PathBuf => Option<PathBuf> = path();
+    /// Skip the OpenPGP signature check (the SHA-512 check, or from Maven the lock's SHA-256, still runs).
+    #[arg(long = "no-verify-signature", num_args = 0, default_missing_value = "false",
+        value_parser = clap::value_parser!(bool))]
+    verify_signature: bool => bool = or(true);
+    #[arg(long, env = "KAFKUP_KAFKA_PORT", value_name = "PORT",
+        help = formatcp!("Kafka broker port on {} [default: {}]", d::HOST, d::KAFKA_PORT))]
+    kafka_port: u16 => u16 = port(d::KAFKA_PORT);
+    #[arg(long, env = "KAFKUP_ZOOKEEPER_PORT", value_name = "PORT",
+        help = formatcp!("ZooKeeper client port on {} [default: {}]", d::HOST, d::ZOOKEEPER_PORT))]
+    zookeeper_port: u16 => u16 = port(d::ZOOKEEPER_PORT);
+    #[arg(long, env = "KAFKUP_CONTROLLER_PORT", value_name = "PORT",
+        help = formatcp!("KRaft controller port on {} [default: the port after the brokers' ({} with one \
+            broker on {})]", d::HOST, d::CONTROLLER_PORT, d::KAFKA_PORT))]
+    controller_port: u16 => Option<u16> = some_port();
+    /// Do not run the produce/consume self-test at the end.
+    #[arg(long = "no-selftest", num_args = 0, default_missing_value = "false",
+        value_parser = clap::value_parser!(bool))]
+    selftest: bool => bool = or(true);
+    /// Directory whose templates override the built-in ones by file name.
+    #[arg(long, env = "KAFKUP_TEMPLATES", value_name = "DIR")]
+    templates: PathBuf => Option<PathBuf> = path();
+    /// The broker's JVM heap (config file only).
+    #[arg(skip)]
+    kafka_heap: String => String = heap(d::KAFKA_HEAP);
+    /// ZooKeeper's JVM heap (config file only).
+    #[arg(skip)]
+    zookeeper_heap: String => String = heap(d::ZOOKEEPER_HEAP);
+    /// JVM options after kafkup's for the broker, one per entry (config file only).
+    #[arg(skip)]
+    kafka_jvm_options: Vec<String> => Vec<String> = jvm_options();
+    /// JVM options after kafkup's for ZooKeeper, one per entry (config file only).
+    #[arg(skip)]
+    zookeeper_jvm_options: Vec<String> => Vec<String> = jvm_options();
+    /// Java installation to use [default: JAVA_HOME, then java on PATH].
+    #[arg(long, value_name = "DIR")]
+    java_home: PathBuf => Option<PathBuf> = path();
+    #[arg(long = "wait", value_name = "SECS", help = formatcp!(
+        "Seconds to wait for the services to become ready [default: {}]", d::READY_TIMEOUT_SECS))]
+    ready_timeout_secs: u64 => u64 = or(d::READY_TIMEOUT_SECS);
+    #[arg(long, env = "KAFKUP_IMAGE", value_name = "IMAGE",
+        help = formatcp!("The JRE 17+ image the docker runner runs the services from [default: {}]", d::IMAGE))]
+    image: String => String = or_str(d::IMAGE);
+    /// Start the JVMs without class-data archives (by default the first start records the
+    /// classes it loads into the cache and later starts map them: ~40 % faster).
+    #[arg(long = "no-class-archive", num_args = 0, default_missing_value = "false",
+        value_parser = clap::value_parser!(bool))]
+    class_archive: bool => bool = or(true);
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read config file {path}: {reason}")]
+    ConfigUnreadable {
+        path: PathBuf,
+        reason: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    ConfigInvalid { path: PathBuf, message: String },
+    #[error("{what} {value:?} is not a usable URL: {reason}")]
+    BadUrl {
+        what: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("port {port} is used twice ({first} and {second})")]
+    PortClash {
+        port: u16,
+        first: String,
+        second: String,
+    },
+    #[error("{what} must be a port between 1 and 65535, not 0")]
+    PortZero { what: String },
+    #[error("heap size {value:?} is not a JVM size like 512m or 1g")]
+    BadHeap { value: String },
+    #[error("{key} entry {value:?} is not a JVM option (one option per entry, starting with -)")]
+    BadJvmOption { key: &'static str, value: String },
+    #[error(transparent)]
+    Catalog(#[from] catalog::CatalogError),
+}
+
+impl Diagnose for SettingsError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            SettingsError::ConfigUnreadable { .. } => ExitCode::Error,
+            _ => ExitCode::Usage,
+        }
+    }
+    fn help(&self) -> Option<String> {
+        match self {
+            SettingsError::ConfigUnreadable { .. } => Some("check the path given with --config or KAFKUP_CONFIG".into()),
+            SettingsError::ConfigInvalid { .. } => Some("fix that key; `kafkup --help` and the README list the keys and their types".into()),
+            SettingsError::BadUrl { .. } => Some("use https:// (http:// only for 127.0.0.1/localhost), or file:// for a local directory".into()),
+            SettingsError::PortClash { .. } | SettingsError::PortZero { .. } => Some("choose distinct ports with --kafka-port, --zookeeper-port and --controller-port".into()),
+            SettingsError::BadHeap { .. } => None,
+            SettingsError::BadJvmOption { .. } => Some("for example kafka_jvm_options = [\"-XX:TieredStopAtLevel=4\", \"-Dsome.property=value\"]".into()),
+            SettingsError::Catalog(e) => Diagnose::help(e),
+        }
+    }
+}
+
+impl Settings {
+    /// Resolves the layers, highest first (flags and environment, then the config file), and
+    /// checks what no single setting can check alone.
+    pub fn resolve(layers: impl IntoIterator<Item = Layer>) -> Result<Settings, SettingsError> {
+        let merged = layers
+            .into_iter()
+            .fold(None, |upper: Option<Layer>, lower| {
+                Some(match upper {
+                    Some(upper) => upper.over(lower),
+                    None => lower,
+                })
+            });
+        let settings = Settings::from_layer(merged.unwrap_or_default())?;
+        catalog::check_mode(settings.mode, &settings.chosen_kafka_version())?;
+        Ok(settings)
+    }
+
+    /// The Kafka release: the one asked for, else the mode's default.
+    pub fn chosen_kafka_version(&self) -> String {
+        self.kafka_version
+            .clone()
+            .unwrap_or_else(|| catalog::default_kafka_version(self.mode).to_string())
+    }
+
+    /// Where the environment lives: `root`, else the default layout for this user.
+    pub fn paths(&self) -> Paths {
+        match &self.root {
+            Some(root) => Paths::under_root(root),
+            None => Paths::default_for_current_user(),
+        }
+    }
+
+    /// Where the distributions come from, and how they are proven.
+    pub fn sources(&self) -> crate::fetch::Sources {
+        crate::fetch::Sources {
+            choice: self.source,
+            mirrors: self.mirrors.clone(),
+            dists: self.dists.clone(),
+            verify_signature: self.verify_signature,
+            maven: crate::fetch::MavenSources {
+                repos: self.maven_repos.clone(),
+                keys_files: self.keys.clone(),
+                lock_dir: self.maven_lock_dir.clone(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,350 @@
+//! Which nodes an environment has, and what each one is on the host: its distribution,
+//! directories, ports, heap and (Kafka) node id. Nodes are data: one broker is the N = 1 case
+//! of the same description. Pure: computed from settings and a [`Shape`].
+
+use crate::catalog::Artifact;
+use crate::defaults;
+use crate::paths::Paths;
+use crate::settings::{Settings, SettingsError};
+use crate::vocab::{Mode, NodeId, Role};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// How many nodes of each role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Shape {
+    pub brokers: u8,
+    /// Dedicated KRaft controllers; 0: the brokers are the controllers (combined nodes).
+    pub controllers: u8,
+    /// ZooKeeper servers (ZooKeeper mode only).
+    pub zookeepers: u8,
+}
+
+impl Shape {
+    /// One broker (and in ZooKeeper mode one ZooKeeper): what `setup` makes today.
+    pub fn single(mode: Mode) -> Shape {
+        Shape {
+            brokers: 1,
+            controllers: 0,
+            zookeepers: u8::from(mode == Mode::Zookeeper),
+        }
+    }
+
+    fn count(&self, role: Role) -> u8 {
+        match role {
+            Role::Zookeeper => self.zookeepers,
+            Role::Controller => self.controllers,
+            Role::Kafka => self.brokers,
+        }
+    }
+}
+
+/// A verified distribution in its install directory on the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dist {
+    pub artifact: Artifact,
+    pub dir: PathBuf,
+}
+
+/// The ports a node listens on (the same numbers on the host's loopback for every runner).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct NodePorts {
+    /// Clients: the broker listener, or ZooKeeper's client port. None on a dedicated controller.
+    pub client: Option<u16>,
+    /// The KRaft controller listener (controllers and combined nodes).
+    pub controller: Option<u16>,
+}
+
+impl NodePorts {
+    pub fn all(&self) -> Vec<u16> {
+        self.client.into_iter().chain(self.controller).collect()
+    }
+}
+
+/// One node as the host sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Node {
+    pub id: NodeId,
+    pub dist: Dist,
+    /// Where its rendered configuration is written.
+    pub config_dir: PathBuf,
+    /// Its data: ZooKeeper's snapshots, or the broker's `log.dirs`.
+    pub data_dir: PathBuf,
+    pub ports: NodePorts,
+    pub heap: String,
+    /// Added after kafkup's own JVM options.
+    pub jvm_options: Vec<String>,
+    /// Kafka's `broker.id` / `node.id`; ZooKeeper's `myid`.
+    pub server_id: u32,
+}
+
+impl Node {
+    pub fn role(&self) -> Role {
+        self.id.role()
+    }
+}
+
+/// A node as its own service sees it: where its files are (the host's paths, or inside a
+/// container its mount points) and how it is reached (the host's loopback, or its container's
+/// name on the environment's network). Each runner says how it sees a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeView {
+    pub dist_dir: PathBuf,
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+    /// The interface its client listener binds.
+    pub listen_host: String,
+    /// How the other nodes of the environment dial it.
+    pub peer_host: String,
+}
+
+impl NodeView {
+    /// The host's own view: the paths as they are, loopback for everything.
+    pub fn on_host(node: &Node, host: &str) -> NodeView {
+        NodeView {
+            dist_dir: node.dist.dir.clone(),
+            config_dir: node.config_dir.clone(),
+            data_dir: node.data_dir.clone(),
+            listen_host: host.to_string(),
+            peer_host: host.to_string(),
+        }
+    }
+
+    /// Whether clients reach the listener on the interface it binds (no port publishing).
+    pub fn loopback_only(&self, host: &str) -> bool {
+        self.listen_host == host
+    }
+}
+
+/// The whole environment's nodes, in start order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Topology {
+    pub mode: Mode,
+    pub shape: Shape,
+    /// The address clients on the host dial (and brokers advertise to them).
+    pub host: String,
+    pub nodes: Vec<Node>,
+}
+
+/// What a port of a node is, for messages about busy or clashing ports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortUse {
+    pub port: u16,
+    pub node: NodeId,
+    pub what: String,
+}
+
+impl Topology {
+    /// The nodes `settings` ask for in `shape`; ports that would clash are refused.
+    pub fn plan(settings: &Settings, shape: Shape) -> Result<Topology, SettingsError> {
+        let paths = settings.paths();
+        let kafka = Artifact::kafka(&settings.chosen_kafka_version(), &settings.scala_version);
+        let zookeeper = Artifact::zookeeper(&settings.zookeeper_version);
+        let mut nodes = Vec::new();
+        for role in Role::ALL {
+            let count = shape.count(role);
+            for index in 1..=count {
+                let id = NodeId::of(role, index, count);
+                let artifact = match role {
+                    Role::Zookeeper => &zookeeper,
+                    Role::Controller | Role::Kafka => &kafka,
+                };
+                nodes.push(node(settings, &paths, shape, id, artifact));
+            }
+        }
+        let topology = Topology {
+            mode: settings.mode,
+            shape,
+            host: defaults::HOST.to_string(),
+            nodes,
+        };
+        topology.check_ports()?;
+        Ok(topology)
+    }
+
+    /// The distributions, in start order, each once.
+    pub fn dists(&self) -> Vec<&Dist> {
+        let mut dists: Vec<&Dist> = Vec::new();
+        for node in &self.nodes {
+            if !dists.contains(&&node.dist) {
+                dists.push(&node.dist);
+            }
+        }
+        dists
+    }
+
+    pub fn of_role(&self, role: Role) -> impl Iterator<Item = &Node> {
+        self.nodes.iter().filter(move |n| n.role() == role)
+    }
+
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The nodes that vote in the KRaft quorum: the dedicated controllers, else the brokers.
+    pub fn voters(&self) -> Vec<&Node> {
+        match self.shape.controllers {
+            0 => self.of_role(Role::Kafka).collect(),
+            _ => self.of_role(Role::Controller).collect(),
+        }
+    }
+
+    /// Every broker's address as a client on the host dials it, comma-separated.
+    pub fn bootstrap_servers(&self) -> String {
+        let brokers: Vec<String> = self
+            .of_role(Role::Kafka)
+            .filter_map(|n| n.ports.client)
+            .map(|p| format!("{}:{p}", self.host))
+            .collect();
+        brokers.join(",")
+    }
+
+    /// Every port of every node, with what uses it.
+    pub fn ports(&self) -> Vec<PortUse> {
+        let mut ports = Vec::new();
+        for node in &self.nodes {
+            let what = |kind: &str| format!("{kind} of {}", node.id);
+            if let Some(port) = node.ports.client {
+                let kind = match node.role() {
+                    Role::Zookeeper => "ZooKeeper client port",
+                    _ => "Kafka broker listener",
+                };
+                ports.push(PortUse {
+                    port,
+                    node: node.id,
+                    what: what(kind),
+                });
+            }
+            if let Some(port) = node.ports.controller {
+                let what = what("Kafka KRaft controller listener");
+                ports.push(PortUse {
+                    port,
+                    node: node.id,
+                    what,
+                });
+            }
+        }
+        ports
+    }
+
+    fn check_ports(&self) -> Result<(), SettingsError> {
+        let ports = self.ports();
+        for (i, used) in ports.iter().enumerate() {
+            if let Some(first) = ports[..i].iter().find(|p| p.port == used.port) {
+                return Err(SettingsError::PortClash {
+                    port: used.port,
+                    first: first.what.clone(),
+                    second: used.what.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Node `id`: the n-th node of a role takes the n-th port from its role's base port.
+fn node(settings: &Settings, paths: &Paths, shape: Shape, id: NodeId, artifact: &Artifact) -> Node {
+    let nth = |base: u16| base.saturating_add(u16::from(id.index()) - 1);
+    let controllers_from = settings
+        .controller_port
+        .unwrap_or_else(|| settings.kafka_port.saturating_add(u16::from(shape.brokers)));
+    let kraft = settings.mode == Mode::Kraft;
+    let (ports, heap, jvm_options, server_id) = match id.role() {
+        Role::Zookeeper => (
+            NodePorts {
+                client: Some(nth(settings.zookeeper_port)),
+                controller: None,
+            },
+            &settings.zookeeper_heap,
+            &settings.zookeeper_jvm_options,
+            u32::from(id.index()),
+        ),
+        Role::Controller => (
+            NodePorts {
+                client: None,
+                controller: Some(nth(controllers_from)),
+            },
+            &settings.kafka_heap,
+            &settings.kafka_jvm_options,
+            defaults::CONTROLLER_ID_BASE + u32::from(id.index()),
+        ),
+        Role::Kafka => (
+            NodePorts {
+                client: Some(nth(settings.kafka_port)),
+                controller: (kraft && shape.controllers == 0).then(|| nth(controllers_from)),
+            },
+            &settings.kafka_heap,
+            &settings.kafka_jvm_options,
+            u32::from(id.index()),
+        ),
+    };
+    Node {
+        id,
+        dist: Dist {
+            artifact: artifact.clone(),
+            dir: paths.install.join(&artifact.top_dir),
+        },
+        config_dir: paths.node_config(id),
+        data_dir: paths.node_data(id),
+        ports,
+        heap: heap.clone(),
+        jvm_options: jvm_options.clone(),
+        server_id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(args: &[(&str, &str)]) -> Settings {
+        let mut text = String::from("root = \"/srv/k\"\n");
+        for (k, v) in args {
+            text.push_str(&format!("{k} = {v}\n"));
+        }
+        Settings::resolve([crate::settings::parse_config(&text).unwrap()]).unwrap()
+    }
+
+    #[test]
+    fn one_broker_keeps_the_names_and_ports_of_today() {
+        let t = Topology::plan(&settings(&[]), Shape::single(Mode::Zookeeper)).unwrap();
+        let names: Vec<String> = t.nodes.iter().map(|n| n.id.name()).collect();
+        assert_eq!(names, ["zookeeper", "kafka"]);
+        assert_eq!(t.nodes[1].data_dir, PathBuf::from("/srv/k/data/kafka"));
+        assert_eq!(t.nodes[1].config_dir, PathBuf::from("/srv/k/config/kafka"));
+        assert_eq!(t.nodes[0].ports.client, Some(2181));
+        assert_eq!(t.bootstrap_servers(), "127.0.0.1:9092");
+        let k = settings(&[("mode", "\"kraft\"")]);
+        let t = Topology::plan(&k, Shape::single(Mode::Kraft)).unwrap();
+        assert_eq!(t.nodes.len(), 1);
+        assert_eq!(t.nodes[0].ports.controller, Some(9093));
+    }
+
+    #[test]
+    fn the_controller_port_follows_the_brokers_unless_given() {
+        let k = settings(&[("mode", "\"kraft\""), ("kafka_port", "19092")]);
+        let t = Topology::plan(&k, Shape::single(Mode::Kraft)).unwrap();
+        assert_eq!(t.nodes[0].ports.all(), [19092, 19093]);
+        let k = settings(&[("mode", "\"kraft\""), ("controller_port", "29093")]);
+        let shape = Shape {
+            brokers: 3,
+            controllers: 0,
+            zookeepers: 0,
+        };
+        let t = Topology::plan(&k, shape).unwrap();
+        let ports: Vec<Vec<u16>> = t.nodes.iter().map(|n| n.ports.all()).collect();
+        assert_eq!(ports, [[9092, 29093], [9093, 29094], [9094, 29095]]);
+    }
+
+    #[test]
+    fn clashing_ports_name_both_users() {
+        let s = settings(&[("kafka_port", "2181")]);
+        let err = Topology::plan(&s, Shape::single(Mode::Zookeeper)).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("port 2181 is used twice"), "{text}");
+        assert!(
+            text.contains("ZooKeeper client port of zookeeper"),
+            "{text}"
+        );
+    }
+}
