@@ -1,6 +1,6 @@
 //! Class-data archives (dynamic AppCDS): a JVM's first start records the classes it loads
 //! (`-XX:ArchiveClassesAtExit`, written when it exits cleanly), later starts map them
-//! (`-XX:SharedArchiveFile`) and reach readiness ~40 % sooner.
+//! (`-XX:SharedArchiveFile`) and reach readiness sooner.
 //!
 //! An archive belongs to one JDK build and one exact classpath; the JVM ignores (and warns
 //! about) any other, so the file name carries a digest of both. Archives are cache: they live
@@ -109,8 +109,8 @@ pub struct ClasspathFile {
 
 /// Who starts the JVM: a service records an archive when there is none yet; a tool only maps
 /// the archive of the service whose classpath it shares. Recording would cost a tool more than
-/// it gains: the JVM dumps the archive at exit, on setup's way (KRaft format: 1.0 s plain,
-/// 2.5 s recording, 0.5 s mapping the broker's archive).
+/// it gains: the JVM dumps the archive at exit, on setup's way (the README has the KRaft
+/// format's figures).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Starter {
     Service,

@@ -99,7 +99,7 @@ pub enum Command {
     },
     /// Show a service's log.
     Logs {
-        /// zookeeper or kafka.
+        /// A node: zookeeper or kafka (kafka-2, … where there are several).
         service: String,
         /// Keep printing new lines.
         #[arg(short, long)]

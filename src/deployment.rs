@@ -175,6 +175,15 @@ pub fn check_early(settings: &Settings, shape: Shape) -> Result<(), DeploymentEr
     Ok(())
 }
 
+impl From<&Launch> for crate::state::ServiceRecord {
+    fn from(launch: &Launch) -> Self {
+        crate::state::ServiceRecord {
+            spec: launch.spec.clone(),
+            command: launch.command.clone(),
+        }
+    }
+}
+
 /// Data the system would throw away is refused before anything is made.
 fn refuse_temp_dirs(topology: &Topology) -> Result<(), DataInTempDir> {
     for node in &topology.nodes {

@@ -24,7 +24,7 @@ pub enum Stop<E> {
 }
 
 /// Tries `attempt` every `interval` until it is ready or failed, or until `deadline` (an
-/// attempt always runs at least once).
+/// attempt always runs at least once, and the last one at the deadline).
 pub async fn until<T, E, F, Fut>(
     deadline: tokio::time::Instant,
     interval: Duration,
@@ -41,10 +41,11 @@ where
             Attempt::Failed(failure) => return Err(Stop::Failed { failure, last }),
             Attempt::NotYet(e) => last = Some(e),
         }
-        if tokio::time::Instant::now() + interval >= deadline {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
             return Err(Stop::TimedOut(last));
         }
-        tokio::time::sleep(interval).await;
+        tokio::time::sleep(interval.min(deadline - now)).await;
     }
 }
 
@@ -61,10 +62,11 @@ pub fn until_blocking<T, E>(
             Attempt::Failed(failure) => return Err(Stop::Failed { failure, last }),
             Attempt::NotYet(e) => last = Some(e),
         }
-        if std::time::Instant::now() + interval >= deadline {
+        let now = std::time::Instant::now();
+        if now >= deadline {
             return Err(Stop::TimedOut(last));
         }
-        std::thread::sleep(interval);
+        std::thread::sleep(interval.min(deadline - now));
     }
 }
 

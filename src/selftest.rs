@@ -5,6 +5,7 @@
 use crate::error::{Diagnose, ExitCode};
 use crate::messaging::admin::{Admin, AdminError};
 use crate::messaging::{blocking, client_config, QuietContext};
+use crate::poll::{self, Attempt, Stop};
 use crate::probe::{self, ProbeError};
 use crate::report::Reporter;
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -358,21 +359,29 @@ async fn wait_for_leader(
     start: Instant,
     deadline: Instant,
 ) -> Result<(), SelftestError> {
-    loop {
-        let last_error = match probe::topic_ready_with(admin, topic).await {
-            Ok(_) => return Ok(()),
-            Err(err) => err,
-        };
-        tracing::debug!("topic {topic} not ready: {last_error}");
-        if Instant::now() + LEADER_POLL >= deadline {
-            return Err(SelftestError::NoLeader {
+    let led = || async {
+        match probe::topic_ready_with(admin, topic).await {
+            Ok(_) => Attempt::Ready(()),
+            Err(err) => {
+                tracing::debug!("topic {topic} not ready: {err}");
+                Attempt::NotYet(err)
+            }
+        }
+    };
+    poll::until(deadline, LEADER_POLL, led)
+        .await
+        .map_err(|stop| match stop {
+            Stop::TimedOut(Some(last_error))
+            | Stop::Failed {
+                failure: last_error,
+                ..
+            } => SelftestError::NoLeader {
                 topic: topic.to_string(),
                 waited: start.elapsed(),
                 last_error: Box::new(last_error),
-            });
-        }
-        tokio::time::sleep(LEADER_POLL).await;
-    }
+            },
+            Stop::TimedOut(None) => unreachable!("an attempt always runs"),
+        })
 }
 
 fn producer(
@@ -697,16 +706,19 @@ fn warm_up_group_coordinator(bootstrap: &str, timeout: Duration, stop: &AtomicBo
     // Asking for committed offsets makes the broker create its coordinator; this consumer
     // asks again only a second after "not available", so metadata tells sooner when the
     // coordinator's partition has a leader. Short requests, so that a stop is seen soon.
-    while std::time::Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+    let _ = poll::until_blocking(deadline, Duration::from_millis(50), || {
+        if stop.load(Ordering::Relaxed) {
+            return Attempt::Failed(());
+        }
         match consumer.committed_offsets(partitions.clone(), Duration::from_millis(100)) {
-            Ok(_) => return,
+            Ok(_) => return Attempt::Ready(()),
             Err(e) => tracing::debug!("coordinator warm-up: {e}"),
         }
-        if offsets_topic_led(&consumer) {
-            return;
+        match offsets_topic_led(&consumer) {
+            true => Attempt::Ready(()),
+            false => Attempt::NotYet(()),
         }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    });
 }
 
 /// Does every partition of `__consumer_offsets` have a leader?

@@ -80,10 +80,10 @@ fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NodeId>, D::Error>
     })
 }
 
-/// The client compiler only: a local broker or ZooKeeper reaches readiness about a quarter
-/// sooner on 2 cores, where C2's compilations compete with start-up, at a produce throughput
-/// within 10 % (`bench/jvm-options.sh` measures it). `-XX:TieredStopAtLevel=4` in
-/// `kafka_jvm_options` undoes it.
+/// The client compiler only: a local broker or ZooKeeper reaches readiness sooner on few cores,
+/// where C2's compilations compete with start-up, at about the same produce throughput
+/// (`bench/jvm-options.sh` measures both). `-XX:TieredStopAtLevel=4` in `kafka_jvm_options`
+/// undoes it.
 const QUICK_JIT: &str = "-XX:TieredStopAtLevel=1";
 
 /// Options every node's JVM gets: heap, G1, the quick JIT, headless, and no hs_err files in

@@ -214,14 +214,7 @@ impl Run<'_, '_> {
     fn record_services(&mut self) {
         let want = self.ex.want;
         let m = &mut *self.manifest;
-        m.services = want
-            .launches
-            .iter()
-            .map(|l| ServiceRecord {
-                spec: l.spec.clone(),
-                command: l.command.clone(),
-            })
-            .collect();
+        m.services = want.launches.iter().map(ServiceRecord::from).collect();
         m.runner = Some(self.ex.runner.record());
         m.mode = want.mode;
         m.host = want.topology.host.clone();

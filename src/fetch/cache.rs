@@ -3,7 +3,7 @@
 //! Cache layout: `<cache>/<project>/<version>/<first 16 hex of the SHA-512>/<file>`, plus
 //! `<file>.partial` while downloading. Keyed by the published digest, so a re-published file
 //! never meets an old partial, and a cached file is only ever compared with one digest.
-//! Maven jars: `<cache>/maven/<first 16 hex of the SHA-256>/<jar>` (see [`JarEntry`]).
+//! Maven jars: `<cache>/maven/<first 16 hex of the SHA-256>/<jar>` (see [`CachedFile::jar`]).
 
 use super::DistSource;
 use crate::catalog::Artifact;
@@ -14,33 +14,33 @@ use std::path::{Path, PathBuf};
 /// Name of the marker written into an installed tree once it was verified.
 pub const MARKER: &str = ".kafkup-verified.json";
 
+/// A file the cache keeps: the verified file, the download in progress beside it, and the
+/// directory that holds both.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CacheEntry {
+pub struct CachedFile {
     /// `<cache>` itself: empty directories are pruned up to here, not beyond.
     root: PathBuf,
-    dir: PathBuf,
-    /// The verified tarball.
+    pub dir: PathBuf,
+    /// The verified file.
     pub file: PathBuf,
     /// The download in progress.
     pub partial: PathBuf,
-    /// A verified, unpacked tree kept here by `teardown` (with its marker), so that the next
-    /// setup needs a rename instead of another unpack.
-    pub tree: PathBuf,
 }
 
-impl CacheEntry {
-    pub fn new(cache: &Path, artifact: &Artifact, sha512: &str) -> CacheEntry {
-        let dir = cache
-            .join(artifact.project.dir())
-            .join(&artifact.version)
-            .join(&sha512[..16.min(sha512.len())]);
-        CacheEntry {
+impl CachedFile {
+    fn new(cache: &Path, dir: PathBuf, file_name: &str) -> CachedFile {
+        CachedFile {
             root: cache.to_path_buf(),
-            file: dir.join(&artifact.file_name),
-            partial: dir.join(format!("{}.partial", artifact.file_name)),
-            tree: dir.join(&artifact.top_dir),
+            file: dir.join(file_name),
+            partial: dir.join(format!("{file_name}.partial")),
             dir,
         }
+    }
+
+    /// A Maven jar, keyed by the SHA-256 its lock pins.
+    pub fn jar(cache: &Path, file_name: &str, sha256: &str) -> CachedFile {
+        let dir = cache.join("maven").join(&sha256[..16.min(sha256.len())]);
+        CachedFile::new(cache, dir, file_name)
     }
 
     pub fn create_dir(&self) -> io::Result<()> {
@@ -70,45 +70,33 @@ impl CacheEntry {
     }
 }
 
-/// One Maven jar in the cache, keyed by the SHA-256 its lock pins.
+/// A release tarball in the cache, and the tree unpacked from it that `teardown` keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JarEntry {
-    root: PathBuf,
-    dir: PathBuf,
-    /// The verified jar.
-    pub file: PathBuf,
-    /// The download in progress.
-    pub partial: PathBuf,
+pub struct CacheEntry {
+    download: CachedFile,
+    /// A verified, unpacked tree kept here by `teardown` (with its marker), so that the next
+    /// setup needs a rename instead of another unpack.
+    pub tree: PathBuf,
 }
 
-impl JarEntry {
-    pub fn new(cache: &Path, file_name: &str, sha256: &str) -> JarEntry {
-        let dir = cache.join("maven").join(&sha256[..16.min(sha256.len())]);
-        JarEntry {
-            root: cache.to_path_buf(),
-            file: dir.join(file_name),
-            partial: dir.join(format!("{file_name}.partial")),
-            dir,
+impl CacheEntry {
+    pub fn new(cache: &Path, artifact: &Artifact, sha512: &str) -> CacheEntry {
+        let dir = cache
+            .join(artifact.project.dir())
+            .join(&artifact.version)
+            .join(&sha512[..16.min(sha512.len())]);
+        CacheEntry {
+            tree: dir.join(&artifact.top_dir),
+            download: CachedFile::new(cache, dir, &artifact.file_name),
         }
     }
+}
 
-    pub fn create_dir(&self) -> io::Result<()> {
-        fs_err::create_dir_all(&self.dir)
-    }
-
-    /// The partial download was verified: it becomes the cached jar.
-    pub fn promote(&self) -> io::Result<()> {
-        fs_err::rename(&self.partial, &self.file)
-    }
-
-    pub fn discard_file(&self) {
-        remove_if_present(&self.file);
-        prune_up_to(&self.dir, &self.root);
-    }
-
-    pub fn discard_partial(&self) {
-        remove_if_present(&self.partial);
-        prune_up_to(&self.dir, &self.root);
+/// An entry is its download, with a tree beside it.
+impl std::ops::Deref for CacheEntry {
+    type Target = CachedFile;
+    fn deref(&self) -> &CachedFile {
+        &self.download
     }
 }
 

@@ -1,8 +1,9 @@
 //! Getting bytes from sources: HTTP(S) with retries and resume, or local `file://` paths.
 //! Decisions (what a status means, how long to wait) live in `policy`; this file does the I/O.
 
+use super::cache::CachedFile;
 use super::policy::{self, RangeAnswer, Verdict};
-use super::stream::{PassHash, Sink};
+use super::stream::{Digested, PassHash, Sink};
 use crate::report::Reporter;
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
@@ -281,6 +282,46 @@ pub enum DownloadFailed {
     Sources(Vec<SourceFailure>),
     /// The sink thread stopped; its own error says why.
     Sink,
+}
+
+/// How a download into a cached file ended, once its sink finished.
+pub enum Settled<T, H> {
+    /// Every byte arrived: what the download said, and the digest of the bytes.
+    Done(T, Digested<H>),
+    /// Writing the file failed; the partial download is gone.
+    Unwritable(std::io::Error),
+    /// Every source failed. What arrived is kept for the next run to resume (`partial`, with
+    /// its length), if anything did.
+    Failed {
+        failures: Vec<SourceFailure>,
+        partial: Option<(std::path::PathBuf, u64)>,
+    },
+}
+
+/// Sorts out a download's end (`downloaded`, and the sink's `digested`) for `slot`.
+pub fn settle<T, H>(
+    downloaded: Result<T, DownloadFailed>,
+    digested: std::io::Result<Digested<H>>,
+    slot: &CachedFile,
+) -> Settled<T, H> {
+    match (downloaded, digested) {
+        (_, Err(source)) => {
+            slot.discard_partial();
+            Settled::Unwritable(source)
+        }
+        (Err(DownloadFailed::Sink), Ok(_)) => {
+            unreachable!("the sink thread stopped without an error")
+        }
+        (Err(DownloadFailed::Sources(failures)), Ok(digested)) => {
+            // A network failure: keep what arrived, the next run resumes it.
+            let partial = (digested.len > 0).then(|| (slot.partial.clone(), digested.len));
+            if partial.is_none() {
+                slot.discard_partial();
+            }
+            Settled::Failed { failures, partial }
+        }
+        (Ok(said), Ok(digested)) => Settled::Done(said, digested),
+    }
 }
 
 enum Interrupted {

@@ -34,6 +34,17 @@ use std::sync::Once;
 /// Said whenever the signature check is off.
 pub const NO_SIGNATURE_WARNING: &str = "OpenPGP signature checking is OFF (--no-verify-signature): only the SHA-512 checksum (from Maven: the lock's SHA-256) protects these downloads";
 
+/// One distribution to put in place: what, from where, into which directory.
+#[derive(Clone, Copy)]
+pub(crate) struct Job<'a> {
+    pub artifact: &'a Artifact,
+    pub sources: &'a Sources,
+    pub paths: &'a Paths,
+    /// `<paths.install>/<artifact.top_dir>`
+    pub dest: &'a Path,
+    pub reporter: &'a dyn Reporter,
+}
+
 /// A verified distribution, unpacked in place.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Installed {
@@ -98,43 +109,33 @@ async fn fetch_one(
         dir: paths.install.clone(),
         source,
     })?;
-    let dists_answer = maven::Dists::MayAnswer;
+    let job = Job {
+        artifact,
+        sources,
+        paths,
+        dest: &dest,
+        reporter,
+    };
     match sources.choice {
-        SourceChoice::Apache => tarball::fetch(artifact, sources, paths, &dest, reporter).await,
-        SourceChoice::Maven => {
-            maven::fetch(artifact, sources, paths, &dest, reporter, dists_answer).await
-        }
-        SourceChoice::Auto => {
-            match tarball::fetch(artifact, sources, paths, &dest, reporter).await {
-                Err(apache) if apache.apache_did_not_answer() => {
-                    fall_back(
-                        artifact,
-                        sources,
-                        paths,
-                        &dest,
-                        reporter,
-                        apache,
-                        fallback_said,
-                    )
-                    .await
-                }
-                other => other,
+        SourceChoice::Apache => tarball::fetch(&job).await,
+        SourceChoice::Maven => maven::fetch(&job, maven::Dists::MayAnswer).await,
+        SourceChoice::Auto => match tarball::fetch(&job).await {
+            Err(apache) if apache.apache_did_not_answer() => {
+                fall_back(&job, apache, fallback_said).await
             }
-        }
+            other => other,
+        },
     }
 }
 
 /// `--source auto` after Apache's sites did not answer: Maven, if kafkup has a lock for this
 /// version; else the Apache failure stands (with a word on why there is no fallback).
 async fn fall_back(
-    artifact: &Artifact,
-    sources: &Sources,
-    paths: &Paths,
-    dest: &Path,
-    reporter: &dyn Reporter,
+    job: &Job<'_>,
     apache: FetchError,
     fallback_said: &Once,
 ) -> Result<Installed, FetchError> {
+    let (artifact, sources, reporter) = (job.artifact, job.sources, job.reporter);
     if let Err(e @ MavenError::NoLock { .. }) =
         maven::lock::find(artifact, sources.maven.lock_dir.as_deref())
     {
@@ -149,8 +150,7 @@ async fn fall_back(
             sources.maven.repos[0]
         ))
     });
-    let dists_down = maven::Dists::DoNotAnswer;
-    maven::fetch(artifact, sources, paths, dest, reporter, dists_down)
+    maven::fetch(job, maven::Dists::DoNotAnswer)
         .await
         .map_err(|maven| FetchError::FallbackFailed {
             apache: apache.to_string(),

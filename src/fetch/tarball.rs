@@ -6,26 +6,26 @@
 //! only after the SHA-512 and the signature both verified.
 
 use super::cache::{self, CacheEntry, Marker};
-use super::download::{all_not_found, DownloadFailed, Transport};
+use super::download::{all_not_found, settle, Settled, Transport};
 use super::signature::{self, Keyring, Verifier};
 use super::stream::{Digested, Sink, UnpackTo};
 use super::unpack::{Staged, UnpackError};
-use super::{checksum, DistSource, FetchError, Installed, Sources};
+use super::{checksum, DistSource, FetchError, Installed, Job, Sources};
 use crate::catalog::Artifact;
-use crate::paths::Paths;
 use crate::report::Reporter;
 use sha2::Sha512;
 use std::path::Path;
 use url::Url;
 
 /// Fetch, verify and install the release tarball of `artifact` into `dest`.
-pub async fn fetch(
-    artifact: &Artifact,
-    sources: &Sources,
-    paths: &Paths,
-    dest: &Path,
-    reporter: &dyn Reporter,
-) -> Result<Installed, FetchError> {
+pub(crate) async fn fetch(job: &Job<'_>) -> Result<Installed, FetchError> {
+    let Job {
+        artifact,
+        sources,
+        paths,
+        dest,
+        reporter,
+    } = *job;
     let transport = Transport::new()?;
     let (checksum_url, expected) =
         published_sha512(&transport, artifact, sources, reporter).await?;
@@ -296,28 +296,16 @@ async fn from_mirrors(
     let downloaded = transport
         .download(&mirrors, &mut sink, &name, reporter)
         .await;
-    let digested = sink.finish().await;
-    let digested = match (downloaded, digested) {
-        (_, Err(source)) => {
-            entry.discard_partial();
-            return Err(FetchError::CacheWrite { file: name, source });
-        }
-        (Err(DownloadFailed::Sink), Ok(_)) => {
-            unreachable!("the sink thread stopped without an error")
-        }
-        (Err(DownloadFailed::Sources(failures)), Ok(digested)) => {
-            // A network failure: keep what arrived, the next run resumes it.
-            let partial = (digested.len > 0).then(|| (entry.partial.clone(), digested.len));
-            if partial.is_none() {
-                entry.discard_partial();
-            }
+    let digested = match settle(downloaded, sink.finish().await, entry) {
+        Settled::Done(_, digested) => digested,
+        Settled::Unwritable(source) => return Err(FetchError::CacheWrite { file: name, source }),
+        Settled::Failed { failures, partial } => {
             return Err(FetchError::AllMirrorsFailed {
                 file: name,
                 failures,
                 partial,
-            });
+            })
         }
-        (Ok(_), Ok(digested)) => digested,
     };
     match verify(digested, &entry.partial, proofs, false).await {
         Ok(staged) => {

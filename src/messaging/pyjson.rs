@@ -2,10 +2,13 @@
 //! what the guide's `value_serializer=lambda v: json.dumps(v).encode('utf-8')` puts on the
 //! topic: every non-ASCII character escaped as `\uXXXX` (lowercase hex, surrogate pairs above
 //! U+FFFF), `", "` and `": "` as separators, object keys in the order they came, floats as
-//! Python's `repr`. serde_json differs in all of these, so this is a small encoder of its own.
+//! Python's `repr`. serde_json writes it through a [`Formatter`] of Python's ways.
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use std::fmt::{self, Write as _};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::ser::Formatter;
+use std::fmt;
+use std::io::{self, Write};
 
 /// A JSON value as Python's `json.loads` holds it: objects keep their key order, and a key
 /// given twice keeps its first place with its last value (as a `dict` does).
@@ -36,93 +39,82 @@ impl PyValue {
 }
 
 /// `json.dumps(value)`.
-pub fn dumps(value: &PyValue) -> String {
-    let mut out = String::new();
-    write_value(&mut out, value);
-    out
+pub fn dumps(value: &(impl Serialize + ?Sized)) -> String {
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, Python);
+    value
+        .serialize(&mut serializer)
+        .expect("writing JSON to memory cannot fail");
+    String::from_utf8(out).expect("the formatter writes ASCII")
 }
 
 /// `json.dumps(text)` for a string.
 pub fn dumps_str(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    write_str(&mut out, text);
-    out
+    dumps(text)
 }
 
-fn write_value(out: &mut String, value: &PyValue) {
-    match value {
-        PyValue::Null => out.push_str("null"),
-        PyValue::Bool(true) => out.push_str("true"),
-        PyValue::Bool(false) => out.push_str("false"),
-        PyValue::Number(n) => write_number(out, n),
-        PyValue::String(s) => write_str(out, s),
-        PyValue::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_value(out, item);
-            }
-            out.push(']');
-        }
-        PyValue::Object(entries) => {
-            out.push('{');
-            for (i, (key, item)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_str(out, key);
-                out.push_str(": ");
-                write_value(out, item);
-            }
-            out.push('}');
-        }
+/// Python's separators, `ensure_ascii` and float `repr`; serde_json does the rest.
+struct Python;
+
+impl Formatter for Python {
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"" } else { b", " })
     }
-}
 
-/// A string with `ensure_ascii=True`: printable ASCII as is, the usual short escapes, and
-/// every other character as one or two (a surrogate pair) `\uXXXX`.
-fn write_str(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    push_escaped_unit(out, *unit);
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"" } else { b", " })
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn write_f64<W: ?Sized + Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
+        w.write_all(float_repr(value).as_bytes())
+    }
+
+    /// serde_json escapes quotes, backslashes and control characters itself; everything else
+    /// outside printable ASCII becomes `\uXXXX`, as with `ensure_ascii=True`.
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        text: &str,
+    ) -> io::Result<()> {
+        for c in text.chars() {
+            if (' '..='~').contains(&c) {
+                w.write_all(&[c as u8])?;
+            } else {
+                for unit in c.encode_utf16(&mut [0u16; 2]) {
+                    write!(w, "\\u{unit:04x}")?;
                 }
             }
         }
-    }
-    out.push('"');
-}
-
-/// `\uXXXX` in lowercase hex, by hand: `write!` showed in profiles of `serve`, and in
-/// Cyrillic text every letter is escaped.
-fn push_escaped_unit(out: &mut String, unit: u16) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push_str("\\u");
-    for shift in [12, 8, 4, 0] {
-        out.push(HEX[usize::from((unit >> shift) & 0xf)] as char);
+        Ok(())
     }
 }
 
-fn write_number(out: &mut String, n: &serde_json::Number) {
-    if let Some(i) = n.as_i64() {
-        let _ = write!(out, "{i}");
-    } else if let Some(u) = n.as_u64() {
-        let _ = write!(out, "{u}");
-    } else if let Some(f) = n.as_f64() {
-        out.push_str(&float_repr(f));
+impl Serialize for PyValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            PyValue::Null => s.serialize_unit(),
+            PyValue::Bool(b) => s.serialize_bool(*b),
+            PyValue::Number(n) => n.serialize(s),
+            PyValue::String(text) => s.serialize_str(text),
+            PyValue::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                items
+                    .iter()
+                    .try_for_each(|item| seq.serialize_element(item))?;
+                seq.end()
+            }
+            PyValue::Object(entries) => {
+                let mut map = s.serialize_map(Some(entries.len()))?;
+                for (key, item) in entries {
+                    map.serialize_entry(key, item)?;
+                }
+                map.end()
+            }
+        }
     }
 }
 

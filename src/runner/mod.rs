@@ -122,6 +122,14 @@ fn tail_text(tail: &[String], log_name: &str) -> String {
 /// A service's output as the runner keeps it: past lines, then (following) new ones.
 pub type LogStream = BoxStream<'static, std::io::Result<Bytes>>;
 
+/// Which of a service's output `logs` streams: the last `lines` lines, then (with `follow`)
+/// each new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogTail {
+    pub lines: usize,
+    pub follow: bool,
+}
+
 /// A one-off command run the way the services run (same user, same files): the KRaft
 /// storage format.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +171,25 @@ pub struct DataDirs {
     pub kafka: (NodeId, PathBuf),
     /// ZooKeeper mode: the (first) ZooKeeper's.
     pub zookeeper: Option<(NodeId, PathBuf)>,
+}
+
+/// Runs `program` with `args` (no stdin) and waits for its output; `what` names it when it
+/// cannot be started.
+async fn output_of(
+    what: &str,
+    program: &str,
+    args: &[String],
+) -> Result<std::process::Output, RunnerError> {
+    tokio::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|e| RunnerError::Spawn {
+            name: what.to_string(),
+            program: program.to_string(),
+            reason: e.to_string(),
+        })
 }
 
 /// The host's Java for the runners that run it directly: --java-home, JAVA_HOME, then PATH.
@@ -274,12 +301,11 @@ pub trait Runner: Send + Sync {
     /// `Err` says why the service is not running, for readiness waits to fail early.
     fn alive(&self, name: NodeId) -> impl Future<Output = Result<(), NotRunning>> + Send;
 
-    /// The service's output: the last `lines` lines, then (with `follow`) new ones.
+    /// The service's output, as much as `tail` asks for.
     fn logs(
         &self,
         name: NodeId,
-        lines: usize,
-        follow: bool,
+        tail: LogTail,
     ) -> impl Future<Output = Result<LogStream, RunnerError>> + Send;
 
     /// Runs a one-off tool as the services run, and waits for it.
@@ -382,13 +408,8 @@ impl Runner for AnyRunner {
     async fn alive(&self, name: NodeId) -> Result<(), NotRunning> {
         dispatch!(self, r => r.alive(name).await)
     }
-    async fn logs(
-        &self,
-        name: NodeId,
-        lines: usize,
-        follow: bool,
-    ) -> Result<LogStream, RunnerError> {
-        dispatch!(self, r => r.logs(name, lines, follow).await)
+    async fn logs(&self, name: NodeId, tail: LogTail) -> Result<LogStream, RunnerError> {
+        dispatch!(self, r => r.logs(name, tail).await)
     }
     async fn run_tool(&self, tool: &Tool) -> Result<ToolOutput, RunnerError> {
         dispatch!(self, r => r.run_tool(tool).await)

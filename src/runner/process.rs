@@ -4,12 +4,13 @@
 //! never mistaken for the service.
 
 use super::{
-    LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerRecord, ServiceState,
+    LogStream, LogTail, NotRunning, Runner, RunnerContext, RunnerError, RunnerRecord, ServiceState,
     StopOutcome, Tool, ToolOutput,
 };
 use crate::class_archive::{Archives, Jdk, Starter};
 use crate::files;
 use crate::java::{Java, JavaError};
+use crate::poll::Attempt;
 use crate::spec::ServiceSpec;
 use crate::vocab::{NodeId, RunnerKind};
 use fs_err::os::unix::fs::OpenOptionsExt;
@@ -21,7 +22,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 const POLL: Duration = Duration::from_millis(50);
 /// How long a SIGKILLed process may take to disappear before we call it stuck.
@@ -215,18 +216,17 @@ impl ProcessRunner {
 
     /// Polls until the process is gone or `limit` passed; true if it is gone.
     async fn wait_gone(&self, name: NodeId, record: &PidRecord, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        loop {
-            // A killed JVM's main thread can be a zombie while its other threads still close
-            // sockets: wait for those too, or the port looks busy to the next start.
-            if !self.is_running(name, record) && threads_left(record.pid) <= 1 {
-                return true;
+        let deadline = tokio::time::Instant::now() + limit;
+        // A killed JVM's main thread can be a zombie while its other threads still close
+        // sockets: wait for those too, or the port looks busy to the next start.
+        let gone = || async {
+            match !self.is_running(name, record) && threads_left(record.pid) <= 1 {
+                true => Attempt::Ready(()),
+                false => Attempt::NotYet(()),
             }
-            if Instant::now() >= deadline {
-                return !self.is_running(name, record);
-            }
-            tokio::time::sleep(POLL).await;
-        }
+        };
+        let waited = crate::poll::until(deadline, POLL, gone).await;
+        waited.is_ok() || !self.is_running(name, record)
     }
 
     fn signal(&self, name: NodeId, pid: u32, signal: Signal) -> Result<(), RunnerError> {
@@ -326,12 +326,8 @@ impl Runner for ProcessRunner {
         }
     }
 
-    async fn logs(
-        &self,
-        name: NodeId,
-        lines: usize,
-        follow: bool,
-    ) -> Result<LogStream, RunnerError> {
+    async fn logs(&self, name: NodeId, tail: LogTail) -> Result<LogStream, RunnerError> {
+        let LogTail { lines, follow } = tail;
         let path = self.log_file(name);
         crate::logtail::stream_file(&path, lines, follow).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => RunnerError::NoLog {
@@ -350,17 +346,7 @@ impl Runner for ProcessRunner {
         let command = self.with_archive(archive, &tool.command);
         tracing::debug!("running the {}: {}", tool.what, command.join(" "));
         let (program, args) = command.split_first().expect("a tool has a command");
-        let out = tokio::process::Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .await
-            .map_err(|e| RunnerError::Spawn {
-                name: tool.what.clone(),
-                program: program.clone(),
-                reason: e.to_string(),
-            })?;
-        Ok(out.into())
+        Ok(super::output_of(&tool.what, program, args).await?.into())
     }
 
     /// Pid files (and, with `purge`, logs) of the nodes; refuses while one runs.
@@ -466,6 +452,7 @@ mod tests {
         use super::*;
         use crate::paths::Paths;
         use crate::spec::ServiceSpec;
+        use std::time::Instant;
 
         const MARKER: &str = "kafkup.test.Main";
         const KAFKA: NodeId = NodeId::solo(crate::vocab::Role::Kafka);
@@ -705,7 +692,13 @@ mod tests {
             .await;
             let chunks: Vec<_> = env
                 .runner
-                .logs(KAFKA, 2, false)
+                .logs(
+                    KAFKA,
+                    LogTail {
+                        lines: 2,
+                        follow: false,
+                    },
+                )
                 .await
                 .unwrap()
                 .map(|c| c.unwrap())

@@ -4,7 +4,7 @@
 //! `systemctl` and `journalctl`, read in their machine-readable forms.
 
 use super::{
-    LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerRecord, ServiceState,
+    LogStream, LogTail, NotRunning, Runner, RunnerContext, RunnerError, RunnerRecord, ServiceState,
     StopOutcome, Tool, ToolOutput,
 };
 use crate::class_archive::{self, Jdk, Starter};
@@ -388,12 +388,8 @@ impl Runner for SystemdRunner {
         })
     }
 
-    async fn logs(
-        &self,
-        name: NodeId,
-        lines: usize,
-        follow: bool,
-    ) -> Result<LogStream, RunnerError> {
+    async fn logs(&self, name: NodeId, tail: LogTail) -> Result<LogStream, RunnerError> {
+        let LogTail { lines, follow } = tail;
         let unit = self.unit(name);
         let lines = lines.to_string();
         let mut args = vec!["-u", &unit, "-n", &lines, "-o", "cat", "--no-pager"];
@@ -420,17 +416,7 @@ impl Runner for SystemdRunner {
         tracing::debug!("running the {}: {}", tool.what, command.join(" "));
         let mut args = vec!["-u".to_string(), user.name.clone(), "--".into()];
         args.extend(command);
-        let out = tokio::process::Command::new("runuser")
-            .args(&args)
-            .stdin(Stdio::null())
-            .output()
-            .await
-            .map_err(|e| RunnerError::Spawn {
-                name: tool.what.clone(),
-                program: "runuser".into(),
-                reason: e.to_string(),
-            })?;
-        Ok(out.into())
+        Ok(super::output_of(&tool.what, "runuser", &args).await?.into())
     }
 
     /// Units stopped, disabled and removed; with `purge`, the user kafkup created.
@@ -482,16 +468,8 @@ impl Runner for SystemdRunner {
 
 /// Runs a tool and returns its stdout; a failure carries its stderr.
 async fn command(program: &str, args: &[&str]) -> Result<String, RunnerError> {
-    let out = tokio::process::Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .map_err(|e| RunnerError::Spawn {
-            name: program.into(),
-            program: program.into(),
-            reason: e.to_string(),
-        })?;
+    let owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let out = super::output_of(program, program, &owned).await?;
     if !out.status.success() {
         return Err(RunnerError::Command {
             command: format!("{program} {}", args.join(" ")),

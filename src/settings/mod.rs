@@ -112,7 +112,7 @@ declare_settings! {
         help = formatcp!("The JRE 17+ image the docker runner runs the services from [default: {}]", d::IMAGE))]
     image: String => String = or_str(d::IMAGE);
     /// Start the JVMs without class-data archives (by default the first start records the
-    /// classes it loads into the cache and later starts map them: ~40 % faster).
+    /// classes it loads into the cache and later starts map them, and start sooner).
     #[arg(long = "no-class-archive", num_args = 0, default_missing_value = "false",
         value_parser = clap::value_parser!(bool))]
     class_archive: bool => bool = or(true);

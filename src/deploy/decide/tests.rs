@@ -32,14 +32,7 @@ impl Case {
     fn set_up(&self) -> (Manifest, Observed) {
         let want = &self.want;
         let mut m = Manifest::new(want.mode, &want.paths, "127.0.0.1", 9092, 120);
-        m.services = want
-            .launches
-            .iter()
-            .map(|l| ServiceRecord {
-                spec: l.spec.clone(),
-                command: l.command.clone(),
-            })
-            .collect();
+        m.services = want.launches.iter().map(ServiceRecord::from).collect();
         m.cluster_id = Some("cluster-1".into());
         m.selftest_passed_at = Some(1);
         let dirs = crate::deploy::observe::data_dirs(want);

@@ -5,8 +5,8 @@
 use super::keys::KeysAtHand;
 use super::lock::LockedJar;
 use super::MavenError;
-use crate::fetch::cache::JarEntry;
-use crate::fetch::download::{all_not_found, DownloadFailed, Transport};
+use crate::fetch::cache::CachedFile;
+use crate::fetch::download::{all_not_found, settle, Settled, Transport};
 use crate::fetch::signature::{self, SignatureError};
 use crate::fetch::stream::{Digested, Sink};
 use crate::report::Reporter;
@@ -54,7 +54,7 @@ pub enum SignatureCheck {
 
 pub async fn get(job: &JarJob<'_>) -> Result<JarDone, MavenError> {
     let jar = job.jar;
-    let entry = JarEntry::new(job.cache, &jar.coord.file_name(), &jar.sha256);
+    let entry = CachedFile::jar(job.cache, &jar.coord.file_name(), &jar.sha256);
     let held = entry_lock(&entry.file);
     let guard = held.lock().await;
     let downloaded = if cached_copy_matches(&entry, jar, job.reporter).await {
@@ -82,7 +82,7 @@ fn entry_lock(file: &Path) -> Arc<tokio::sync::Mutex<()>> {
 }
 
 /// Whether the cached jar is still the one the lock pins; a corrupt one is removed.
-async fn cached_copy_matches(entry: &JarEntry, jar: &LockedJar, reporter: &dyn Reporter) -> bool {
+async fn cached_copy_matches(entry: &CachedFile, jar: &LockedJar, reporter: &dyn Reporter) -> bool {
     if !entry.file.is_file() {
         return false;
     }
@@ -118,7 +118,7 @@ fn sha256_of(path: &Path) -> std::io::Result<String> {
 }
 
 /// Download into `entry.partial` (resuming what a failed run left), verify, promote.
-async fn download(job: &JarJob<'_>, entry: &JarEntry) -> Result<(), MavenError> {
+async fn download(job: &JarJob<'_>, entry: &CachedFile) -> Result<(), MavenError> {
     let jar = job.jar;
     let name = jar.coord.file_name();
     let cache_error = |source| MavenError::Cache {
@@ -137,32 +137,20 @@ async fn download(job: &JarJob<'_>, entry: &JarEntry) -> Result<(), MavenError> 
         .transport
         .download(&urls, &mut sink, &name, job.reporter)
         .await;
-    let digested = sink.finish().await;
-    let (url, digested) = match (downloaded, digested) {
-        (_, Err(source)) => {
-            entry.discard_partial();
-            return Err(MavenError::Cache {
-                dir: entry.partial.clone(),
-                source,
-            });
+    let (url, digested) = match settle(downloaded, sink.finish().await, entry) {
+        Settled::Done(url, digested) => (url, digested),
+        Settled::Unwritable(source) => {
+            let dir = entry.partial.clone();
+            return Err(MavenError::Cache { dir, source });
         }
-        (Err(DownloadFailed::Sink), Ok(_)) => {
-            unreachable!("the sink thread stopped without an error")
-        }
-        (Err(DownloadFailed::Sources(failures)), Ok(digested)) => {
-            // A network failure: keep what arrived, the next run resumes it.
-            let partial = (digested.len > 0).then(|| (entry.partial.clone(), digested.len));
-            if partial.is_none() {
-                entry.discard_partial();
-            }
+        Settled::Failed { failures, partial } => {
             return Err(MavenError::JarDownloadFailed {
                 jar: jar.coord.to_string(),
                 not_found: all_not_found(&failures),
                 failures,
                 partial,
-            });
+            })
         }
-        (Ok(url), Ok(digested)) => (url, digested),
     };
     check_against_lock(jar, &url, &digested).inspect_err(|_| entry.discard_partial())?;
     entry.promote().map_err(cache_error)

@@ -17,9 +17,9 @@ mod progress;
 
 pub use error::MavenError;
 
-use super::cache::{self, CacheEntry, JarEntry, Marker};
+use super::cache::{self, CacheEntry, Marker};
 use super::download::Transport;
-use super::{DistSource, FetchError, Installed, Sources};
+use super::{DistSource, FetchError, Installed, Job, Sources};
 use crate::catalog::{Artifact, Project};
 use crate::defaults::MAVEN_PARALLEL_DOWNLOADS;
 use crate::paths::Paths;
@@ -59,20 +59,15 @@ pub fn plan_line(artifact: &Artifact, sources: &Sources) -> String {
     }
 }
 
-pub async fn fetch(
-    artifact: &Artifact,
-    sources: &Sources,
-    paths: &Paths,
-    dest: &Path,
-    reporter: &dyn Reporter,
-    dists: Dists,
-) -> Result<Installed, FetchError> {
+pub(crate) async fn fetch(job: &Job<'_>, dists: Dists) -> Result<Installed, FetchError> {
+    let (artifact, sources, reporter) = (job.artifact, job.sources, job.reporter);
     let (lock, origin) = lock::find(artifact, sources.maven.lock_dir.as_deref())?;
     let digest = lock.digest();
     let verify = sources.verify_signature;
-    let entry = CacheEntry::new(&paths.cache, artifact, &digest);
-    if let Some(marker) = super::restore_kept(&entry, dest, artifact, &digest, verify, reporter) {
-        return Ok(Installed::from_marker(artifact, dest, marker));
+    let entry = CacheEntry::new(&job.paths.cache, artifact, &digest);
+    if let Some(marker) = super::restore_kept(&entry, job.dest, artifact, &digest, verify, reporter)
+    {
+        return Ok(Installed::from_marker(artifact, job.dest, marker));
     }
     announce(artifact, &lock, &origin, sources, reporter);
     let transport = Transport::new()?;
@@ -80,7 +75,10 @@ pub async fn fetch(
         true => keys_needed(&lock, sources, &transport, dists, reporter).await?,
         false => vec![],
     };
-    let done = get_jars(artifact, &lock, &keys, &transport, sources, paths, reporter).await?;
+    let done = get_jars(
+        artifact, &lock, &keys, &transport, sources, job.paths, reporter,
+    )
+    .await?;
     let tally = report_signatures(artifact, &lock, &done, &keys, sources, reporter);
     let source = DistSource::Maven {
         repo: sources.maven.repos[0].to_string(),
@@ -96,15 +94,15 @@ pub async fn fetch(
         signature_checked: verify,
         source,
     };
-    install(artifact, &lock, &done, paths, dest, &marker)?;
+    install(artifact, &lock, &done, job.paths, job.dest, &marker)?;
     reporter.step(&format!(
         "{}: installed in {}",
         artifact.top_dir,
-        dest.display()
+        job.dest.display()
     ));
     Ok(Installed {
         downloaded: done.iter().any(|d| d.downloaded),
-        ..Installed::from_marker(artifact, dest, marker)
+        ..Installed::from_marker(artifact, job.dest, marker)
     })
 }
 
@@ -173,7 +171,7 @@ async fn get_jars(
         .jars
         .iter()
         .filter(|j| {
-            !JarEntry::new(&paths.cache, &j.coord.file_name(), &j.sha256)
+            !cache::CachedFile::jar(&paths.cache, &j.coord.file_name(), &j.sha256)
                 .file
                 .is_file()
         })

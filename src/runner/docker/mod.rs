@@ -8,7 +8,7 @@ pub mod container;
 pub mod engine;
 
 use super::{
-    DataDirs, LogStream, NotRunning, Runner, RunnerContext, RunnerError, RunnerRecord,
+    DataDirs, LogStream, LogTail, NotRunning, Runner, RunnerContext, RunnerError, RunnerRecord,
     ServiceState, StopOutcome, Tool, ToolOutput,
 };
 use crate::class_archive::{self, Jdk, Starter};
@@ -32,6 +32,13 @@ use std::time::Duration;
 pub struct Record {
     pub image: String,
     pub env: String,
+}
+
+/// What carries an environment's label: container ids, network and volume names.
+struct Labelled {
+    containers: Vec<String>,
+    networks: Vec<String>,
+    volumes: Vec<String>,
 }
 
 pub struct DockerRunner {
@@ -263,7 +270,7 @@ impl DockerRunner {
     }
 
     /// Containers, networks and volumes of this environment, by label.
-    async fn labelled(&self) -> Result<(Vec<String>, Vec<String>, Vec<String>), RunnerError> {
+    async fn labelled(&self) -> Result<Labelled, RunnerError> {
         let filter = Engine::label_filter(LABEL_ENV, &self.env);
         let docker = &self.engine.docker;
         let containers = docker
@@ -302,7 +309,11 @@ impl DockerRunner {
             .into_iter()
             .map(|v| v.name)
             .collect();
-        Ok((containers, networks, volumes))
+        Ok(Labelled {
+            containers,
+            networks,
+            volumes,
+        })
     }
 }
 
@@ -417,12 +428,8 @@ impl Runner for DockerRunner {
         })
     }
 
-    async fn logs(
-        &self,
-        name: NodeId,
-        lines: usize,
-        follow: bool,
-    ) -> Result<LogStream, RunnerError> {
+    async fn logs(&self, name: NodeId, tail: LogTail) -> Result<LogStream, RunnerError> {
+        let LogTail { lines, follow } = tail;
         let container = self.name(name);
         if self.inspect(name).await?.is_none() {
             return Err(RunnerError::NoLog {
@@ -512,7 +519,11 @@ impl Runner for DockerRunner {
 
     /// Containers and the network by label; with `purge` the volumes too.
     async fn uninstall(&self, purge: bool) -> Result<(), RunnerError> {
-        let (containers, networks, volumes) = self.labelled().await?;
+        let Labelled {
+            containers,
+            networks,
+            volumes,
+        } = self.labelled().await?;
         for id in &containers {
             self.engine.remove(id).await?;
         }
