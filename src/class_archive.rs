@@ -202,7 +202,9 @@ pub fn classpath_of(command: &[String]) -> Vec<String> {
 
 /// Is this command line a JVM's? (Tests start shell scripts through the same runners.)
 pub fn is_java(command: &[String]) -> bool {
-    Path::new(&command[0]).file_name() == Some("java".as_ref())
+    command
+        .first()
+        .is_some_and(|program| Path::new(program).file_name() == Some("java".as_ref()))
 }
 
 /// `command` with `options` right after the program.

@@ -53,6 +53,9 @@ pub struct Deployment {
     pub image: String,
     /// `--java-home`, for the runners that use the host's Java.
     pub java_home: Option<PathBuf>,
+    /// What the environment records of its settings (with the runner chosen), for the next
+    /// `setup` to start from.
+    pub kept: crate::settings::Layer,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +120,10 @@ impl Deployment {
             })
             .collect();
         let files = render_files(&topology, &launches, runner.kind, &paths, settings)?;
+        let mut kept = settings.kept();
+        kept.backend = Some(crate::vocab::Backend::Only(runner.kind));
         Ok(Deployment {
+            kept,
             mode: settings.mode,
             runner,
             paths,

@@ -129,9 +129,59 @@ fn last_lines_offset(file: &mut (impl Read + Seek), len: u64, lines: usize) -> i
     Ok(0)
 }
 
+/// The lines of a tool's output that say what went wrong (the exception and its causes, error
+/// lines) and its last lines, in order, at most [`ERROR_LINES`]: a JVM tool's whole output is a
+/// config dump of hundreds of lines around one error.
+pub fn the_error(output: &str) -> String {
+    let lines: Vec<&str> = output.lines().filter(|l| !l.trim().is_empty()).collect();
+    let last = lines.len().saturating_sub(3);
+    let telling = |(i, l): &(usize, &&str)| {
+        *i >= last
+            || l.contains("Exception")
+            || l.contains("ERROR")
+            || l.contains("Error:")
+            || l.trim_start().starts_with("Caused by")
+    };
+    let kept: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .filter(telling)
+        .map(|(_, l)| *l)
+        .collect();
+    let shown = &kept[kept.len().saturating_sub(ERROR_LINES)..];
+    shown.join("\n")
+}
+
+/// How many lines [`the_error`] keeps at most.
+pub const ERROR_LINES: usize = 12;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tools_error_is_kept_and_its_config_dump_dropped() {
+        let mut out: Vec<String> = (0..390)
+            .map(|i| format!("\tsome.config.key{i} = value"))
+            .collect();
+        out.insert(
+            200,
+            "java.lang.RuntimeException: Invalid cluster.id in meta.properties".into(),
+        );
+        out.insert(
+            201,
+            "\tat kafka.tools.StorageTool.main(StorageTool.scala:52)".into(),
+        );
+        out.push("Caused by: something deeper".into());
+        let said = the_error(&out.join("\n"));
+        assert!(
+            said.contains("RuntimeException: Invalid cluster.id"),
+            "{said}"
+        );
+        assert!(said.contains("Caused by: something deeper"), "{said}");
+        assert!(said.lines().count() <= ERROR_LINES, "{said}");
+        assert!(!said.contains("key100 "), "{said}");
+    }
     use std::io::Cursor;
 
     #[test]

@@ -43,6 +43,10 @@ pub struct Manifest {
     pub runner: Option<RunnerRecord>,
     /// KRaft: the id the storage was formatted with; ZooKeeper mode: read from meta.properties.
     pub cluster_id: Option<String>,
+    /// KRaft: the id a storage format was started with and has not finished; the next setup
+    /// formats with it again.
+    #[serde(default)]
+    pub formatting: Option<String>,
     pub dists: Vec<InstalledDist>,
     /// Rendered files kafkup wrote.
     pub files: Vec<PathBuf>,
@@ -57,6 +61,11 @@ pub struct Manifest {
     /// Do the services start with class-data archives? (Absent in older manifests: yes.)
     #[serde(default = "yes")]
     pub class_archive: bool,
+    /// The settings the environment was set up with (mode, versions, ports, heaps, runner, …):
+    /// the starting point of its next `setup`, below flags, environment and config file.
+    /// Absent in manifests of older kafkups.
+    #[serde(default)]
+    pub settings: Option<crate::settings::Layer>,
 }
 
 fn yes() -> bool {
@@ -75,6 +84,7 @@ impl Manifest {
             kafka_port,
             runner: None,
             cluster_id: None,
+            formatting: None,
             dists: vec![],
             files: vec![],
             dirs: vec![],
@@ -82,6 +92,7 @@ impl Manifest {
             selftest_passed_at: None,
             ready_timeout_secs: ready,
             class_archive: true,
+            settings: None,
         }
     }
 
@@ -166,6 +177,7 @@ mod v1 {
                 // Format 1 knew only the process runner.
                 runner: (!services.is_empty()).then_some(RunnerRecord::Process),
                 cluster_id: self.cluster_id,
+                formatting: None,
                 dists: self.dists,
                 files: self.files,
                 dirs: self.dirs,
@@ -173,6 +185,7 @@ mod v1 {
                 selftest_passed_at: self.selftest_passed_at,
                 ready_timeout_secs: crate::defaults::READY_TIMEOUT_SECS,
                 class_archive: true,
+                settings: None,
             })
         }
     }
@@ -199,7 +212,7 @@ impl crate::error::Diagnose for StateError {
                 Some("run `kafkup setup` first, or pass the --root it was set up with".into())
             }
             StateError::Damaged { .. } => {
-                Some("restore it, or remove it and run `kafkup setup` again (data is kept)".into())
+                Some("restore it; or remove it and run `kafkup setup` again with the flags it was set up with (its data is kept: setup refuses what would hide it)".into())
             }
             StateError::TooNew { .. } => {
                 Some("use the kafkup version that created this environment".into())

@@ -187,6 +187,8 @@ pub fn bootstrap_server(ctx: &Context, client: &ClientArgs) -> Result<String> {
 }
 
 /// The settings of flags and environment (with the global `--root`) over the config file.
+/// The settings of flags and environment (with the global `--root`) over the config file,
+/// over what the environment under that root was set up with.
 fn resolve_settings(ctx: &Context, flags: &Layer) -> Result<Settings> {
     let mut flags = flags.clone();
     flags.root = ctx.global.root.clone();
@@ -194,7 +196,11 @@ fn resolve_settings(ctx: &Context, flags: &Layer) -> Result<Settings> {
         Some(path) => settings::load_config_file(path)?,
         None => Layer::default(),
     };
-    Ok(Settings::resolve([flags, file])?)
+    let recorded = crate::state::load(&paths(ctx)?)?.and_then(|m| m.settings);
+    let recorded = recorded
+        .unwrap_or_default()
+        .for_mode(flags.mode.or(file.mode));
+    Ok(Settings::resolve([flags, file, recorded])?)
 }
 
 /// Prints text and a newline on stdout. A write error (a closed pipe, a full disk) comes back

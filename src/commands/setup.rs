@@ -84,13 +84,15 @@ impl Setup<'_> {
         let seen = deploy::observe(&runner, &want).await?;
         let decision = deploy::decide(previous, &want, &seen)?;
         if self.dry_run {
-            return print_decision(ctx, &want, &decision, pending.as_deref());
+            print_decision(ctx, &want, &decision, pending.as_deref())?;
+            // A dry run ends where setup would: before anything changes.
+            return check_ports(&want, &decision, previous).await;
         }
         ctx.reporter.step(&format!(
             "runner: {} ({})",
             want.runner.kind, want.runner.why
         ));
-        check_ports(&want, &decision).await?;
+        check_ports(&want, &decision, previous).await?;
         announce(ctx, &decision);
         let manifest = self.act(&runner, &want, &decision).await?;
         print_summary(ctx, &want, &manifest, started)
@@ -201,7 +203,12 @@ async fn choose_runner(
 ) -> Result<RunnerChoice> {
     let record = previous.and_then(|p| p.runner.as_ref());
     let running = previous.is_some_and(|p| !p.services.is_empty());
+    let same = |r: &crate::runner::RunnerRecord| settings.backend == Backend::Only(r.kind());
     match record {
+        Some(record) if !running && same(record) => Ok(RunnerChoice {
+            kind: record.kind(),
+            why: "as set up before".into(),
+        }),
         Some(record) if running => {
             let kind = record.kind();
             if !matches!(settings.backend, Backend::Auto) && settings.backend != Backend::Only(kind)
@@ -293,7 +300,11 @@ async fn stop_after_interrupt(ex: &deploy::Executor<'_>, signal: &str) -> anyhow
 /// The ports of every node about to start that is not running now must be free, before
 /// anything is downloaded or stopped: a restart half-done would be worse than none. A port a
 /// container publishes is named by its container.
-async fn check_ports(want: &Deployment, decision: &Decision) -> Result<()> {
+async fn check_ports(
+    want: &Deployment,
+    decision: &Decision,
+    previous: Option<&Manifest>,
+) -> Result<()> {
     let restarting: Vec<_> = decision
         .actions
         .iter()
@@ -302,15 +313,20 @@ async fn check_ports(want: &Deployment, decision: &Decision) -> Result<()> {
             _ => None,
         })
         .collect();
-    let starting: Vec<_> = decision
-        .starts()
-        .into_iter()
-        .filter(|n| !restarting.contains(n))
-        .collect();
+    // A node that restarts frees the ports it holds now; any other port it will need must be
+    // free already, or the working node would be stopped for nothing. (A running node the
+    // manifest does not know may hold any of its ports.)
+    let held_now = |node, port| {
+        restarting.contains(&node)
+            && previous
+                .and_then(|p| p.service(node))
+                .is_none_or(|r| r.spec.ports.contains(&port))
+    };
+    let starting = decision.starts();
     let ports: Vec<(u16, String)> = want
         .ports()
         .into_iter()
-        .filter(|p| starting.contains(&p.node))
+        .filter(|p| starting.contains(&p.node) && !held_now(p.node, p.port))
         .map(|p| (p.port, p.what))
         .collect();
     match crate::preflight::check_ports(&ports) {

@@ -21,6 +21,7 @@ pub async fn run(ctx: &Context<'_>, paths: &Paths, purge: bool) -> Result<()> {
     }
     let _lock = crate::lock::acquire(paths)?;
     if state::load(paths)?.is_none() {
+        stop_strays(paths, ctx.reporter).await?;
         // Only our own lock was created by asking.
         let _ = files::remove_file_if_exists(&crate::lock::lock_file(paths));
         files::remove_dir_if_empty(&paths.state);
@@ -36,6 +37,7 @@ pub async fn run(ctx: &Context<'_>, paths: &Paths, purge: bool) -> Result<()> {
         // Kept: what the runner made that outlives a teardown (the systemd user), for --purge.
         manifest.runner = Some(runner.record());
     }
+    stop_strays(paths, reporter).await?;
     remove_installed(&mut manifest, reporter)?;
     if purge {
         purge_everything(&manifest, reporter)?;
@@ -74,6 +76,34 @@ fn node_data_dirs(paths: &Paths) -> Vec<PathBuf> {
         .collect();
     dirs.sort();
     dirs
+}
+
+/// JVMs of this environment that nothing records any more (their command lines name its
+/// config directory) are stopped too: a teardown leaves none of its processes behind.
+async fn stop_strays(paths: &Paths, reporter: &dyn Reporter) -> Result<()> {
+    let strays = crate::runner::strays::under(&paths.config, &[]);
+    if strays.is_empty() {
+        return Ok(());
+    }
+    for s in &strays {
+        reporter.step(&format!(
+            "stopping {s}, a process of this environment nothing recorded"
+        ));
+    }
+    let grace = crate::defaults::KAFKA_STOP_GRACE;
+    crate::runner::strays::stop(&strays, grace)
+        .await
+        .map_err(|left| {
+            let pids: Vec<String> = left.iter().map(|s| s.pid.to_string()).collect();
+            crate::error::Problem::new(
+                format!(
+                    "processes of this environment would not stop: {}",
+                    pids.join(", ")
+                ),
+                "they run as another user or are stuck; stop them as root (`sudo kill -9 PID`)",
+            )
+            .into()
+        })
 }
 
 fn nothing_here(ctx: &Context<'_>, paths: &Paths) -> Result<()> {

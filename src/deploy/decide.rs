@@ -22,6 +22,8 @@ pub struct Observed {
     /// Distribution directories that hold a verified install.
     pub installed_dists: BTreeSet<PathBuf>,
     pub data: crate::datacheck::DataSeen,
+    /// JVMs of this environment that no runner accounts for.
+    pub strays: Vec<crate::runner::strays::Stray>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +43,8 @@ pub enum StartReason {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
+    /// A setting the environment recorded takes a new value (what follows is why).
+    Setting(crate::settings::Change),
     Fetch {
         artifact: Artifact,
         dir: PathBuf,
@@ -92,6 +96,16 @@ pub enum Conflict {
     },
     #[error(transparent)]
     Data(#[from] crate::datacheck::DataProblem),
+    #[error("processes of this environment run that kafkup does not account for: {}", list(.0))]
+    Strays(Vec<crate::runner::strays::Stray>),
+}
+
+fn list(items: &[impl fmt::Display]) -> String {
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl crate::error::Diagnose for Conflict {
@@ -99,15 +113,19 @@ impl crate::error::Diagnose for Conflict {
         match self {
             Conflict::ModeChange { .. } => crate::error::ExitCode::Usage,
             Conflict::Data(e) => e.exit_code(),
+            Conflict::Strays(_) => crate::error::ExitCode::Error,
         }
     }
     fn help(&self) -> Option<String> {
         match self {
-            Conflict::ModeChange { .. } => Some(
-                "run `kafkup teardown --purge` first (it deletes the data), or use another --root"
-                    .into(),
-            ),
+            Conflict::ModeChange { was, .. } => Some(format!(
+                "leave out --mode (or give --mode {was}): the environment keeps its mode and its data; to start over in the other mode, `kafkup teardown --purge` deletes the data, or use another --root"
+            )),
             Conflict::Data(e) => e.help(),
+            Conflict::Strays(strays) => Some(format!(
+                "an earlier run left them (kafkup no longer knows them): stop them (`kill {}`), then run setup again",
+                strays.iter().map(|s| s.pid.to_string()).collect::<Vec<_>>().join(" ")
+            )),
         }
     }
 }
@@ -160,8 +178,14 @@ pub fn decide(
     }
     let recorded = previous.and_then(|p| p.cluster_id.as_deref());
     crate::datacheck::check(recorded, want.mode, &seen.data)?;
+    if !seen.strays.is_empty() {
+        return Err(Conflict::Strays(seen.strays.clone()));
+    }
 
-    let mut actions = fetches(want, seen);
+    let was = previous.and_then(|p| p.settings.as_ref());
+    let changes = was.map(|was| was.changes(&want.kept)).unwrap_or_default();
+    let mut actions: Vec<Action> = changes.into_iter().map(Action::Setting).collect();
+    actions.extend(fetches(want, seen));
     let changed = changed_files(&want.files, seen);
     actions.extend(changed.iter().map(|(file, change)| Action::WriteFile {
         path: file.target.clone(),
@@ -186,7 +210,7 @@ pub fn decide(
     }
     let format = (want.mode == Mode::Kraft && seen.data.kafka_cluster_id.is_none()).then(|| {
         Action::FormatStorage {
-            cluster_id: previous.and_then(|p| p.cluster_id.clone()),
+            cluster_id: previous.and_then(|p| p.cluster_id.clone().or(p.formatting.clone())),
         }
     });
     actions.extend(stops_and_starts(
@@ -378,6 +402,7 @@ fn retired_dists(previous: Option<&Manifest>, want: &Deployment) -> Vec<Action> 
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Action::Setting(change) => write!(f, "change    {change}"),
             Action::Fetch {
                 artifact,
                 dir,

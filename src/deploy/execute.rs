@@ -13,7 +13,7 @@ use crate::report::Reporter;
 use crate::runner::{AnyRunner, Runner, Tool};
 use crate::spec::{ProbeSpec, ServiceSpec};
 use crate::state::{self, InstalledDist, Manifest, ServiceRecord};
-use crate::vocab::{Mode, NodeId, Role};
+use crate::vocab::{NodeId, Role};
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -75,7 +75,7 @@ impl Run<'_, '_> {
     async fn act(&mut self, action: &Action, started: Instant) -> Result<()> {
         let runner = self.ex.runner;
         match action {
-            Action::Fetch { .. } | Action::WriteFile { .. } => {}
+            Action::Setting(_) | Action::Fetch { .. } | Action::WriteFile { .. } => {}
             Action::PrepareData { dirs } => self.prepare_data(dirs)?,
             Action::FormatStorage { cluster_id } => self.format_storage(cluster_id.clone()).await?,
             Action::Stop { service, .. } => {
@@ -220,6 +220,7 @@ impl Run<'_, '_> {
         m.host = want.topology.host.clone();
         m.kafka_port = first_broker_port(want);
         m.ready_timeout_secs = want.ready_timeout_secs;
+        m.settings = Some(want.kept.clone());
         m.kafkup_version = env!("CARGO_PKG_VERSION").into();
     }
 
@@ -242,11 +243,15 @@ impl Run<'_, '_> {
     /// a container) with one cluster id.
     async fn format_storage(&mut self, known: Option<String>) -> Result<()> {
         let cluster_id = known.unwrap_or_else(state::new_cluster_id);
+        // Recorded first: a format cut off half-way is finished with the same id next time.
+        self.manifest.formatting = Some(cluster_id.clone());
+        self.save()?;
         let nodes: Vec<NodeId> = self.ex.want.launches.iter().map(|l| l.id).collect();
         for node in nodes {
             self.format_node(node, &cluster_id).await?;
         }
         self.manifest.cluster_id = Some(cluster_id);
+        self.manifest.formatting = None;
         self.save()
     }
 
@@ -268,12 +273,14 @@ impl Run<'_, '_> {
             return Err(Problem::new(
                 format!(
                     "formatting KRaft storage failed ({}):\n{}",
-                    out.status, out.output
+                    out.status,
+                    crate::logtail::the_error(&out.output)
                 ),
-                "the output above says why; `kafkup teardown --purge` starts over",
+                "the lines above say why (`setup -vv` shows the tool's whole output)",
             )
             .into());
         }
+        tracing::debug!("the KRaft storage format said:\n{}", out.output);
         Ok(())
     }
 
@@ -321,11 +328,11 @@ impl Run<'_, '_> {
             "ready after {:.1} s",
             started.elapsed().as_secs_f64()
         ));
-        if self.ex.want.mode == Mode::Zookeeper {
-            let dirs = super::observe::data_dirs(self.ex.want);
-            let seen = self.ex.runner.data_seen(&dirs).await?;
-            self.manifest.cluster_id = seen.kafka_cluster_id.or(self.manifest.cluster_id.take());
-        }
+        // ZooKeeper mode learns its id from the broker's data; KRaft records it before the
+        // format, but a run killed before that save learns it here too.
+        let dirs = super::observe::data_dirs(self.ex.want);
+        let seen = self.ex.runner.data_seen(&dirs).await?;
+        self.manifest.cluster_id = seen.kafka_cluster_id.or(self.manifest.cluster_id.take());
         self.save()
     }
 

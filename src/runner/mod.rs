@@ -8,6 +8,7 @@
 pub mod detect;
 pub mod docker;
 pub mod process;
+pub mod strays;
 pub mod systemd;
 pub mod view;
 
@@ -173,23 +174,35 @@ pub struct DataDirs {
     pub zookeeper: Option<(NodeId, PathBuf)>,
 }
 
-/// Runs `program` with `args` (no stdin) and waits for its output; `what` names it when it
-/// cannot be started.
+/// Runs `program` with `args` (no stdin) and waits for its output, as `user` when given; `what`
+/// names it when it cannot be started. It dies with kafkup: a one-off tool (a KRaft format)
+/// must not go on writing after the command that ran it was killed.
 async fn output_of(
     what: &str,
     program: &str,
     args: &[String],
+    user: Option<&nix::unistd::User>,
 ) -> Result<std::process::Output, RunnerError> {
-    tokio::process::Command::new(program)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .map_err(|e| RunnerError::Spawn {
-            name: what.to_string(),
-            program: program.to_string(),
-            reason: e.to_string(),
-        })
+    let ids = user.map(|u| (u.uid, u.gid));
+    let mut command = tokio::process::Command::new(program);
+    command.args(args).stdin(std::process::Stdio::null());
+    // SAFETY: between fork and exec only async-signal-safe system calls run.
+    unsafe {
+        command.pre_exec(move || {
+            if let Some((uid, gid)) = ids {
+                nix::unistd::setgroups(&[gid])?;
+                nix::unistd::setgid(gid)?;
+                nix::unistd::setuid(uid)?;
+            }
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+            Ok(())
+        });
+    }
+    command.output().await.map_err(|e| RunnerError::Spawn {
+        name: what.to_string(),
+        program: program.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// The host's Java for the runners that run it directly: --java-home, JAVA_HOME, then PATH.

@@ -346,7 +346,9 @@ impl Runner for ProcessRunner {
         let command = self.with_archive(archive, &tool.command);
         tracing::debug!("running the {}: {}", tool.what, command.join(" "));
         let (program, args) = command.split_first().expect("a tool has a command");
-        Ok(super::output_of(&tool.what, program, args).await?.into())
+        Ok(super::output_of(&tool.what, program, args, None)
+            .await?
+            .into())
     }
 
     /// Pid files (and, with `purge`, logs) of the nodes; refuses while one runs.

@@ -414,9 +414,9 @@ impl Runner for SystemdRunner {
             command = class_archive::with_options(&command, &options);
         }
         tracing::debug!("running the {}: {}", tool.what, command.join(" "));
-        let mut args = vec!["-u".to_string(), user.name.clone(), "--".into()];
-        args.extend(command);
-        Ok(super::output_of(&tool.what, "runuser", &args).await?.into())
+        let (program, args) = command.split_first().expect("a tool has a command");
+        let out = super::output_of(&tool.what, program, args, Some(&user)).await?;
+        Ok(out.into())
     }
 
     /// Units stopped, disabled and removed; with `purge`, the user kafkup created.
@@ -469,7 +469,7 @@ impl Runner for SystemdRunner {
 /// Runs a tool and returns its stdout; a failure carries its stderr.
 async fn command(program: &str, args: &[&str]) -> Result<String, RunnerError> {
     let owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let out = super::output_of(program, program, &owned).await?;
+    let out = super::output_of(program, program, &owned, None).await?;
     if !out.status.success() {
         return Err(RunnerError::Command {
             command: format!("{program} {}", args.join(" ")),

@@ -30,20 +30,20 @@ declare_settings! {
     root: PathBuf => Option<PathBuf> = path();
     /// zookeeper (Kafka 3.9.x + ZooKeeper, as in the guide) or kraft (Kafka 4.x alone).
     #[arg(long, env = "KAFKUP_MODE", value_enum)]
-    mode: Mode => Mode = or(Mode::Zookeeper);
+    mode: Mode => Mode = or(Mode::Zookeeper), kept;
     /// How to run the services.
     #[arg(long, env = "KAFKUP_BACKEND", value_enum)]
     backend: Backend => Backend = or(Backend::Auto);
     #[arg(long, env = "KAFKUP_KAFKA_VERSION", value_name = "VERSION", help = formatcp!(
         "Kafka release [default: {} in zookeeper mode, {} in kraft mode]",
         d::KAFKA_VERSION_ZOOKEEPER_MODE, d::KAFKA_VERSION_KRAFT_MODE))]
-    kafka_version: String => Option<String> = maybe_version("Kafka version");
+    kafka_version: String => Option<String> = maybe_version("Kafka version"), kept;
     #[arg(long, env = "KAFKUP_ZOOKEEPER_VERSION", value_name = "VERSION",
         help = formatcp!("ZooKeeper release [default: {}]", d::ZOOKEEPER_VERSION))]
-    zookeeper_version: String => String = version("ZooKeeper version", d::ZOOKEEPER_VERSION);
+    zookeeper_version: String => String = version("ZooKeeper version", d::ZOOKEEPER_VERSION), kept;
     /// The Scala build of Kafka (config file only).
     #[arg(skip)]
-    scala_version: String => String = version("Scala version", d::SCALA_VERSION);
+    scala_version: String => String = version("Scala version", d::SCALA_VERSION), kept;
     #[arg(long, env = "KAFKUP_SOURCE", value_enum, value_name = "SOURCE",
         help = formatcp!("Where the distributions come from: apache (release tarballs from --mirror), \
             maven (assembled from jars in --maven-repo, pinned by kafkup's locks) or auto (apache, \
@@ -75,47 +75,95 @@ declare_settings! {
     verify_signature: bool => bool = or(true);
     #[arg(long, env = "KAFKUP_KAFKA_PORT", value_name = "PORT",
         help = formatcp!("Kafka broker port on {} [default: {}]", d::HOST, d::KAFKA_PORT))]
-    kafka_port: u16 => u16 = port(d::KAFKA_PORT);
+    kafka_port: u16 => u16 = port(d::KAFKA_PORT), kept;
     #[arg(long, env = "KAFKUP_ZOOKEEPER_PORT", value_name = "PORT",
         help = formatcp!("ZooKeeper client port on {} [default: {}]", d::HOST, d::ZOOKEEPER_PORT))]
-    zookeeper_port: u16 => u16 = port(d::ZOOKEEPER_PORT);
+    zookeeper_port: u16 => u16 = port(d::ZOOKEEPER_PORT), kept;
     #[arg(long, env = "KAFKUP_CONTROLLER_PORT", value_name = "PORT",
         help = formatcp!("KRaft controller port on {} [default: the port after the brokers' ({} with one \
             broker on {})]", d::HOST, d::CONTROLLER_PORT, d::KAFKA_PORT))]
-    controller_port: u16 => Option<u16> = some_port();
+    controller_port: u16 => Option<u16> = some_port(), kept;
     /// Do not run the produce/consume self-test at the end.
     #[arg(long = "no-selftest", num_args = 0, default_missing_value = "false",
         value_parser = clap::value_parser!(bool))]
     selftest: bool => bool = or(true);
     /// Directory whose templates override the built-in ones by file name.
     #[arg(long, env = "KAFKUP_TEMPLATES", value_name = "DIR")]
-    templates: PathBuf => Option<PathBuf> = path();
+    templates: PathBuf => Option<PathBuf> = path(), kept;
     /// The broker's JVM heap (config file only).
     #[arg(skip)]
-    kafka_heap: String => String = heap(d::KAFKA_HEAP);
+    kafka_heap: String => String = heap(d::KAFKA_HEAP), kept;
     /// ZooKeeper's JVM heap (config file only).
     #[arg(skip)]
-    zookeeper_heap: String => String = heap(d::ZOOKEEPER_HEAP);
+    zookeeper_heap: String => String = heap(d::ZOOKEEPER_HEAP), kept;
     /// JVM options after kafkup's for the broker, one per entry (config file only).
     #[arg(skip)]
-    kafka_jvm_options: Vec<String> => Vec<String> = jvm_options();
+    kafka_jvm_options: Vec<String> => Vec<String> = jvm_options(), kept;
     /// JVM options after kafkup's for ZooKeeper, one per entry (config file only).
     #[arg(skip)]
-    zookeeper_jvm_options: Vec<String> => Vec<String> = jvm_options();
+    zookeeper_jvm_options: Vec<String> => Vec<String> = jvm_options(), kept;
     /// Java installation to use [default: JAVA_HOME, then java on PATH].
     #[arg(long, value_name = "DIR")]
-    java_home: PathBuf => Option<PathBuf> = path();
+    java_home: PathBuf => Option<PathBuf> = path(), kept;
     #[arg(long = "wait", value_name = "SECS", help = formatcp!(
         "Seconds to wait for the services to become ready [default: {}]", d::READY_TIMEOUT_SECS))]
     ready_timeout_secs: u64 => u64 = or(d::READY_TIMEOUT_SECS);
     #[arg(long, env = "KAFKUP_IMAGE", value_name = "IMAGE",
         help = formatcp!("The JRE 17+ image the docker runner runs the services from [default: {}]", d::IMAGE))]
-    image: String => String = or_str(d::IMAGE);
+    image: String => String = or_str(d::IMAGE), kept;
     /// Start the JVMs without class-data archives (by default the first start records the
     /// classes it loads into the cache and later starts map them, and start sooner).
     #[arg(long = "no-class-archive", num_args = 0, default_missing_value = "false",
         value_parser = clap::value_parser!(bool))]
     class_archive: bool => bool = or(true);
+}
+
+/// A setting an environment recorded, and the value a new `setup` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    pub key: &'static str,
+    pub was: String,
+    pub now: String,
+}
+
+impl Change {
+    fn new<T: serde::Serialize>(key: &'static str, was: &T, now: &T) -> Change {
+        let text = |v: &T| match serde_json::to_value(v) {
+            Ok(serde_json::Value::String(s)) => s,
+            Ok(other) => other.to_string(),
+            Err(_) => "?".into(),
+        };
+        Change {
+            key,
+            was: text(was),
+            now: text(now),
+        }
+    }
+}
+
+/// "kafka port 22094 → 9092".
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let key = self.key.replace('_', " ");
+        write!(f, "{key} {} → {}", self.was, self.now)
+    }
+}
+
+/// A resolved value as the layer it would be given in (what an environment records).
+pub trait Keep<I> {
+    fn keep(&self) -> Option<I>;
+}
+
+impl<T: Clone> Keep<T> for T {
+    fn keep(&self) -> Option<T> {
+        Some(self.clone())
+    }
+}
+
+impl<T: Clone> Keep<T> for Option<T> {
+    fn keep(&self) -> Option<T> {
+        self.clone()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +217,17 @@ impl Diagnose for SettingsError {
     }
 }
 
+impl Layer {
+    /// An environment's record under a `mode` asked for above it: the Kafka release it
+    /// recorded belongs to its own mode, and another mode gets that mode's default.
+    pub fn for_mode(mut self, mode: Option<Mode>) -> Layer {
+        if mode.is_some_and(|m| Some(m) != self.mode) {
+            self.kafka_version = None;
+        }
+        self
+    }
+}
+
 impl Settings {
     /// Resolves the layers, highest first (flags and environment, then the config file), and
     /// checks what no single setting can check alone.
@@ -181,16 +240,20 @@ impl Settings {
                     None => lower,
                 })
             });
-        let settings = Settings::from_layer(merged.unwrap_or_default())?;
+        let mut settings = Settings::from_layer(merged.unwrap_or_default())?;
+        // Decided now, so that an environment records the release it runs.
+        let version = catalog::default_kafka_version(settings.mode);
+        settings
+            .kafka_version
+            .get_or_insert_with(|| version.to_string());
         catalog::check_mode(settings.mode, &settings.chosen_kafka_version())?;
         Ok(settings)
     }
 
     /// The Kafka release: the one asked for, else the mode's default.
     pub fn chosen_kafka_version(&self) -> String {
-        self.kafka_version
-            .clone()
-            .unwrap_or_else(|| catalog::default_kafka_version(self.mode).to_string())
+        let default = || catalog::default_kafka_version(self.mode).to_string();
+        self.kafka_version.clone().unwrap_or_else(default)
     }
 
     /// Where the environment lives: `root`, else the default layout for this user.

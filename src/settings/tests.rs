@@ -130,3 +130,37 @@ fn every_key_of_the_readme_is_a_setting() {
     let layer = parse_config(block).expect("the README's example config parses");
     assert!(layer.root.is_some() && layer.class_archive.is_some());
 }
+
+#[test]
+fn an_environment_starts_from_what_it_recorded_and_flags_change_it() {
+    let first = resolve(flags(&["--mode", "kraft", "--kafka-port", "22094"]), "").unwrap();
+    let recorded = first.kept();
+    assert_eq!(recorded.kafka_port, Some(22094));
+    assert_eq!(
+        recorded.kafka_version.as_deref(),
+        Some("4.4.0"),
+        "the release it runs"
+    );
+    assert_eq!(
+        recorded.mirrors, None,
+        "where downloads come from is not the environment's"
+    );
+    let again = Settings::resolve([Layer::default(), Layer::default(), recorded.clone()]).unwrap();
+    assert_eq!((again.mode, again.kafka_port), (Mode::Kraft, 22094));
+    let moved = Settings::resolve([flags(&["--kafka-port", "9092"]), recorded.clone()]).unwrap();
+    let changes = recorded.changes(&moved.kept());
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].to_string(), "kafka port 22094 → 9092");
+}
+
+#[test]
+fn another_mode_asked_for_drops_the_recorded_release() {
+    let recorded = resolve(flags(&["--mode", "kraft"]), "").unwrap().kept();
+    let asked = flags(&["--mode", "zookeeper"]);
+    let s = Settings::resolve([asked.clone(), recorded.clone().for_mode(asked.mode)]).unwrap();
+    assert_eq!(s.chosen_kafka_version(), "3.9.2");
+    assert!(
+        Settings::resolve([asked, recorded]).is_err(),
+        "without it: 4.4.0 in ZooKeeper mode"
+    );
+}

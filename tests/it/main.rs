@@ -1,6 +1,7 @@
 //! The one integration-test binary; each module is one area.
 
 mod architecture;
+mod changes;
 mod class_archive;
 mod cli;
 mod docker;

@@ -44,10 +44,12 @@ impl Case {
                 .collect(),
             services: want.launches.iter().map(|l| (l.id, running(100))).collect(),
             installed_dists: want.dists().iter().map(|d| d.dir.clone()).collect(),
+            strays: vec![],
             data: crate::datacheck::DataSeen {
                 kafka_dir: dirs.kafka.1,
                 kafka_cluster_id: Some("cluster-1".into()),
                 zookeeper: dirs.zookeeper.map(|(_, d)| (d, true)),
+                ..Default::default()
             },
         };
         (m, seen)
@@ -240,4 +242,30 @@ fn a_selftest_that_never_passed_is_run_even_when_nothing_changes() {
     let d = decide(Some(&m), case.desired(), &seen).unwrap();
     assert!(d.changes_nothing());
     assert_eq!(d.actions.last(), Some(&Action::SelfTest));
+}
+
+#[test]
+fn a_changed_setting_is_named_first() {
+    let case = Case::new(Mode::Kraft, "kafka_port = 22094");
+    let (mut m, seen) = case.set_up();
+    m.settings = Some(case.want.kept.clone());
+    let moved = Case::new(Mode::Kraft, "kafka_port = 9092");
+    let d = decide(Some(&m), moved.desired(), &seen).unwrap();
+    assert_eq!(lines(&d)[0], "change    kafka port 22094 → 9092");
+    assert!(!d.changes_nothing());
+}
+
+#[test]
+fn jvms_nothing_records_are_refused_with_their_pids() {
+    let case = Case::new(Mode::Zookeeper, "");
+    let (m, mut seen) = case.set_up();
+    seen.strays = vec![crate::runner::strays::Stray {
+        pid: 4242,
+        command: "java … zoo.cfg".into(),
+    }];
+    let err = decide(Some(&m), case.desired(), &seen).unwrap_err();
+    assert!(err.to_string().contains("pid 4242"), "{err}");
+    assert!(crate::error::Diagnose::help(&err)
+        .unwrap()
+        .contains("kill 4242"));
 }

@@ -601,9 +601,12 @@ impl DockerRunner {
         };
         let out = self.run_tool(&tool).await?;
         let cluster_id = crate::datacheck::cluster_id_in(&out.output);
+        let kafka_mode = crate::datacheck::mode_of(&out.output);
         Ok(DataSeen {
             kafka_dir: kafka.to_path_buf(),
             kafka_cluster_id: cluster_id,
+            kafka_mode,
+            orphans: vec![],
             zookeeper: zookeeper.map(|z| {
                 (
                     z.to_path_buf(),
