@@ -9,12 +9,12 @@
 //!
 //! A missing variable fails the test: nothing here is skipped silently.
 
+use crate::env::free_port;
 use kafkup::messaging::admin::{Admin, AdminError};
 use kafkup::probe::{self, ProbeError, Timeouts, TopicAccess};
 use kafkup::report::Silent;
 use kafkup::spec::ProbeSpec;
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -36,14 +36,6 @@ fn java() -> PathBuf {
     std::env::var_os("JAVA_HOME")
         .map(|home| PathBuf::from(home).join("bin/java"))
         .unwrap_or_else(|| PathBuf::from("java"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A JVM we started; killed on drop.
