@@ -2,6 +2,7 @@
 
 mod class_archive;
 mod cli;
+mod commands;
 mod docker;
 mod env;
 mod faults;
