@@ -12,7 +12,7 @@
 # A round that fails (any step exits non-zero or leaves no libs/) fails the benchmark;
 # MISSED lines are informational.
 #
-# Runs each BENCH_RUNS times (default 5), alternating (odd rounds shell first, even rounds kafkup
+# Runs each BENCH_RUNS times (default 3; 5 with KAFKUP_BENCH_FULL=1), alternating (odd rounds shell first, even rounds kafkup
 # first), after BENCH_WARMUP untimed rounds of each (default 1), and prints the median wall time of
 # each, the ratio kafkup/shell and kafkup's peak RSS (/usr/bin/time -f %M).
 #
@@ -28,7 +28,7 @@ KAFKUP_BIN=${KAFKUP_BIN:-$REPO/target/release/kafkup}
 . "$REPO/bench/lib/common.sh"
 V=${FIXTURE_BENCH_KAFKA_VERSION:-$FIXTURE_KAFKA_ZOOKEEPER_MODE}
 SCALA=${FIXTURE_SCALA_VERSION:-$FIXTURE_SCALA}
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-$([ "${KAFKUP_BENCH_FULL:-0}" = 1 ] && echo 5 || echo 3)}
 WARMUP=${BENCH_WARMUP:-1}
 STEP_TIMEOUT=${BENCH_STEP_TIMEOUT:-300}
 TARBALL="kafka_$SCALA-$V.tgz"
