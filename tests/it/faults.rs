@@ -305,12 +305,10 @@ fn the_closing_hint_runs_as_printed() {
         bin.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let ran = std::process::Command::new("sh")
-        .args(["-c", hint])
-        .env("PATH", path)
-        .env_remove("KAFKUP_ROOT")
-        .output()
-        .unwrap();
+    let mut sh = std::process::Command::new("sh");
+    sh.args(["-c", hint]).env("PATH", path);
+    crate::env::scrub(&mut sh, std::env::vars_os());
+    let ran = sh.output().unwrap();
     let ran = crate::env::echo(&["(the hint)", hint], ran);
     assert!(ran.status.success(), "the hint failed");
 }

@@ -113,11 +113,10 @@ fn round_trips_with_kcat_and_the_guides_python_consumer() {
         .unwrap()
         .to_owned();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
-    let out = Command::new("sh")
-        .args(["-c", hint])
-        .env("PATH", path)
-        .output()
-        .unwrap();
+    let mut sh = Command::new("sh");
+    sh.args(["-c", hint]).env("PATH", path);
+    crate::env::scrub(&mut sh, std::env::vars_os());
+    let out = sh.output().unwrap();
     assert!(out.status.success(), "{hint}: {out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hello, Kafka\n");
 
@@ -411,7 +410,10 @@ fn consume_positions_groups_signals_and_pipes() {
         bin.display(),
         env.root().display()
     );
-    let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+    let mut bash = Command::new("bash");
+    bash.args(["-c", &script]);
+    crate::env::scrub(&mut bash, std::env::vars_os());
+    let out = bash.output().unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
     assert_eq!(said, "line 0\nline 1\nline 2\nexit 0\n", "{out:?}");
     assert!(
@@ -763,12 +765,27 @@ async fn serve_stops_cleanly_under_load_and_outlives_its_broker() {
     assert!(count_on(&b, "outage") >= 2);
 }
 
+/// A process stopped with SIGSTOP until dropped (also when the test fails half-way).
+struct Paused(u32);
+
+impl Paused {
+    fn new(pid: u32) -> Paused {
+        signal(pid, nix::sys::signal::Signal::SIGSTOP);
+        Paused(pid)
+    }
+}
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        signal(self.0, nix::sys::signal::Signal::SIGCONT);
+    }
+}
+
 /// SIGTERM with requests in flight: every one of them is answered 200 and on the topic, new
 /// connections are refused, and serve exits 0. The broker is paused (SIGSTOP) so that the
 /// requests are surely still waiting for their acknowledgements when the signal arrives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_drains_the_requests_in_flight_on_sigterm() {
-    use nix::sys::signal::Signal;
     let env = TestEnv::new();
     env.setup("kraft", &["--no-selftest"]);
     let b = env.bootstrap();
@@ -791,7 +808,7 @@ async fn serve_drains_the_requests_in_flight_on_sigterm() {
     );
 
     let broker = crate::env::pid_of(&env, "kafka");
-    signal(broker, Signal::SIGSTOP);
+    let paused = Paused::new(broker);
     let in_flight: Vec<_> = (0..20)
         .map(|i| {
             let (client, url) = (client.clone(), server.url.clone());
@@ -821,7 +838,7 @@ async fn serve_drains_the_requests_in_flight_on_sigterm() {
         server.child.try_wait().unwrap().is_none(),
         "serve waits for its requests"
     );
-    signal(broker, Signal::SIGCONT);
+    drop(paused);
     for task in in_flight {
         assert_eq!(
             task.await.unwrap(),

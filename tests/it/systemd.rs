@@ -267,7 +267,8 @@ fn check_hardening(m: &Machine, mode: &str) {
 /// acknowledged, and then every line is on the topic, once and in order.
 fn kill_under_a_running_producer(m: &Machine) {
     use std::io::Write;
-    let mut producer = Command::new(assert_cmd::cargo::cargo_bin("kafkup"))
+    let mut producer = Command::new(assert_cmd::cargo::cargo_bin("kafkup"));
+    producer
         .args([
             "produce",
             "during-kill",
@@ -275,9 +276,9 @@ fn kill_under_a_running_producer(m: &Machine) {
             &m.bootstrap(),
         ])
         .args(["--delivery-timeout", "120", "-q"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stdin(std::process::Stdio::piped());
+    crate::env::scrub(&mut producer, std::env::vars_os());
+    let mut producer = producer.spawn().unwrap();
     let mut stdin = producer.stdin.take().unwrap();
     let mut sent = Vec::new();
     let mut send_for = |how_long: Duration, sent: &mut Vec<String>| {
