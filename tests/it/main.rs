@@ -3,6 +3,7 @@
 mod architecture;
 mod class_archive;
 mod cli;
+mod commands;
 mod docker;
 mod env;
 mod faults;
