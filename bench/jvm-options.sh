@@ -4,7 +4,10 @@
 # records its own class-data archive (as kafkup would), then every timed start maps it.
 # Per set and start: time from `java` to "broker listed in metadata" (kcat -L), then two
 # `kcat -P` runs of the same small messages (acks=all): "cold" right after the start, "warm"
-# once the JIT has seen the load. Sets take turns within a round, so drift hits them alike.
+# once the JIT has seen the load. Sets take turns within a round, each round starting with the
+# next set, so drift hits them alike. The reference is kafkup's own command (C1-only JIT, G1,
+# fixed heap); the others differ from it only in the options named. A failed start or produce
+# fails the benchmark; MISSED lines are informational.
 #   MODES (default "kraft zookeeper"), ROUNDS (1; 3 with KAFKUP_BENCH_FULL=1),
 #   MESSAGES (200 000; 1 000 000 with KAFKUP_BENCH_FULL=1), SETS (names of the sets below,
 #   default all; the first one is the reference).
@@ -137,7 +140,8 @@ for mode in $modes; do
   for i in "${!sets[@]}"; do record "$i"; done
   for i in "${!sets[@]}"; do : >"$work/results-$i"; done
   for r in $(seq 1 "$rounds"); do
-    for i in "${!sets[@]}"; do
+    for k in "${!sets[@]}"; do
+      i=$(((k + r - 1) % ${#sets[@]}))
       measure "$i" >>"$work/results-$i"
       echo "$mode round $r ${sets[$i]%%|*}: $(tail -n1 "$work/results-$i")"
     done

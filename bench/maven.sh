@@ -5,8 +5,12 @@
 # a fresh --root each time, so nothing is cached. Also times `kafkup fetch` alone (download,
 # verify, assemble or unpack), where the two differ most.
 #
+# The baseline is kafkup's own tarball path: one download, SHA-512 and one signature per
+# distribution; the Maven path fetches ~100 jars, checks each SHA-256 against the lock and the
+# Apache jars' signatures, and assembles the tree. Rounds alternate which source goes first.
 # Goal (issue 12): the Maven path takes at most 1.5x the tarball path's setup time. A miss
-# prints a `MISSED` line; it never fails the run.
+# prints a `MISSED` line; it never fails the run. A failed round (any kafkup command exits
+# non-zero) fails the benchmark with that command's output.
 #
 #   bench/maven.sh                   short: 1 setup round and 3 fetch rounds each
 #   KAFKUP_BENCH_FULL=1 bench/maven.sh   full: 3 setup rounds each in both modes, 5 fetch rounds
@@ -81,8 +85,8 @@ PORT_ARGS=(--kafka-port "$KAFKA_PORT" --zookeeper-port "$ZK_PORT" --controller-p
 
 now_ns() { date +%s%N; }
 
-# timed SOURCE COMMAND MODE TAG: a cold run in a fresh root; prints milliseconds
-timed() {
+# cold_run SOURCE COMMAND MODE TAG: a cold run in a fresh root; prints milliseconds
+cold_run() {
   local source=$1 command=$2 mode=$3 tag=$4 root="$WORK/root-$4" rc=0
   local args=("${TARBALL_ARGS[@]}")
   [ "$source" = maven ] && args=("${MAVEN_ARGS[@]}")
@@ -116,9 +120,9 @@ compare() {
   local tarball=() maven=()
   for ((i = 1; i <= rounds; i++)); do
     if ((i % 2)); then
-      t=$(timed apache "$command" "$mode" "t-$command-$mode-$i"); m=$(timed maven "$command" "$mode" "m-$command-$mode-$i")
+      t=$(cold_run apache "$command" "$mode" "t-$command-$mode-$i"); m=$(cold_run maven "$command" "$mode" "m-$command-$mode-$i")
     else
-      m=$(timed maven "$command" "$mode" "m-$command-$mode-$i"); t=$(timed apache "$command" "$mode" "t-$command-$mode-$i")
+      m=$(cold_run maven "$command" "$mode" "m-$command-$mode-$i"); t=$(cold_run apache "$command" "$mode" "t-$command-$mode-$i")
     fi
     tarball+=("$t"); maven+=("$m")
     log "$command $mode round $i/$rounds: tarball $(secs "$t") s, maven $(secs "$m") s"
@@ -127,14 +131,14 @@ compare() {
 }
 
 log "warm-up: one untimed fetch of each (page cache, not kafkup's cache)"
-timed apache fetch zookeeper warmup-t >/dev/null
-timed maven fetch zookeeper warmup-m >/dev/null
+warm=$(cold_run apache fetch zookeeper warmup-t); warm=$(cold_run maven fetch zookeeper warmup-m)
 
 missed=()
 echo "Maven-source benchmark, cold (fresh root, nothing cached), both sources on $BASE"
 for mode in $MODES; do
-  read -r ft fm < <(compare fetch "$mode" "$FETCH_ROUNDS")
-  read -r st sm < <(compare setup "$mode" "$SETUP_ROUNDS")
+  # (assignments, not `< <(...)`: a failed round must stop the script under set -e)
+  fetched=$(compare fetch "$mode" "$FETCH_ROUNDS"); read -r ft fm <<<"$fetched"
+  set_up=$(compare setup "$mode" "$SETUP_ROUNDS"); read -r st sm <<<"$set_up"
   r_setup=$(ratio "$sm" "$st"); r_fetch=$(ratio "$fm" "$ft")
   printf '  %-9s setup (incl. self-test), median of %d:  tarball %6s s   maven %6s s   ratio %s (goal <= %s)\n' \
     "$mode" "$SETUP_ROUNDS" "$(secs "$st")" "$(secs "$sm")" "$r_setup" "$GOAL"

@@ -2,13 +2,21 @@
 # Benchmark: time to ready with a warm cache, for every runner and both modes, side by side:
 #   floor:  the same JVMs (same distributions, same rendered configs, same heap) started by hand
 #           at once the way that runner would (background processes, `systemd-run`, `docker run`),
-#           without class-data archives, polled every 50 ms until ZooKeeper answers `imok` and
-#           the broker is listed in metadata (kcat -L). KRaft storage is formatted beforehand,
-#           untimed (kafkup's time includes its format step).
+#           polled every 50 ms until ZooKeeper answers `imok` and the broker is listed in
+#           metadata (kcat -L). KRaft storage is formatted beforehand, untimed (kafkup's time
+#           includes its format step).
 #   first:  `kafkup setup` until its self-test passed, with no class-data archive yet;
 #   kafkup: `kafkup setup` again after a teardown, its archives now made (the usual case);
 #   re-run: kafkup's idempotent second setup.
-# Each round runs the floor and kafkup back to back, alternating which goes first.
+# What the floor does not do that kafkup's time includes: the lock, reading the manifest and the
+# verified distributions, rendering and comparing the configs, the port and data checks, units
+# or containers made and labelled, the health topic with a leader, the coordinator warm-up and
+# the self-test (100 messages, acks=all, read back by a fresh group). What kafkup does that the
+# floor does not, to be faster: C1-only JIT (-XX:TieredStopAtLevel=1; the floor runs the JVM's
+# default tiered JIT) and, from its second start, a class-data archive (the floor has none).
+# Each round runs the floor and kafkup back to back, alternating which goes first. A round
+# that fails (any kafkup or floor command exits non-zero, or the floor is not ready in 60 s)
+# fails the benchmark with that command's error; MISSED lines are informational.
 #   RUNNERS (default "process systemd docker"), MODES (default "zookeeper kraft"),
 #   ROUNDS (default 1; 3 with KAFKUP_BENCH_FULL=1).
 # systemd runs in a systemd container (scripts/systemd-container.sh, needs KAFKUP_DEB); docker
@@ -132,7 +140,7 @@ floor_only_kafka() {
 
 floor_stop() {
   case $runner in
-    process) kill "${floor_pids[@]}" 2>/dev/null; wait "${floor_pids[@]}" 2>/dev/null || true; floor_pids=() ;;
+    process) kill "${floor_pids[@]}" 2>/dev/null || true; wait "${floor_pids[@]}" 2>/dev/null || true; floor_pids=() ;;
     systemd) x systemctl stop floor-kafka floor-zookeeper 2>/dev/null || true ;;
     docker) docker rm -f "$zk_name" "$zk_name-floor-kafka" >/dev/null 2>&1 || true ;;
   esac
@@ -144,8 +152,7 @@ floor_reset() {
     return 0 # tmpfs data: new on every container; formatted below
   fi
   x sh -c "rm -rf $floor_root/data && mkdir -p $floor_root/data/zookeeper $floor_root/data/kafka"
-  [ "$mode" = kraft ] && x "$java_there" "${format_java[@]}" >/dev/null
-  return 0
+  if [ "$mode" = kraft ]; then run_or_die x "$java_there" "${format_java[@]}"; fi
 }
 
 floor_once() {
@@ -170,17 +177,15 @@ floor_once() {
   echo "$t1 - $t0" | bc
 }
 
-timed() { local t0; t0=$(now); "$@" >/dev/null; echo "$(now) - $t0" | bc; }
-
 # first (no archive) then kafkup (archive made by the first run's clean stop) and its re-run.
 kafkup_once() {
   x rm -rf "$archives"
   local first warm rerun
   first=$(timed k setup "${common[@]}" -q)
-  k teardown --purge -q >/dev/null
+  run_or_die k teardown --purge -q
   warm=$(timed k setup "${common[@]}" -q)
   rerun=$(timed k setup "${common[@]}" -q)
-  k teardown --purge -q >/dev/null
+  run_or_die k teardown --purge -q
   echo "$first $warm $rerun"
 }
 

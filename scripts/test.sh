@@ -84,6 +84,12 @@ say "preparing the Python venv (kafka-python, Flask; cached in $cache/py)"
 KAFKUP_TEST_PYTHON=$(./scripts/python-env.sh)
 export KAFKUP_TEST_PYTHON
 
+# --- a second JDK (class-data archives are keyed by JDK) -----------------------------
+say "a second JDK for the class-archive test"
+KAFKUP_TEST_SECOND_JAVA_HOME=$(./scripts/second-jdk.sh)
+export KAFKUP_TEST_SECOND_JAVA_HOME
+echo "second JDK: $KAFKUP_TEST_SECOND_JAVA_HOME"
+
 # --- build and test ---------------------------------------------------------
 say "building kafkup (release) and its .deb"
 cargo build --release --all-targets --locked

@@ -101,6 +101,9 @@ pub async fn install_with_apt() -> Result<(), JavaError> {
             JRE_PACKAGE,
         ],
     ];
+    // The JRE's postinst registers its man page with update-alternatives, which fails where
+    // /usr/share/man/man1 is missing (minimal images, or once the last man page is purged).
+    let _ = std::fs::create_dir_all("/usr/share/man/man1");
     for args in steps {
         let out = tokio::process::Command::new("apt-get")
             .args(args)
@@ -113,9 +116,14 @@ pub async fn install_with_apt() -> Result<(), JavaError> {
                 said: e.to_string(),
             })?;
         if !out.status.success() {
+            // dpkg's own error (a failed maintainer script) is on stdout, apt's on stderr.
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let lines: Vec<&str> = stdout.lines().collect();
+            let tail = lines[lines.len().saturating_sub(5)..].join("\n");
+            let said = format!("{tail}\n{}", String::from_utf8_lossy(&out.stderr));
             return Err(JavaError::InstallFailed {
                 status: out.status.to_string(),
-                said: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+                said: said.trim().to_string(),
             });
         }
     }

@@ -1,5 +1,32 @@
 # Shared by the benchmarks (sourced, not run). Benchmarks measure; they never fail the run
 # because a goal was missed, but they say so on a line of its own that starts with MISSED.
+# A round that fails (a command exits non-zero, loses a message, answers an error) fails the
+# benchmark: exit non-zero with the command's error, never a time.
+
+# Without this, bash runs `x=$(f)` with errexit off inside f: a failed command there went on
+# and f's last `echo` printed a time for it.
+shopt -s inherit_errexit
+
+# run_or_die CMD...: runs CMD (stdout discarded); when it fails, says which command and its
+# exit status on stderr and exits the (sub)shell with that status.
+run_or_die() {
+  local rc=0
+  "$@" >/dev/null || rc=$?
+  if [ "$rc" != 0 ]; then
+    printf 'bench: failed (exit %s): %s\n' "$rc" "$*" >&2
+    exit "$rc"
+  fi
+}
+
+# timed CMD...: runs CMD (stdout discarded) and prints its wall time in seconds; a failure
+# exits as run_or_die does. Use it as an assignment (`t=$(timed ...)`) so that the failure
+# stops the caller under set -e.
+timed() {
+  local t0
+  t0=$(now)
+  run_or_die "$@"
+  echo "$(now) - $t0" | bc
+}
 
 # goal NAME VALUE OP TARGET UNIT: prints "MISSED: NAME VALUE UNIT (goal OP TARGET UNIT)" when
 # VALUE OP TARGET is false. OP is one of <= < >= >.

@@ -251,12 +251,23 @@ fn announce(ctx: &Context<'_>, decision: &Decision) {
 
 /// Resolves on Ctrl-C or SIGTERM.
 async fn interrupted() -> std::io::Result<&'static str> {
+    Ok(listen_for_interrupt()?.await)
+}
+
+/// A future that resolves on the next Ctrl-C or SIGTERM, listening from the moment this
+/// returns: a signal sent before the future is first polled is not lost.
+fn listen_for_interrupt() -> std::io::Result<impl std::future::Future<Output = &'static str>> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.map(|_| "Ctrl-C"),
-        _ = term.recv() => Ok("SIGTERM"),
-    }
+    let (mut int, mut term) = (
+        signal(SignalKind::interrupt())?,
+        signal(SignalKind::terminate())?,
+    );
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => "Ctrl-C",
+            _ = term.recv() => "SIGTERM",
+        }
+    })
 }
 
 /// Setup was interrupted: stop what it started (a second signal leaves them running), and
@@ -275,6 +286,8 @@ async fn stop_after_interrupt(ex: &deploy::Executor<'_>, signal: &str) -> anyhow
         .map(|n| n.name())
         .collect::<Vec<_>>()
         .join(", ");
+    // Listening before saying so: a second signal sent as soon as the line appears must count.
+    let again = listen_for_interrupt();
     ex.reporter.warn(&format!(
         "interrupted: stopping what this setup started ({listed}); interrupt again to leave them running"
     ));
@@ -290,7 +303,7 @@ async fn stop_after_interrupt(ex: &deploy::Executor<'_>, signal: &str) -> anyhow
             Ok(()) => format!("{listed} stopped again; run `kafkup setup` again to finish"),
             Err(e) => format!("stopping them failed ({e:#}); `kafkup teardown` stops them"),
         },
-        _ = interrupted() => format!("{listed} left running; `kafkup status` shows them, `kafkup teardown` stops them"),
+        _ = async { match again { Ok(again) => again.await, Err(_) => std::future::pending().await } } => format!("{listed} left running; `kafkup status` shows them, `kafkup teardown` stops them"),
     };
     Problem::new(stopped, help)
         .with_code(ExitCode::Interrupted)

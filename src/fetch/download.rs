@@ -107,18 +107,14 @@ impl Transport {
     }
 
     /// Fetch a small file from the first of `urls` that has it.
-    pub async fn get_small(
-        &self,
-        urls: &[Url],
-        reporter: &dyn Reporter,
-    ) -> Result<(Url, Vec<u8>), Vec<SourceFailure>> {
+    pub async fn get_small(&self, urls: &[Url]) -> Result<(Url, Vec<u8>), Vec<SourceFailure>> {
         let mut failures = Vec::new();
         for url in urls {
             let mut tries = Tries::new(url);
             loop {
                 match self.get_small_once(url).await {
                     Ok(content) => return Ok((url.clone(), content)),
-                    Err(failed) => match tries.after(failed, reporter).await {
+                    Err(failed) => match tries.after(failed).await {
                         Ok(()) => continue,
                         Err(failure) => {
                             failures.push(failure);
@@ -191,7 +187,7 @@ impl Transport {
                 match outcome {
                     Ok(()) => return Ok(url.clone()),
                     Err(Interrupted::SinkGone) => return Err(DownloadFailed::Sink),
-                    Err(Interrupted::Try(failed)) => match tries.after(failed, reporter).await {
+                    Err(Interrupted::Try(failed)) => match tries.after(failed).await {
                         Ok(()) => continue,
                         Err(failure) => {
                             failures.push(failure);
@@ -353,11 +349,7 @@ impl<'a> Tries<'a> {
     }
 
     /// After a failed try: `Ok` to try again (after a pause), or the source's final failure.
-    async fn after(
-        &mut self,
-        failed: TryFailed,
-        reporter: &dyn Reporter,
-    ) -> Result<(), SourceFailure> {
+    async fn after(&mut self, failed: TryFailed) -> Result<(), SourceFailure> {
         self.done += 1;
         self.answered |= failed.mid_body;
         let pause = match failed.verdict {
@@ -366,7 +358,8 @@ impl<'a> Tries<'a> {
         };
         match pause {
             Some(pause) => {
-                reporter.warn(&format!("{}: {}; trying again", self.url, failed.reason));
+                // A detail (-v): the failure that ends the tries is what the user is told.
+                tracing::info!("{}: {}; trying again", self.url, failed.reason);
                 tokio::time::sleep(pause).await;
                 Ok(())
             }

@@ -102,7 +102,7 @@ async fn published_sha512(
 ) -> Result<(Url, String), FetchError> {
     let file = artifact.file_name.clone();
     let candidates = urls(&sources.dists, |b| artifact.sha512_url(b));
-    let (url, content) = match transport.get_small(&candidates, reporter).await {
+    let (url, content) = match transport.get_small(&candidates).await {
         Ok(found) => found,
         Err(failures) if all_not_found(&failures) => {
             // No checksum anywhere: is there a release at all? A version that does not exist
@@ -156,10 +156,7 @@ async fn signer(
 ) -> Result<Verifier, FetchError> {
     let file = artifact.file_name.clone();
     let (asc_url, asc) = transport
-        .get_small(
-            &urls(&sources.dists, |b| artifact.signature_url(b)),
-            reporter,
-        )
+        .get_small(&urls(&sources.dists, |b| artifact.signature_url(b)))
         .await
         .map_err(|failures| match all_not_found(&failures) {
             true => FetchError::SignatureMissing {
@@ -173,7 +170,7 @@ async fn signer(
             },
         })?;
     let (keys_url, keys) = transport
-        .get_small(&urls(&sources.dists, |b| artifact.keys_url(b)), reporter)
+        .get_small(&urls(&sources.dists, |b| artifact.keys_url(b)))
         .await
         .map_err(|failures| match all_not_found(&failures) {
             true => FetchError::KeysMissing {

@@ -5,7 +5,18 @@
 use crate::env::{pids, TestEnv};
 use std::path::{Path, PathBuf};
 
-const TEMURIN: &str = "/usr/lib/jvm/temurin-25-jdk-amd64";
+/// A JDK other than the default one (scripts/second-jdk.sh finds or installs it).
+fn second_java_home() -> String {
+    let home = std::env::var("KAFKUP_TEST_SECOND_JAVA_HOME").expect(
+        "KAFKUP_TEST_SECOND_JAVA_HOME names a second JDK (scripts/test.sh sets it with \
+         scripts/second-jdk.sh)",
+    );
+    assert!(
+        Path::new(&home).join("bin/java").is_file(),
+        "KAFKUP_TEST_SECOND_JAVA_HOME={home} holds no bin/java"
+    );
+    home
+}
 
 /// What each running service's JVM was told and whether it mapped an archive.
 #[derive(Debug)]
@@ -103,8 +114,8 @@ fn archives_are_recorded_used_rekeyed_and_optional() {
     env.ok(&["produce", "after-archive", "--value", "still a broker"]);
     let used: Vec<String> = jvms(&env).into_iter().filter_map(|j| j.uses).collect();
 
-    // Another JDK (Temurin 25) gets archives of its own; the old ones stay for the old JDK.
-    env.setup("zookeeper", &["--java-home", TEMURIN]);
+    // Another JDK gets archives of its own; the old ones stay for the old JDK.
+    env.setup("zookeeper", &["--java-home", &second_java_home()]);
     assert_all(&env, "a new JDK records anew", |j| {
         j.records && j.uses.is_none()
     });

@@ -236,3 +236,51 @@ fn a_second_command_on_the_same_environment_is_refused_while_one_works() {
     assert!(err.contains("another kafkup command"), "{err}");
     assert!(err.contains("help:"), "{err}");
 }
+
+/// Every variable kafkup reads (as its help names them, plus its log filter and Docker's) is
+/// kept from a developer's shell: each is removed, or set by the test itself.
+#[test]
+fn no_variable_of_the_developers_shell_reaches_kafkup() {
+    let env = TestEnv::new();
+    let mut names = vec!["KAFKUP_LOG".to_string(), "DOCKER_HOST".to_string()];
+    for command in [&["--help"][..], &["setup", "--help"], &["serve", "--help"]] {
+        let help = env.ok(command);
+        for (_, rest) in help
+            .match_indices("[env: ")
+            .map(|(i, m)| help.split_at(i + m.len()))
+        {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    assert!(
+        names.len() > 15,
+        "the help names kafkup's variables: {names:?}"
+    );
+    let leaked: Vec<(std::ffi::OsString, std::ffi::OsString)> = names
+        .iter()
+        .map(|n| (n.into(), "leaked-from-the-shell".into()))
+        .collect();
+    let mut cmd = env.command(&["status"]);
+    crate::env::scrub(&mut cmd, leaked);
+    let envs: Vec<(String, Option<String>)> = cmd
+        .get_envs()
+        .map(|(k, v)| {
+            let text = |s: &std::ffi::OsStr| s.to_string_lossy().into_owned();
+            (text(k), v.map(text))
+        })
+        .collect();
+    for name in &names {
+        let value = envs.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+        assert!(
+            matches!(value, Some(None))
+                || matches!(value, Some(Some(v)) if v != "leaked-from-the-shell"),
+            "{name} would reach kafkup from the shell: {value:?}"
+        );
+    }
+}

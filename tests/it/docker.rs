@@ -83,6 +83,46 @@ fn class_archive_of(id: &str) -> (String, bool) {
     (cmd, mapped)
 }
 
+/// The hardening the README states, as the Engine reports it: read-only root file system, no
+/// capabilities, no privilege gain, and every published port on 127.0.0.1 (at least one).
+fn check_hardening(service: &str, id: &str) {
+    let host: serde_json::Value =
+        serde_json::from_str(&docker_text(&["inspect", "-f", "{{json .HostConfig}}", id])).unwrap();
+    assert_eq!(host["ReadonlyRootfs"], true, "{service}: {host:#}");
+    assert_eq!(
+        host["CapDrop"],
+        serde_json::json!(["ALL"]),
+        "{service}: {host:#}"
+    );
+    assert!(
+        host["CapAdd"].as_array().is_none_or(|a| a.is_empty()),
+        "{service}: {host:#}"
+    );
+    let security = host["SecurityOpt"].to_string();
+    assert!(
+        security.contains("no-new-privileges"),
+        "{service}: {security}"
+    );
+    assert_eq!(host["Privileged"], false, "{service}");
+    let bindings: Vec<&serde_json::Value> = host["PortBindings"]
+        .as_object()
+        .map(|ports| ports.values().flat_map(|b| b.as_array().unwrap()).collect())
+        .unwrap_or_default();
+    assert!(
+        !bindings.is_empty(),
+        "{service} publishes its port: {host:#}"
+    );
+    for binding in bindings {
+        assert_eq!(binding["HostIp"], "127.0.0.1", "{service}: {binding}");
+    }
+    // And live: what the running container really publishes.
+    let ports = docker_text(&["port", id]);
+    assert!(!ports.is_empty(), "{service} publishes nothing");
+    for line in ports.lines() {
+        assert!(line.contains("-> 127.0.0.1:"), "{service}: {ports}");
+    }
+}
+
 fn setup(env: &TestEnv, mode: &str, extra: &[&str]) -> String {
     let image = image();
     let mut args = vec![
@@ -118,12 +158,7 @@ fn under_docker(mode: &str) {
         );
     }
     for s in &services {
-        let id = container_id(&env, s);
-        let ports = docker_text(&["port", &id]);
-        assert!(
-            ports.lines().all(|l| l.contains("127.0.0.1:")),
-            "{s} publishes on loopback only: {ports}"
-        );
+        check_hardening(s, &container_id(&env, s));
     }
 
     // kcat on the host and the broker in its container, both ways.
@@ -147,6 +182,9 @@ fn under_docker(mode: &str) {
         kcat_consume_all(&env.bootstrap(), "from-kafkup"),
         ["привет из kafkup"]
     );
+    crate::commands::logs_follow_sees_new_lines(&env, |topic| {
+        env.ok(&["topic", "create", topic]);
+    });
 
     // A killed broker container shows as failed; start brings it back with its data.
     docker(&["kill", &container_id(&env, "kafka")]);
@@ -278,17 +316,14 @@ fn a_port_another_container_publishes_is_named_before_anything_is_created() {
 #[test]
 fn a_missing_image_and_a_silent_daemon_are_clear_errors() {
     let env = TestEnv::new();
-    let out = env.run(&[
-        "setup",
-        "--backend",
-        "docker",
-        "--image",
-        "kafkup-test/no-such-image:0",
-    ]);
+    // A registry address on loopback where nothing listens: the Engine's pull fails at once,
+    // and never reaches a public registry.
+    let nowhere = format!("127.0.0.1:{}/kafkup-test/no-such-image:0", free_port());
+    let out = env.run(&["setup", "--backend", "docker", "--image", &nowhere]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("kafkup-test/no-such-image:0 is not here and could not be pulled"),
+        err.contains(&format!("{nowhere} is not here and could not be pulled")),
         "{err}"
     );
     assert!(err.contains("--image"), "{err}");
@@ -390,4 +425,75 @@ fn a_missing_image_is_pulled_where_a_registry_answers() {
     );
     env.ok(&["teardown"]);
     let _ = Command::new("docker").args(["rmi", &remote]).output();
+}
+
+/// `--backend auto` (the default) picks docker where an Engine answers (systemd is not PID 1
+/// here); under docker a changed setting recreates only the container it touches.
+#[test]
+fn auto_picks_docker_and_a_changed_setting_recreates_only_that_container() {
+    let env = TestEnv::new();
+    let image = image();
+    let config = env.root().join("kafka-heap.toml");
+    std::fs::write(&config, "kafka_heap = \"768m\"\n").unwrap();
+    let args = [
+        "setup",
+        "--mode",
+        "zookeeper",
+        "--no-selftest",
+        "--image",
+        &image,
+    ];
+    let out = env.run(&args);
+    assert!(out.status.success(), "setup with --backend auto failed");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("runner: docker (auto: "), "{said}");
+    let (zookeeper, kafka) = (container_id(&env, "zookeeper"), container_id(&env, "kafka"));
+    assert!(
+        !zookeeper.is_empty() && !kafka.is_empty(),
+        "both are containers"
+    );
+
+    let changed = [&["--config", config.to_str().unwrap()][..], &args].concat();
+    let out = env.run(&changed);
+    assert!(out.status.success(), "setup with a new Kafka heap failed");
+    assert_eq!(
+        container_id(&env, "zookeeper"),
+        zookeeper,
+        "ZooKeeper's container kept"
+    );
+    let recreated = container_id(&env, "kafka");
+    assert!(
+        !recreated.is_empty() && recreated != kafka,
+        "Kafka's container recreated"
+    );
+    let cmd = docker_text(&["inspect", "-f", "{{json .Config.Cmd}}", &recreated]);
+    assert!(cmd.contains("-Xmx768m"), "the new heap is in effect: {cmd}");
+    env.ok(&["teardown", "--purge"]);
+}
+
+/// Where no Engine answers (and systemd is not PID 1), `--backend auto` runs processes.
+#[test]
+fn auto_picks_process_where_no_engine_answers() {
+    let env = TestEnv::new();
+    let dead = env.root().join("no-engine.sock");
+    let args = ["setup", "--mode", "kraft", "--no-selftest"];
+    let out = env
+        .kafkup(&args)
+        .env("DOCKER_HOST", format!("unix://{}", dead.display()))
+        .output()
+        .unwrap();
+    let out = crate::env::echo(&args, out);
+    assert!(out.status.success(), "setup with --backend auto failed");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("runner: process (auto: "), "{said}");
+    assert!(
+        said.contains("no-engine.sock"),
+        "says why (the Engine at DOCKER_HOST): {said}"
+    );
+    let (code, status) = env.status_json();
+    assert_eq!(code, 0, "{status:#}");
+    assert!(
+        env.root().join("state/run/kafka.pid").is_file(),
+        "a process runs Kafka"
+    );
 }

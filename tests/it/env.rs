@@ -79,9 +79,8 @@ impl TestEnv {
             .env("KAFKUP_DIST", &self.mirror)
             .env("KAFKUP_KAFKA_PORT", self.kafka_port.to_string())
             .env("KAFKUP_ZOOKEEPER_PORT", self.zookeeper_port.to_string())
-            .env("KAFKUP_CONTROLLER_PORT", self.controller_port.to_string())
-            .env_remove("KAFKUP_CONFIG")
-            .env_remove("KAFKUP_ROOT");
+            .env("KAFKUP_CONTROLLER_PORT", self.controller_port.to_string());
+        scrub(&mut cmd, std::env::vars_os());
         cmd
     }
 
@@ -135,6 +134,33 @@ impl TestEnv {
         let out = self.run(&["status", "--json"]);
         let value = serde_json::from_slice(&out.stdout).expect("status --json prints JSON");
         (out.status.code().unwrap(), value)
+    }
+}
+
+/// Removes from `cmd` every variable of `inherited` that could steer kafkup away from what the
+/// test set: every `KAFKUP_*` (a developer's `KAFKUP_MAVEN_REPO` would send a test to a public
+/// repository) and Docker's own, except the ones `cmd` sets itself.
+pub fn scrub(
+    cmd: &mut std::process::Command,
+    inherited: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) {
+    const DOCKER: [&str; 4] = [
+        "DOCKER_HOST",
+        "DOCKER_CONTEXT",
+        "DOCKER_CONFIG",
+        "DOCKER_CERT_PATH",
+    ];
+    let set: Vec<std::ffi::OsString> = cmd
+        .get_envs()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| k.to_owned())
+        .collect();
+    for (name, _) in inherited {
+        let text = name.to_string_lossy();
+        let leaky = text.starts_with("KAFKUP_") || DOCKER.contains(&text.as_ref());
+        if leaky && !set.contains(&name) {
+            cmd.env_remove(&name);
+        }
     }
 }
 
@@ -297,4 +323,122 @@ pub fn lines(prefix: &str, n: usize) -> Vec<String> {
     (0..n)
         .map(|i| format!("{prefix}-{i} сообщение {i}"))
         .collect()
+}
+
+/// The lines of a child's pipe, read on a thread of their own, so that every wait for one has
+/// a time limit (a blocking `read_line` would hang the test with the child).
+pub struct Lines {
+    rx: std::sync::mpsc::Receiver<String>,
+    /// Everything read so far, for the failure message and the caller.
+    pub seen: String,
+}
+
+impl Lines {
+    pub fn new(pipe: impl std::io::Read + Send + 'static) -> Lines {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines {
+            rx,
+            seen: String::new(),
+        }
+    }
+
+    /// The next line within `limit`: `Ok(None)` when the pipe closed, `Err` on the deadline.
+    fn next_within(&mut self, limit: std::time::Duration) -> Result<Option<String>, ()> {
+        use std::sync::mpsc::RecvTimeoutError;
+        match self.rx.recv_timeout(limit) {
+            Ok(line) => {
+                self.seen.push_str(&line);
+                self.seen.push('\n');
+                Ok(Some(line))
+            }
+            Err(RecvTimeoutError::Disconnected) => Ok(None),
+            Err(RecvTimeoutError::Timeout) => Err(()),
+        }
+    }
+
+    /// Waits at most `limit` for a line that contains `text` and returns it; fails the test,
+    /// with what was read, when the pipe closes first or time runs out.
+    pub fn wait_for(&mut self, text: &str, limit: std::time::Duration) -> String {
+        let until = std::time::Instant::now() + limit;
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match self.next_within(left) {
+                Ok(Some(line)) if line.contains(text) => return line,
+                Ok(Some(_)) => {}
+                Ok(None) => panic!(
+                    "the pipe closed before a line with {text:?}:\n{}",
+                    self.seen
+                ),
+                Err(()) => panic!("no line with {text:?} within {limit:?}:\n{}", self.seen),
+            }
+        }
+    }
+
+    /// Everything until the pipe closes; fails the test when it is still open after `limit`.
+    pub fn rest(&mut self, limit: std::time::Duration) -> String {
+        let until = std::time::Instant::now() + limit;
+        let start = self.seen.len();
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match self.next_within(left) {
+                Ok(Some(_)) => {}
+                Ok(None) => return self.seen[start..].to_string(),
+                Err(()) => panic!("the pipe is still open after {limit:?}:\n{}", self.seen),
+            }
+        }
+    }
+}
+
+/// Sends `signal` to a process.
+pub fn signal(pid: u32, signal: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), signal).unwrap();
+}
+
+/// Waits for a child to exit, at most `limit`; fails the test otherwise.
+pub fn wait_exit(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> std::process::ExitStatus {
+    let until = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "still running after {limit:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// SIGKILLs `pid` and waits (at most 10 s) until it is gone and `port` closed; fails the test
+/// otherwise.
+pub fn kill_and_wait(pid: u32, port: u16) {
+    signal(pid, nix::sys::signal::Signal::SIGKILL);
+    for _ in 0..200 {
+        if !pid_alive(pid) && !port_open(port) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("pid {pid} did not go away, or port {port} stayed open");
+}
+
+/// Each service's pid from `status --json`, by name.
+pub fn pid_of(env: &TestEnv, name: &str) -> u32 {
+    pids(&env.status_json().1)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("{name} in status"))
+        .1 as u32
 }

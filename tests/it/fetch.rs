@@ -311,10 +311,11 @@ fn a_truncated_download_keeps_its_partial_and_the_next_run_resumes() {
     let partial = env.assert_only_partial_left();
     let kept = std::fs::metadata(&partial).unwrap().len();
     assert!(kept >= 100_000, "kept {kept} bytes");
+    let requests = mirror.requests();
+    assert!(requests.len() > 1, "it tried again: {requests:?}");
     assert!(
-        mirror.requests().iter().skip(1).all(|r| r.range.is_some()),
-        "retries resume: {:?}",
-        mirror.requests()
+        requests.iter().skip(1).all(|r| r.range.is_some()),
+        "retries resume: {requests:?}"
     );
 
     let out = env.fetch(&["--mirror", &mirror.url()]);
@@ -368,7 +369,7 @@ fn a_missing_checksum_fails_before_downloading() {
     assert_failed(&out, 3, &["no SHA-512 checksum", "--dist"]);
     let requests = env.mirror.requests();
     assert!(
-        requests.iter().all(|r| r.method == "HEAD"),
+        !requests.iter().any(|r| r.method == "GET"),
         "nothing is downloaded without a checksum (only asked whether it is there): {requests:?}"
     );
     env.assert_nothing_left();

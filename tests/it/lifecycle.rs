@@ -1,7 +1,10 @@
 //! End to end, real ZooKeeper and Kafka from the fixture tarballs, process runner:
 //! setup → status → kcat interop → idempotent re-run → stop/start → teardown → reuse → purge.
 
-use crate::env::{kcat_consume_all, kcat_produce, lines, pid_alive, pids, port_open, TestEnv};
+use crate::env::{
+    kcat_consume_all, kcat_produce, kill_and_wait, lines, pid_alive, pid_of, pids, port_open,
+    TestEnv,
+};
 
 fn full_lifecycle(mode: &str) {
     let env = TestEnv::new();
@@ -114,20 +117,8 @@ fn a_killed_broker_is_recovered_by_start_with_every_acknowledged_message() {
     env.setup("kraft", &["--no-selftest"]);
     let sent = lines("acked", 500);
     kcat_produce(&env.bootstrap(), "durable", &sent);
-    let (_, status) = env.status_json();
-    let pid = pids(&status)[0].1 as i32;
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
     // Gone means: no live process and its listener closed (its threads finish after the main one).
-    for _ in 0..200 {
-        if !pid_alive(pid as u32) && !port_open(env.kafka_port) {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    kill_and_wait(pid_of(&env, "kafka"), env.kafka_port);
     let (code, status) = env.status_json();
     assert_ne!(code, 0, "status reports the dead broker");
     assert_eq!(status["services"][0]["ready"], false);

@@ -217,10 +217,30 @@ fn auto_falls_back_to_maven_when_apache_does_not_answer() {
         assert_exit(&out, 0, &["self-test passed"]);
         let said = "Apache's download sites do not answer; assembling the distributions from Maven";
         assert_eq!(err.matches(said).count(), 1, "said once:\n{err}");
+        // The news in a line each: the fallback, then one per distribution that rests on the
+        // lock alone; no retries, no error chains, no paragraphs (those are -v's).
+        let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning:")).collect();
+        assert!(!err.contains("trying again"), "{err}");
+        assert!(!err.contains("could NOT be checked"), "{err}");
         if mode == "kraft" {
-            assert!(!err.contains("could NOT be checked"), "{err}");
+            assert_eq!(warnings.len(), 1, "{err}");
         } else {
-            assert!(err.contains("could NOT be checked"), "{err}");
+            assert_eq!(
+                warnings.len(),
+                3,
+                "the fallback and one per distribution:\n{err}"
+            );
+            for dist in expected_dists(mode, kafka) {
+                let line = warnings
+                    .iter()
+                    .find(|l| l.contains(&format!("warning: {dist}: ")));
+                let line = line.unwrap_or_else(|| panic!("a line for {dist}:\n{err}"));
+                assert!(
+                    line.contains("rest on the SHA-256 in kafkup's lock alone"),
+                    "{line}"
+                );
+                assert!(line.contains("--keys"), "{line}");
+            }
             assert!(
                 err.contains("(October 2024)"),
                 "names the KEYS at hand:\n{err}"
@@ -327,6 +347,26 @@ fn a_signer_missing_from_the_keys_at_hand_warns_and_the_lock_decides() {
             ..m
         };
         let out = m.run("fetch", mode, &[]);
+        assert_exit(
+            &out,
+            0,
+            &[
+                &format!("warning: kafka_2.13-{kafka}: "),
+                "2 Apache jar(s) rest on the SHA-256 in kafkup's lock alone (1 signed by ",
+                "1 without a signature",
+                "-v names the jars",
+            ],
+        );
+        assert!(
+            !stderr(&out).contains("could NOT be checked"),
+            "details only under -v"
+        );
+        // -v names the jars, the signer and what the lock recorded.
+        let m = MavenEnv {
+            env: TestEnv::new(),
+            ..m
+        };
+        let out = m.run("fetch", mode, &["-v"]);
         assert_exit(
             &out,
             0,

@@ -1,9 +1,9 @@
 //! produce, consume and serve against a real broker (KRaft, process runner), with real peers:
 //! kcat, and kafka-python running the guide's own consumer.
 
-use crate::env::{echo, free_port, kcat_consume_all, port_open, TestEnv};
+use crate::env::{echo, free_port, kcat_consume_all, port_open, signal, wait_exit, Lines, TestEnv};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -94,23 +94,7 @@ fn kcat(args: &[&str], stdin: &[u8]) -> Output {
 }
 
 fn sigterm(child: &Child) {
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-}
-
-/// Waits for a child to exit, at most `limit`.
-fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let until = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < until, "still running after {limit:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    signal(child.id(), nix::sys::signal::Signal::SIGTERM);
 }
 
 #[test]
@@ -129,11 +113,10 @@ fn round_trips_with_kcat_and_the_guides_python_consumer() {
         .unwrap()
         .to_owned();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
-    let out = Command::new("sh")
-        .args(["-c", hint])
-        .env("PATH", path)
-        .output()
-        .unwrap();
+    let mut sh = Command::new("sh");
+    sh.args(["-c", hint]).env("PATH", path);
+    crate::env::scrub(&mut sh, std::env::vars_os());
+    let out = sh.output().unwrap();
     assert!(out.status.success(), "{hint}: {out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hello, Kafka\n");
 
@@ -354,10 +337,8 @@ fn consume_positions_groups_signals_and_pipes() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(status.expect("consume ended").success());
-    let mut first = String::new();
-    BufReader::new(tail.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let mut printed = Lines::new(tail.stdout.take().unwrap());
+    let first = printed.rest(Duration::from_secs(5));
     assert!(first.starts_with("new "), "from the end: {first:?}");
 
     // A group commits what it wrote, and the next run goes on from there.
@@ -395,22 +376,14 @@ fn consume_positions_groups_signals_and_pipes() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(reader.stdout.take().unwrap());
+    let mut stdout = Lines::new(reader.stdout.take().unwrap());
     let mut seen = Vec::new();
     for i in 0..3 {
         let value = format!("after-term-{i}");
         assert!(produce(&env, &["pos", "--value", &value, "-q"], b"")
             .status
             .success());
-        let mut line = String::new();
-        while !line.starts_with("after-term") {
-            line.clear();
-            assert!(
-                stdout.read_line(&mut line).unwrap() > 0,
-                "consume ended early"
-            );
-        }
-        seen.push(line.trim_end().to_string());
+        seen.push(stdout.wait_for("after-term", Duration::from_secs(30)));
     }
     assert_eq!(seen, ["after-term-0", "after-term-1", "after-term-2"]);
     sigterm(&reader);
@@ -437,7 +410,10 @@ fn consume_positions_groups_signals_and_pipes() {
         bin.display(),
         env.root().display()
     );
-    let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+    let mut bash = Command::new("bash");
+    bash.args(["-c", &script]);
+    crate::env::scrub(&mut bash, std::env::vars_os());
+    let out = bash.output().unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
     assert_eq!(said, "line 0\nline 1\nline 2\nexit 0\n", "{out:?}");
     assert!(
@@ -602,6 +578,9 @@ async fn serve_answers_each_status_and_loses_nothing_under_concurrency() {
         (json, r#"{"other": 1}"#.to_string(), 400),
         (json, r#"{"message": null}"#.into(), 400),
         (json, r#"{"message": ""}"#.into(), 400),
+        (json, r#"{"message": []}"#.into(), 400),
+        (json, r#"{"message": {}}"#.into(), 400),
+        (json, r#"{}"#.into(), 400),
         (json, r#"{"message": "x""#.into(), 400),
         (json, r#"["message"]"#.into(), 400),
         (
@@ -623,6 +602,25 @@ async fn serve_answers_each_status_and_loses_nothing_under_concurrency() {
     let health = client.get(format!("{url}/healthz")).send().await.unwrap();
     assert_eq!(health.status().as_u16(), 200);
     assert_eq!(count_on(&b, "api"), bodies.len(), "errors sent nothing");
+
+    // --value-format raw: a string as it is, other JSON values still as JSON.
+    let raw = Server::start(&env, &["--topic", "raw", "--value-format", "raw"]);
+    for body in [
+        r#"{"message": "Привет, \"мир\""}"#,
+        r#"{"message": {"a": [1, "б"]}}"#,
+    ] {
+        assert_eq!(
+            post(&client, &raw.url, json, body.into()).await.0,
+            200,
+            "{body}"
+        );
+    }
+    assert_eq!(
+        kcat_consume_all(&b, "raw"),
+        ["Привет, \"мир\"", r#"{"a": [1, "\u0431"]}"#],
+        "raw strings as they are, other values as json.dumps writes them"
+    );
+    drop(raw);
 
     // 500 with the broker's error: a message over its 1 MB limit, under ours.
     let big = Server::start(&env, &["--topic", "big", "--max-body", "3000000"]);
@@ -740,7 +738,9 @@ async fn serve_stops_cleanly_under_load_and_outlives_its_broker() {
     env.ok(&["stop", "kafka"]);
     let started = Instant::now();
     let (status, answer) = post(&client, &server.url, "application/json", body()).await;
-    assert!(status == 503 || status == 500, "{status} {answer}");
+    assert_eq!(status, 503, "a delivery timeout is 503, not 500: {answer}");
+    let error = answer["error"].as_str().unwrap_or_default();
+    assert!(error.contains("did not acknowledge within 3 s"), "{answer}");
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",
@@ -763,4 +763,98 @@ async fn serve_stops_cleanly_under_load_and_outlives_its_broker() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert!(count_on(&b, "outage") >= 2);
+}
+
+/// A process stopped with SIGSTOP until dropped (also when the test fails half-way).
+struct Paused(u32);
+
+impl Paused {
+    fn new(pid: u32) -> Paused {
+        signal(pid, nix::sys::signal::Signal::SIGSTOP);
+        Paused(pid)
+    }
+}
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        signal(self.0, nix::sys::signal::Signal::SIGCONT);
+    }
+}
+
+/// SIGTERM with requests in flight: every one of them is answered 200 and on the topic, new
+/// connections are refused, and serve exits 0. The broker is paused (SIGSTOP) so that the
+/// requests are surely still waiting for their acknowledgements when the signal arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_drains_the_requests_in_flight_on_sigterm() {
+    let env = TestEnv::new();
+    env.setup("kraft", &["--no-selftest"]);
+    let b = env.bootstrap();
+    let args = [
+        "--topic",
+        "drain",
+        "--delivery-timeout",
+        "120",
+        "--value-format",
+        "raw",
+    ];
+    let mut server = Server::start(&env, &args);
+    let client = reqwest::Client::new();
+    let json = "application/json";
+    assert_eq!(
+        post(&client, &server.url, json, r#"{"message": "warm"}"#.into())
+            .await
+            .0,
+        200
+    );
+
+    let broker = crate::env::pid_of(&env, "kafka");
+    let paused = Paused::new(broker);
+    let in_flight: Vec<_> = (0..20)
+        .map(|i| {
+            let (client, url) = (client.clone(), server.url.clone());
+            tokio::spawn(async move {
+                let body = format!(r#"{{"message": "в полёте {i}"}}"#);
+                post(&client, &url, "application/json", body).await.0
+            })
+        })
+        .collect();
+    // Let every request reach serve; one that had not would be refused below and fail.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        in_flight.iter().all(|t| !t.is_finished()),
+        "no answer while the broker is paused"
+    );
+    sigterm(&server.child);
+    let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
+    let until = Instant::now() + Duration::from_secs(10);
+    while port_open(port) {
+        assert!(
+            Instant::now() < until,
+            "serve still accepts connections after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "serve waits for its requests"
+    );
+    drop(paused);
+    for task in in_flight {
+        assert_eq!(
+            task.await.unwrap(),
+            200,
+            "a request in flight was answered 200"
+        );
+    }
+    let status = wait_exit(&mut server.child, Duration::from_secs(30));
+    assert!(status.success(), "serve exits 0: {status}");
+    let mut on_topic = kcat_consume_all(&b, "drain");
+    on_topic.sort();
+    let mut want: Vec<String> = (0..20).map(|i| format!("в полёте {i}")).collect();
+    want.push("warm".into());
+    want.sort();
+    assert_eq!(
+        on_topic, want,
+        "every message answered 200 is on the topic, once"
+    );
 }

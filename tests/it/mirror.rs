@@ -1,6 +1,6 @@
-//! `MirrorServer`: a small HTTP/1.1 file server on 127.0.0.1 for tests, serving a directory
-//! laid out like an ASF mirror, with switches for the ways real servers misbehave and a log of
-//! every request.
+//! `MirrorServer`: an HTTP/1.1 file server on 127.0.0.1 for tests (axum on hyper), serving a
+//! directory laid out like an ASF mirror, with switches for the ways real servers misbehave and
+//! a log of every request.
 //!
 //! ```ignore
 //! let mirror = MirrorServer::serve(dir).fail_first(2).ignore_range();
@@ -10,12 +10,16 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use axum::body::Body;
+use axum::extract::{Request as HttpRequest, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// How the server misbehaves. Change it between runs with [`MirrorServer::set`].
 #[derive(Debug, Clone, Default)]
@@ -56,40 +60,46 @@ struct Shared {
 pub struct MirrorServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl MirrorServer {
-    /// Serve `dir` on a free port of 127.0.0.1 until dropped.
+    /// Serve `dir` on a free test port of 127.0.0.1 until dropped; listening on return.
     pub fn serve(dir: impl Into<PathBuf>) -> MirrorServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = crate::env::free_port();
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind a test port");
+        listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared {
             dir: dir.into(),
             switches: Mutex::new(Switches::default()),
             log: Mutex::new(Vec::new()),
         });
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (shared, stop) = (shared.clone(), stop.clone());
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let shared = shared.clone();
-                    std::thread::spawn(move || {
-                        let _ = handle(stream, &shared);
-                    });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = axum::Router::new()
+            .fallback(answer)
+            .with_state(shared.clone());
+        // Its own runtime on its own thread: sync tests and tokio tests can both use it.
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                tokio::select! {
+                    served = axum::serve(listener, app) => served.unwrap(),
+                    _ = stopped => {}
                 }
-            })
-        };
+            });
+            // Connections still open are dropped with the runtime.
+            runtime.shutdown_background();
+        });
         MirrorServer {
             addr,
             shared,
-            stop,
+            stop: Some(stop),
             thread: Some(thread),
         }
     }
@@ -162,8 +172,9 @@ impl MirrorServer {
 
 impl Drop for MirrorServer {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -184,39 +195,6 @@ enum Answer {
     RangeNotSatisfiable(u64),
 }
 
-fn handle(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut parts = request_line.split_whitespace();
-    let method = parts.next().unwrap_or_default().to_string();
-    let target = parts.next().unwrap_or_default().to_string();
-    let mut range = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("range") {
-                range = Some(value.trim().to_string());
-            }
-        }
-    }
-    let path = target.split('?').next().unwrap_or_default().to_string();
-    let answer = decide(shared, &method, &path, range.as_deref());
-    // Logged before answering, so the log is complete once the client has its answer.
-    let (status, dropped) = answer.summary();
-    shared.log.lock().unwrap().push(Request {
-        method: method.clone(),
-        path,
-        range,
-        status,
-        dropped,
-    });
-    send(&mut stream, &method, answer)
-}
-
 impl Answer {
     fn summary(&self) -> (u16, bool) {
         match self {
@@ -231,9 +209,30 @@ impl Answer {
     }
 }
 
-fn decide(shared: &Shared, method: &str, path: &str, range: Option<&str>) -> Answer {
+async fn answer(State(shared): State<Arc<Shared>>, request: HttpRequest) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let range = request
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let decided = decide(&shared, &method, &path, range.as_deref());
+    // Logged before answering, so the log is complete once the client has its answer.
+    let (status, dropped) = decided.summary();
+    shared.log.lock().unwrap().push(Request {
+        method: method.to_string(),
+        path,
+        range,
+        status,
+        dropped,
+    });
+    respond(decided).await
+}
+
+fn decide(shared: &Shared, method: &Method, path: &str, range: Option<&str>) -> Answer {
     let mut switches = shared.switches.lock().unwrap();
-    if method != "GET" && method != "HEAD" {
+    if method != Method::GET && method != Method::HEAD {
         return Answer::Status(405);
     }
     if switches.not_found {
@@ -306,20 +305,21 @@ fn local_path(dir: &Path, url_path: &str) -> Option<PathBuf> {
         .then(|| dir.join(relative))
 }
 
-fn send(stream: &mut TcpStream, method: &str, answer: Answer) -> std::io::Result<()> {
-    match answer {
-        Answer::Status(status) => {
-            let head = format!(
-                "HTTP/1.1 {status} {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                reason(status)
-            );
-            stream.write_all(head.as_bytes())
-        }
+fn empty(status: u16, headers: HeaderMap) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::from_u16(status).unwrap();
+    *response.headers_mut() = headers;
+    response
+}
+
+async fn respond(answer: Answer) -> Response {
+    let (path, start, len, total, partial, drop_after) = match answer {
+        Answer::Status(status) => return empty(status, HeaderMap::new()),
         Answer::RangeNotSatisfiable(total) => {
-            let head = format!(
-                "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{total}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            );
-            stream.write_all(head.as_bytes())
+            let mut headers = HeaderMap::new();
+            let range = HeaderValue::from_str(&format!("bytes */{total}")).unwrap();
+            headers.insert(header::CONTENT_RANGE, range);
+            return empty(416, headers);
         }
         Answer::File {
             path,
@@ -328,63 +328,67 @@ fn send(stream: &mut TcpStream, method: &str, answer: Answer) -> std::io::Result
             total,
             partial,
             drop_after,
-        } => {
-            let status = if partial { 206 } else { 200 };
-            let mut head = format!(
-                "HTTP/1.1 {status} {}\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n",
-                reason(status)
-            );
-            if partial {
-                head.push_str(&format!(
-                    "Content-Range: bytes {start}-{}/{total}\r\n",
-                    total - 1
-                ));
-            }
-            head.push_str("\r\n");
-            stream.write_all(head.as_bytes())?;
-            if method == "HEAD" {
-                return Ok(());
-            }
-            let mut file = std::fs::File::open(path)?;
-            file.seek(SeekFrom::Start(start))?;
-            let limit = drop_after.unwrap_or(len);
-            std::io::copy(&mut file.take(limit), stream)?;
-            if drop_after.is_some() {
-                stream.flush()?;
-                let _ = stream.shutdown(Shutdown::Both);
-            }
-            Ok(())
-        }
+        } => (path, start, len, total, partial, drop_after),
+    };
+    let mut file = match tokio::fs::File::open(&path).await {
+        Ok(file) => file,
+        Err(_) => return empty(404, HeaderMap::new()),
+    };
+    file.seek(std::io::SeekFrom::Start(start)).await.unwrap();
+    // The whole length is announced; a dropped answer sends less and then fails the body,
+    // which makes hyper close the connection mid-body, as a real cut does. The pause before
+    // the failure lets hyper flush what was sent (it writes what it buffered when the body
+    // has nothing ready; a failing body drops the rest).
+    let sent = tokio_util::io::ReaderStream::new(file.take(drop_after.unwrap_or(len)));
+    let cut = futures_util::stream::iter(drop_after).then(|_| async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        Err::<Bytes, std::io::Error>(std::io::Error::other("dropped on purpose"))
+    });
+    let mut response = Response::new(Body::from_stream(sent.chain(cut)));
+    *response.status_mut() = if partial {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    };
+    let headers = response.headers_mut();
+    let value = |text: String| HeaderValue::from_str(&text).unwrap();
+    headers.insert(header::CONTENT_LENGTH, value(len.to_string()));
+    headers.insert(
+        header::CONTENT_TYPE,
+        value("application/octet-stream".into()),
+    );
+    headers.insert(header::ACCEPT_RANGES, value("bytes".into()));
+    if partial {
+        let range = format!("bytes {start}-{}/{total}", total - 1);
+        headers.insert(header::CONTENT_RANGE, value(range));
     }
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        206 => "Partial Content",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "Status",
-    }
+    response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
 
+    /// A raw HTTP/1.1 GET (one request, then the server's answer until it closes or a
+    /// 5 s read timeout): the head and the body bytes that arrived.
     fn get(url: &str, path: &str, range: Option<&str>) -> (String, Vec<u8>) {
         let addr = url.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(addr).unwrap();
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
         let range = range.map(|r| format!("Range: {r}\r\n")).unwrap_or_default();
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{range}\r\n").unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{range}Connection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut response = Vec::new();
         let _ = stream.read_to_end(&mut response);
         let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
         (
-            String::from_utf8_lossy(&response[..split]).into_owned(),
+            String::from_utf8_lossy(&response[..split]).to_lowercase(),
             response[split + 4..].to_vec(),
         )
     }
@@ -395,48 +399,66 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("kafka/1.0")).unwrap();
         std::fs::write(dir.path().join("kafka/1.0/f.tgz"), b"0123456789").unwrap();
         let mirror = MirrorServer::serve(dir.path());
+        let port = mirror
+            .url()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse::<u16>()
+            .unwrap();
+        assert!((20000..32000).contains(&port), "a test port: {port}");
 
         let (head, body) = get(&mirror.url(), "/kafka/1.0/f.tgz", None);
-        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(head.starts_with("http/1.1 200"), "{head}");
         assert_eq!(body, b"0123456789");
 
         let (head, body) = get(&mirror.url(), "/kafka/1.0/f.tgz", Some("bytes=4-"));
         assert!(
-            head.starts_with("HTTP/1.1 206") && head.contains("Content-Range: bytes 4-9/10"),
+            head.starts_with("http/1.1 206") && head.contains("content-range: bytes 4-9/10"),
             "{head}"
         );
         assert_eq!(body, b"456789");
 
         let (head, _) = get(&mirror.url(), "/kafka/1.0/f.tgz", Some("bytes=10-"));
-        assert!(head.starts_with("HTTP/1.1 416"), "{head}");
+        assert!(head.starts_with("http/1.1 416"), "{head}");
         let (head, _) = get(&mirror.url(), "/kafka/../etc/passwd", None);
-        assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+        assert!(head.starts_with("http/1.1 404"), "{head}");
 
         mirror.set(|s| s.ignore_range = true);
         let (head, body) = get(&mirror.url(), "/kafka/1.0/f.tgz", Some("bytes=4-"));
-        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(head.starts_with("http/1.1 200"), "{head}");
         assert_eq!(body, b"0123456789");
 
         mirror.set(|s| {
             s.drop_after = Some(3);
             s.drop_times = 1;
         });
-        let (_, body) = get(&mirror.url(), "/kafka/1.0/f.tgz", None);
-        assert_eq!(body, b"012");
+        let (head, body) = get(&mirror.url(), "/kafka/1.0/f.tgz", None);
+        assert!(head.contains("content-length: 10"), "{head}");
+        assert_eq!(body, b"012", "cut after 3 of the 10 bytes announced");
         let (_, body) = get(&mirror.url(), "/kafka/1.0/f.tgz", None);
         assert_eq!(body, b"0123456789");
 
         mirror.set(|s| s.fail_first = 1);
         assert!(get(&mirror.url(), "/kafka/1.0/f.tgz", None)
             .0
-            .starts_with("HTTP/1.1 500"));
+            .starts_with("http/1.1 500"));
         assert!(get(&mirror.url(), "/kafka/1.0/f.tgz", None)
             .0
-            .starts_with("HTTP/1.1 200"));
+            .starts_with("http/1.1 200"));
+        mirror.set(|s| s.status_for.push(("f.tgz".into(), 503)));
+        assert!(get(&mirror.url(), "/kafka/1.0/f.tgz", None)
+            .0
+            .starts_with("http/1.1 503"));
+        mirror.set(|s| s.not_found = true);
+        assert!(get(&mirror.url(), "/kafka/1.0/f.tgz", None)
+            .0
+            .starts_with("http/1.1 404"));
 
         let log = mirror.requests();
-        assert_eq!(log.len(), 9);
+        assert_eq!(log.len(), 11);
         assert_eq!(log[1].range.as_deref(), Some("bytes=4-"));
         assert!(log[5].dropped);
+        assert_eq!(log[9].status, 503);
     }
 }

@@ -9,6 +9,7 @@
 //!
 //! A missing variable fails the test: nothing here is skipped silently.
 
+use crate::env::free_port;
 use kafkup::messaging::admin::{Admin, AdminError};
 use kafkup::probe::{self, ProbeError, Timeouts, TopicAccess};
 use kafkup::report::Silent;
@@ -16,7 +17,6 @@ use kafkup::runner::NotRunning;
 use kafkup::spec::ProbeSpec;
 use kafkup::vocab::NodeId;
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -38,14 +38,6 @@ fn java() -> PathBuf {
     std::env::var_os("JAVA_HOME")
         .map(|home| PathBuf::from(home).join("bin/java"))
         .unwrap_or_else(|| PathBuf::from("java"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A JVM we started; killed on drop.

@@ -79,20 +79,32 @@ impl Machine {
         out
     }
 
-    /// `kafkup ARGS` as root inside, with the fixture mirror and this machine's ports.
-    fn kafkup(&self, args: &[&str]) -> Output {
-        let env = [
+    /// The fixture mirror and this machine's ports, as `NAME=VALUE`.
+    fn kafkup_env(&self) -> [String; 5] {
+        [
             format!("KAFKUP_MIRROR={}", self.mirror),
             format!("KAFKUP_DIST={}", self.mirror),
             format!("KAFKUP_KAFKA_PORT={}", self.kafka_port),
             format!("KAFKUP_ZOOKEEPER_PORT={}", self.zookeeper_port),
             format!("KAFKUP_CONTROLLER_PORT={}", self.controller_port),
-        ];
+        ]
+    }
+
+    /// `kafkup ARGS` as root inside, with the fixture mirror and this machine's ports.
+    fn kafkup(&self, args: &[&str]) -> Output {
+        let env = self.kafkup_env();
         let mut cmd = vec!["env"];
         cmd.extend(env.iter().map(String::as_str));
         cmd.push("kafkup");
         cmd.extend_from_slice(args);
         self.exec(&cmd)
+    }
+
+    /// `kafkup ARGS` on a terminal (a pty from `script`) that types `answer` and Enter.
+    fn kafkup_on_a_terminal(&self, args: &str, answer: &str) -> Output {
+        let command = format!("env {} kafkup {args}", self.kafkup_env().join(" "));
+        let script = format!("printf '{answer}\\n' | script -qec '{command}' /dev/null");
+        self.exec(&["sh", "-c", &script])
     }
 
     fn ok(&self, args: &[&str]) -> String {
@@ -165,14 +177,13 @@ fn under_systemd(mode: &str) {
     }
     check_hardening(&m, mode);
 
-    // An independent client on the host; a SIGKILLed broker comes back through systemd.
+    // An independent client on the host; a broker SIGKILLed under a running producer comes
+    // back through systemd, and every message the producer had acknowledged is there.
     let sent = lines("systemd", 200);
     kcat_produce(&m.bootstrap(), "acked", &sent);
-    let killed = m.main_pid(UNITS[1]);
-    m.sh("systemctl kill -s KILL kafkup-kafka.service");
-    wait_ready(&m);
-    assert_ne!(m.main_pid(UNITS[1]), killed, "systemd restarted the broker");
     assert_eq!(kcat_consume_all(&m.bootstrap(), "acked"), sent);
+    kill_under_a_running_producer(&m);
+    logs_follow(&m);
 
     // A second setup restarts nothing.
     let pids: Vec<u32> = units(mode).iter().map(|u| m.main_pid(u)).collect();
@@ -272,6 +283,72 @@ fn check_hardening(m: &Machine, mode: &str) {
     }
 }
 
+/// `kafkup produce` (acks=all, idempotent) runs on the host, a line every 20 ms, while the
+/// broker is SIGKILLed and systemd restarts it; the producer exits 0 only once every line was
+/// acknowledged, and then every line is on the topic, once and in order.
+fn kill_under_a_running_producer(m: &Machine) {
+    use std::io::Write;
+    let mut producer = Command::new(assert_cmd::cargo::cargo_bin("kafkup"));
+    producer
+        .args([
+            "produce",
+            "during-kill",
+            "--bootstrap-server",
+            &m.bootstrap(),
+        ])
+        .args(["--delivery-timeout", "120", "-q"])
+        .stdin(std::process::Stdio::piped());
+    crate::env::scrub(&mut producer, std::env::vars_os());
+    let mut producer = producer.spawn().unwrap();
+    let mut stdin = producer.stdin.take().unwrap();
+    let mut sent = Vec::new();
+    let mut send_for = |how_long: Duration, sent: &mut Vec<String>| {
+        let until = Instant::now() + how_long;
+        while Instant::now() < until {
+            let line = format!("во время сбоя {}", sent.len());
+            writeln!(stdin, "{line}").unwrap();
+            sent.push(line);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    send_for(Duration::from_secs(2), &mut sent);
+    let killed = m.main_pid(UNITS[1]);
+    m.sh("systemctl kill -s KILL kafkup-kafka.service");
+    // Lines keep coming while the broker is down and while it starts again.
+    send_for(Duration::from_secs(3), &mut sent);
+    wait_ready(m);
+    send_for(Duration::from_secs(2), &mut sent);
+    drop(stdin);
+    let status = crate::env::wait_exit(&mut producer, Duration::from_secs(150));
+    assert!(status.success(), "every line was acknowledged: {status}");
+    assert_ne!(m.main_pid(UNITS[1]), killed, "systemd restarted the broker");
+    assert_eq!(kcat_consume_all(&m.bootstrap(), "during-kill"), sent);
+}
+
+/// `kafkup logs kafka -f` under systemd (journalctl): a line the broker writes after it
+/// started appears, and Ctrl-C — SIGINT to its process group, as a terminal sends it — ends
+/// it, its journalctl included.
+fn logs_follow(m: &Machine) {
+    let mut child = Command::new("timeout")
+        .args(["120", "docker", "exec", &m.name, "setsid", "-w", "sh", "-c"])
+        .arg("echo $$; exec kafkup logs kafka -f -n 3")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = crate::env::Lines::new(child.stdout.take().unwrap());
+    let group = out.wait_for("", Duration::from_secs(30));
+    // The last lines come first: from then on it follows.
+    out.wait_for("", Duration::from_secs(30));
+    let topic = format!("follow-{}", std::process::id());
+    m.ok(&["topic", "create", &topic]);
+    out.wait_for(&topic, Duration::from_secs(60));
+    m.exec(&["sh", "-c", &format!("kill -s INT -- -{group}")]);
+    let status = crate::env::wait_exit(&mut child, Duration::from_secs(15));
+    eprintln!("logs -f after Ctrl-C: {status}");
+    let left = m.sh(&format!("pgrep -g {group} || echo none"));
+    assert_eq!(left, "none", "a process of `logs -f` outlived Ctrl-C");
+}
+
 /// Bounded: the broker is back within 90 s.
 fn wait_ready(m: &Machine) {
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -355,6 +432,56 @@ fn zookeeper_mode_under_systemd() {
 #[test]
 fn kraft_mode_under_systemd() {
     under_systemd("kraft");
+}
+
+/// No Java in the machine. On a terminal setup asks: "no" stops it and apt-get never runs,
+/// "yes" has the real apt-get install the JRE from Debian's packages (the container shares the
+/// host's network) and setup goes on; without a terminal `--install-java` does the same.
+#[test]
+fn a_missing_java_is_installed_by_the_real_apt_get_when_asked() {
+    let m = Machine::boot("java");
+    let jre = "openjdk-17-jre-headless";
+    let installed = || m.exec(&["dpkg", "-s", jre]).status.success();
+    let purge = || {
+        let out = m.exec(&["apt-get", "purge", "-y", "-qq", jre]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(!installed(), "{jre} is gone");
+    };
+    purge();
+    let setup = "setup --mode kraft --no-selftest";
+    let out = m.kafkup_on_a_terminal(setup, "n");
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!("install {jre} with apt-get now? [y/N]")),
+        "{said}"
+    );
+    assert!(said.contains("pass --install-java"), "{said}");
+    assert!(!installed(), "no answer, no apt-get");
+
+    let out = m.kafkup_on_a_terminal(setup, "y");
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains(&format!("installing {jre} with apt-get")),
+        "{said}"
+    );
+    assert!(installed(), "apt-get installed {jre}");
+    assert!(
+        m.kafkup(&["probe"]).status.success(),
+        "the broker runs on it"
+    );
+
+    m.ok(&["teardown", "--purge"]);
+    purge();
+    m.ok(&[
+        "setup",
+        "--mode",
+        "kraft",
+        "--no-selftest",
+        "--install-java",
+    ]);
+    assert!(installed(), "--install-java installed {jre}");
 }
 
 /// The binary the .deb ships must run on Ubuntu 22.04 (glibc 2.35) and later.

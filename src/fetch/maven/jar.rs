@@ -184,7 +184,7 @@ async fn check_signature(job: &JarJob<'_>, path: &Path) -> Result<SignatureCheck
         .iter()
         .map(|r| job.jar.coord.url(r, ".asc"))
         .collect();
-    let (url, asc) = match job.transport.get_small(&urls, job.reporter).await {
+    let (url, asc) = match job.transport.get_small(&urls).await {
         Ok(found) => found,
         Err(failures) if all_not_found(&failures) => return Ok(SignatureCheck::NotPublished),
         Err(failures) => return Err(MavenError::SignatureDownloadFailed { jar, failures }),

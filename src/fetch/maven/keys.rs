@@ -33,7 +33,7 @@ pub async fn keys_for(
 ) -> Result<KeysAtHand, MavenError> {
     if dists == Dists::MayAnswer {
         let urls: Vec<_> = sources.dists.iter().map(|b| project.keys_url(b)).collect();
-        match transport.get_small(&urls, reporter).await {
+        match transport.get_small(&urls).await {
             Ok((url, bytes)) => {
                 let ring = parsed(&bytes, url.as_ref(), reporter);
                 if !ring.keys.is_empty() {

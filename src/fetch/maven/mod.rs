@@ -222,7 +222,9 @@ struct Tally {
     unsigned: usize,
 }
 
-/// Says what the signature checks found, loudly where they could not vouch for a jar.
+/// Says what the signature checks found: one line per distribution (a warning when any jar
+/// rests on the lock alone), the jars and keys behind it under `-v` (`kafkup status` counts
+/// them too).
 fn report_signatures(
     artifact: &Artifact,
     lock: &Lock,
@@ -246,46 +248,57 @@ fn report_signatures(
             _ => {}
         }
     }
-    if verified > 0 {
-        let from: Vec<&str> = keys.iter().map(|k| k.from.as_str()).collect();
-        reporter.step(&format!(
-            "{}: {verified} Apache jar signatures verified against {}",
-            artifact.top_dir,
-            from.join(" and ")
-        ));
-    }
-    let mut unknown_count = 0;
+    let from: Vec<&str> = keys.iter().map(|k| k.from.as_str()).collect();
+    let checked = format!(
+        "{}: {verified} Apache jar signatures verified against {}",
+        artifact.top_dir,
+        from.join(" and ")
+    );
+    let mut reasons = Vec::new();
     for ((project, issuer), jars) in &unknown {
-        unknown_count += jars.len();
-        let keys = keys.iter().find(|k| k.project == *project);
-        let not_held = match keys {
+        let at_hand = keys.iter().find(|k| k.project == *project);
+        let not_held = match at_hand {
             Some(k) if !k.ring.keys.is_empty() => format!("a key that is not in {}", k.from),
-            _ => format!(
-                "and there are no {} KEYS at hand (kafkup has no built-in copy; pass --keys)",
-                project.title()
-            ),
+            _ => format!("and there are no {} KEYS at hand", project.title()),
         };
-        reporter.warn(&format!(
+        reasons.push(format!("{} signed by {issuer}, {not_held}", jars.len()));
+        tracing::info!(
             "{} {} jar(s) of {} ({}) are signed by {issuer}, {not_held}: their signatures could \
-             NOT be checked. They are installed only because each matched the SHA-256 pinned in \
-             kafkup's lock{}. To check them, pass {}'s current KEYS with --keys FILE.",
+             NOT be checked; each matched the SHA-256 pinned in kafkup's lock{}",
             jars.len(),
             project.title(),
             artifact.top_dir,
             few(jars),
             recorded_signer(lock, jars, issuer),
-            project.title()
-        ));
+        );
     }
     if !unpublished.is_empty() {
-        reporter.warn(&format!(
-            "{} Apache jar(s) of {} ({}) have no OpenPGP signature in {}: they are installed on the \
-             strength of the SHA-256 pinned in kafkup's lock alone{}",
+        reasons.push(format!("{} without a signature", unpublished.len()));
+        tracing::info!(
+            "{} Apache jar(s) of {} ({}) have no OpenPGP signature in {}: each matched the \
+             SHA-256 pinned in kafkup's lock{}",
             unpublished.len(),
             artifact.top_dir,
             few(&unpublished),
             sources.maven.repos[0],
             unsigned_when_locked(lock, &unpublished)
+        );
+    }
+    let unknown_count = unknown.values().map(Vec::len).sum();
+    if reasons.is_empty() {
+        if verified > 0 {
+            reporter.step(&checked);
+        }
+    } else {
+        let checked = match verified {
+            0 => format!("{}: ", artifact.top_dir),
+            _ => format!("{checked}; "),
+        };
+        reporter.warn(&format!(
+            "{checked}{} Apache jar(s) rest on the SHA-256 in kafkup's lock alone ({}): pass the \
+             projects' current KEYS with --keys FILE to check them (-v names the jars)",
+            unknown_count + unpublished.len(),
+            reasons.join("; ")
         ));
     }
     Tally {
