@@ -36,20 +36,30 @@ pub struct KafkaConfig {
     pub node_id: u32,
     /// KRaft: `broker,controller`, `controller` or `broker`.
     pub process_roles: Option<String>,
+    /// Serves clients (every node but a dedicated controller).
+    pub broker: bool,
+    /// Votes in the KRaft quorum.
+    pub controller: bool,
     pub listeners: String,
     /// None on a dedicated controller (it serves no clients).
     pub advertised_listeners: Option<String>,
+    /// The listener brokers replicate over: the clients' one, or in containers the one on the
+    /// environment's network.
+    pub inter_broker_listener: String,
+    pub listener_security_protocol_map: String,
     /// KRaft: `id@host:port` of every voter.
     pub quorum_voters: Option<String>,
     /// How many nodes vote in the quorum.
     pub voters: usize,
+    /// How many brokers the environment has.
+    pub brokers: usize,
     /// ZooKeeper mode: `host:port` of every ZooKeeper server.
     pub zookeeper_connect: Option<String>,
     pub log_dirs: PathBuf,
-    /// Replicas of the internal topics (offsets, transactions, share state) and their
-    /// `min.isr`: as many as there are brokers, at most 3.
-    pub internal_replication: u8,
-    pub internal_min_isr: u8,
+    /// `default.replication.factor`, also of the internal topics (offsets, transactions, share
+    /// state), and `min.insync.replicas`, theirs too.
+    pub replication: u8,
+    pub min_insync_replicas: u8,
     /// The client listener binds the address clients dial (no port publishing between).
     pub loopback_only: bool,
 }
@@ -61,7 +71,16 @@ pub struct ZookeeperConfig {
     pub client_address: String,
     pub four_letter_words: String,
     pub loopback_only: bool,
+    /// An ensemble's `server.N=host:quorum:election` lines, this server's own included; none
+    /// for a standalone server.
+    pub servers: Vec<String>,
+    /// This server's number in the ensemble (its `myid`).
+    pub myid: u32,
 }
+
+/// The listener brokers talk to each other on in containers (each has its own network
+/// namespace, so every broker uses the same port).
+pub const INTERNAL_LISTENER: &str = "INTERNAL";
 
 /// Each node's configuration, in the topology's order; `views[i]` is how node `i` sees itself
 /// (and how the others reach it).
@@ -79,7 +98,8 @@ pub fn configure(topology: &Topology, views: &[NodeView]) -> Vec<NodeConfig> {
                 version: node.dist.artifact.version.clone(),
             },
             kafka: (node.role() != Role::Zookeeper).then(|| kafka(topology, views, node, view)),
-            zookeeper: (node.role() == Role::Zookeeper).then(|| zookeeper(topology, node, view)),
+            zookeeper: (node.role() == Role::Zookeeper)
+                .then(|| zookeeper(topology, views, node, view)),
         })
         .collect()
 }
@@ -87,59 +107,90 @@ pub fn configure(topology: &Topology, views: &[NodeView]) -> Vec<NodeConfig> {
 fn kafka(topology: &Topology, views: &[NodeView], node: &Node, view: &NodeView) -> KafkaConfig {
     let kraft = topology.mode == Mode::Kraft;
     let voters = topology.voters();
-    // A quorum of one talks to itself on its own loopback, in a container too.
-    let solo_quorum = voters.len() == 1;
-    let controller_host = |v: &NodeView| match solo_quorum {
-        true => topology.host.clone(),
-        false => v.peer_host.clone(),
-    };
-    let mut listeners = Vec::new();
-    if let Some(port) = node.ports.client {
-        listeners.push(format!("PLAINTEXT://{}:{port}", view.listen_host));
+    let internal = view.own_network && node.ports.client.is_some();
+    let inter_broker = if internal { INTERNAL_LISTENER } else { "PLAINTEXT" };
+    let mut protocols = vec!["PLAINTEXT:PLAINTEXT".to_string()];
+    if kraft {
+        protocols.insert(0, "CONTROLLER:PLAINTEXT".into());
     }
-    if let Some(port) = node.ports.controller {
-        let bind = if solo_quorum {
-            topology.host.as_str()
-        } else {
-            view.listen_host.as_str()
-        };
-        listeners.push(format!("CONTROLLER://{bind}:{port}"));
+    if internal {
+        protocols.push(format!("{INTERNAL_LISTENER}:PLAINTEXT"));
     }
-    let quorum_voters = kraft.then(|| {
-        let peers = voters.iter().map(|v| {
-            let seen = &views[index_of(topology, v)];
-            let port = v
-                .ports
-                .controller
-                .expect("voters have a controller listener");
-            format!("{}@{}:{port}", v.server_id, controller_host(seen))
-        });
-        peers.collect::<Vec<_>>().join(",")
-    });
-    let brokers = topology.of_role(Role::Kafka).count().clamp(1, 3) as u8;
+    let replication = topology.replication;
     KafkaConfig {
         line: KafkaLine::of(&node.dist.artifact.version),
         node_id: node.server_id,
         process_roles: kraft.then(|| process_roles(topology, node).to_string()),
-        listeners: listeners.join(","),
-        advertised_listeners: node
-            .ports
-            .client
-            .map(|port| format!("PLAINTEXT://{}:{port}", topology.host)),
-        quorum_voters,
+        broker: node.ports.client.is_some(),
+        controller: node.ports.controller.is_some(),
+        listeners: listeners(topology, node, view).join(","),
+        advertised_listeners: advertised(topology, node, view),
+        inter_broker_listener: inter_broker.into(),
+        listener_security_protocol_map: protocols.join(","),
+        quorum_voters: kraft.then(|| quorum_voters(topology, views)),
         voters: voters.len(),
+        brokers: topology.of_role(Role::Kafka).count(),
         zookeeper_connect: (!kraft).then(|| zookeeper_connect(topology, views)),
         log_dirs: view.data_dir.clone(),
-        internal_replication: brokers,
-        internal_min_isr: brokers.saturating_sub(1).max(1),
+        replication: replication.factor,
+        min_insync_replicas: replication.min_insync,
         loopback_only: view.loopback_only(&topology.host),
     }
 }
 
+/// A quorum of one talks to itself on its own loopback, in a container too; a bigger one on
+/// the environment's network.
+fn solo_quorum(topology: &Topology) -> bool {
+    topology.voters().len() == 1
+}
+
+fn listeners(topology: &Topology, node: &Node, view: &NodeView) -> Vec<String> {
+    let mut listeners = Vec::new();
+    if let Some(port) = node.ports.client {
+        listeners.push(format!("PLAINTEXT://{}:{port}", view.listen_host));
+        if view.own_network {
+            let port = defaults::container::INTERNAL_PORT;
+            listeners.push(format!("{INTERNAL_LISTENER}://{}:{port}", view.listen_host));
+        }
+    }
+    if let Some(port) = node.ports.controller {
+        let bind = match solo_quorum(topology) {
+            true => topology.host.as_str(),
+            false => view.listen_host.as_str(),
+        };
+        listeners.push(format!("CONTROLLER://{bind}:{port}"));
+    }
+    listeners
+}
+
+/// What clients are told to dial: the host's address for the client listener, and in
+/// containers the container's name for the one on the environment's network.
+fn advertised(topology: &Topology, node: &Node, view: &NodeView) -> Option<String> {
+    let port = node.ports.client?;
+    let mut advertised = vec![format!("PLAINTEXT://{}:{port}", topology.host)];
+    if view.own_network {
+        let internal = defaults::container::INTERNAL_PORT;
+        advertised.push(format!("{INTERNAL_LISTENER}://{}:{internal}", view.peer_host));
+    }
+    Some(advertised.join(","))
+}
+
+fn quorum_voters(topology: &Topology, views: &[NodeView]) -> String {
+    let voters = topology.voters().into_iter().map(|v| {
+        let host = match solo_quorum(topology) {
+            true => topology.host.as_str(),
+            false => views[index_of(topology, v)].peer_host.as_str(),
+        };
+        let port = v.ports.controller.expect("voters have a controller listener");
+        format!("{}@{host}:{port}", v.server_id)
+    });
+    voters.collect::<Vec<_>>().join(",")
+}
+
 fn process_roles(topology: &Topology, node: &Node) -> &'static str {
-    match (node.role(), topology.shape.controllers) {
+    match (node.role(), topology.votes(node)) {
         (Role::Controller, _) => "controller",
-        (_, 0) => "broker,controller",
+        (_, true) => "broker,controller",
         _ => "broker",
     }
 }
@@ -153,13 +204,33 @@ fn zookeeper_connect(topology: &Topology, views: &[NodeView]) -> String {
     servers.collect::<Vec<_>>().join(",")
 }
 
-fn zookeeper(topology: &Topology, node: &Node, view: &NodeView) -> ZookeeperConfig {
+fn zookeeper(
+    topology: &Topology,
+    views: &[NodeView],
+    node: &Node,
+    view: &NodeView,
+) -> ZookeeperConfig {
+    let servers = topology.of_role(Role::Zookeeper).filter_map(|zk| {
+        let seen = &views[index_of(topology, zk)];
+        let (quorum, election) = match seen.own_network {
+            // Each server in a container of its own: the ports are its own too.
+            true => (defaults::ZOOKEEPER_QUORUM_PORT, defaults::ZOOKEEPER_ELECTION_PORT),
+            false => zk.ports.quorum?,
+        };
+        let host = &seen.peer_host;
+        Some(format!("server.{}={host}:{quorum}:{election}", zk.server_id))
+    });
     ZookeeperConfig {
         data_dir: view.data_dir.clone(),
         client_port: node.ports.client.expect("ZooKeeper has a client port"),
         client_address: view.listen_host.clone(),
         four_letter_words: defaults::FOUR_LETTER_WORDS.to_string(),
         loopback_only: view.loopback_only(&topology.host),
+        servers: match topology.shape.zookeepers > 1 {
+            true => servers.collect(),
+            false => vec![],
+        },
+        myid: node.server_id,
     }
 }
 

@@ -41,9 +41,20 @@ pub const CONTROLLER_PORT: u16 = 9093;
 /// Dedicated KRaft controllers' node ids start after this (brokers are 1 … N).
 pub const CONTROLLER_ID_BASE: u32 = 100;
 
-/// The distributions' own script defaults.
+/// The distributions' own script defaults, for one broker and one ZooKeeper.
 pub const KAFKA_HEAP: &str = "1g";
 pub const ZOOKEEPER_HEAP: &str = "512m";
+/// Each of several brokers, each server of a ZooKeeper ensemble, and a dedicated KRaft
+/// controller: three brokers, three controllers and their JVMs' own memory fit a laptop.
+pub const CLUSTER_KAFKA_HEAP: &str = "512m";
+pub const ENSEMBLE_ZOOKEEPER_HEAP: &str = "256m";
+pub const CONTROLLER_HEAP: &str = "256m";
+
+/// How many brokers `--brokers` allows: each is a JVM on this one machine.
+pub const MAX_BROKERS: u8 = 9;
+/// The ports a ZooKeeper ensemble's servers talk to each other on (the n-th server: +n-1).
+pub const ZOOKEEPER_QUORUM_PORT: u16 = 2888;
+pub const ZOOKEEPER_ELECTION_PORT: u16 = 3888;
 
 /// How long `setup` and `start` wait for readiness.
 pub const READY_TIMEOUT_SECS: u64 = 120;
@@ -105,6 +116,9 @@ pub mod container {
     pub const CLASS_ARCHIVES: &str = "/var/cache/kafkup/class-archives";
     /// Inside its own network namespace a service listens on every interface.
     pub const LISTEN_ALL: &str = "0.0.0.0";
+    /// The broker listener for the environment's network (other brokers, containers there):
+    /// the same port in every broker's container, never published.
+    pub const INTERNAL_PORT: u16 = 19092;
 }
 
 /// The JRE image the docker runner runs the services from (any JRE 17+ image works: the

@@ -15,7 +15,7 @@ use crate::render::{render_all, RenderError, RenderedFile, ToRender, Unit};
 use crate::runner::detect::RunnerChoice;
 use crate::settings::{Settings, SettingsError};
 use crate::spec::ServiceSpec;
-use crate::topology::{Dist, NodeView, PortUse, Shape, Topology};
+use crate::topology::{Dist, NodeView, PortUse, Topology};
 use crate::vocab::{Mode, NodeId, Role, RunnerKind};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -86,14 +86,13 @@ impl Diagnose for DeploymentError {
 }
 
 impl Deployment {
-    /// The deployment of `settings` in `shape` for `runner`, whose Java is `java`.
+    /// The deployment of `settings` for `runner`, whose Java is `java`.
     pub fn resolve(
         settings: &Settings,
-        shape: Shape,
         runner: RunnerChoice,
         java: Option<Java>,
     ) -> Result<Deployment, DeploymentError> {
-        let topology = Topology::plan(settings, shape)?;
+        let topology = Topology::plan(settings)?;
         refuse_temp_dirs(&topology)?;
         let paths = settings.paths();
         let views = crate::runner::view::views(runner.kind, &paths, &topology);
@@ -176,8 +175,8 @@ impl Deployment {
 
 /// What can be refused before anything is touched, not even the environment's lock: ports
 /// that clash, data where the system throws it away.
-pub fn check_early(settings: &Settings, shape: Shape) -> Result<(), DeploymentError> {
-    refuse_temp_dirs(&Topology::plan(settings, shape)?)?;
+pub fn check_early(settings: &Settings) -> Result<(), DeploymentError> {
+    refuse_temp_dirs(&Topology::plan(settings)?)?;
     Ok(())
 }
 
@@ -238,12 +237,11 @@ pub mod testing {
     pub const ROOT: &str = "/srv/k";
     pub const JAVA: &str = "/usr/lib/jvm/java-17/bin/java";
 
-    /// The deployment of `config` (TOML; `root` is [`ROOT`]) in `shape` for `runner`.
-    pub fn deployment_of(config: &str, shape: Option<Shape>, runner: RunnerKind) -> Deployment {
+    /// The deployment of `config` (TOML; `root` is [`ROOT`]) for `runner`.
+    pub fn deployment_of(config: &str, runner: RunnerKind) -> Deployment {
         let text = format!("root = \"{ROOT}\"\n{config}");
         let layer = crate::settings::parse_config(&text).expect("a valid test config");
         let settings = Settings::resolve([layer]).expect("valid test settings");
-        let shape = shape.unwrap_or_else(|| Shape::single(settings.mode));
         let choice = RunnerChoice {
             kind: runner,
             why: "a test".into(),
@@ -252,12 +250,12 @@ pub mod testing {
             path: JAVA.into(),
             major: 17,
         };
-        Deployment::resolve(&settings, shape, choice, Some(java)).expect("a valid deployment")
+        Deployment::resolve(&settings, choice, Some(java)).expect("a valid deployment")
     }
 
     /// One broker (and ZooKeeper) in `mode`, process runner.
     pub fn deployment(mode: Mode) -> Deployment {
-        deployment_of(&format!("mode = \"{mode}\""), None, RunnerKind::Process)
+        deployment_of(&format!("mode = \"{mode}\""), RunnerKind::Process)
     }
 }
 

@@ -18,15 +18,22 @@ pub struct Shape {
     pub controllers: u8,
     /// ZooKeeper servers (ZooKeeper mode only).
     pub zookeepers: u8,
+    /// KRaft without dedicated controllers: the first this many brokers vote in the quorum
+    /// (all of them in a new environment; brokers added later only serve).
+    pub voters: u8,
 }
 
 impl Shape {
-    /// One broker (and in ZooKeeper mode one ZooKeeper): what `setup` makes today.
-    pub fn single(mode: Mode) -> Shape {
+    /// What `settings` ask for.
+    pub fn of(settings: &Settings) -> Shape {
+        let kraft = settings.mode == Mode::Kraft;
+        let combined = kraft && settings.controllers == 0;
+        let voters = settings.voters.unwrap_or(settings.brokers).min(settings.brokers);
         Shape {
-            brokers: 1,
-            controllers: 0,
-            zookeepers: u8::from(mode == Mode::Zookeeper),
+            brokers: settings.brokers,
+            controllers: if kraft { settings.controllers } else { 0 },
+            zookeepers: if kraft { 0 } else { settings.zookeepers },
+            voters: if combined { voters } else { 0 },
         }
     }
 
@@ -53,9 +60,13 @@ pub struct NodePorts {
     pub client: Option<u16>,
     /// The KRaft controller listener (controllers and combined nodes).
     pub controller: Option<u16>,
+    /// A server of a ZooKeeper ensemble: the ports it talks to the others on (quorum,
+    /// leader election), on the host's loopback (in a container they are its own).
+    pub quorum: Option<(u16, u16)>,
 }
 
 impl NodePorts {
+    /// The ports clients and the host reach (published by containers).
     pub fn all(&self) -> Vec<u16> {
         self.client.into_iter().chain(self.controller).collect()
     }
@@ -96,6 +107,9 @@ pub struct NodeView {
     pub listen_host: String,
     /// How the other nodes of the environment dial it.
     pub peer_host: String,
+    /// In a network namespace of its own (a container): ports only its environment's other
+    /// nodes use are the same fixed ones on every node, and brokers get a listener for them.
+    pub own_network: bool,
 }
 
 impl NodeView {
@@ -107,6 +121,7 @@ impl NodeView {
             data_dir: node.data_dir.clone(),
             listen_host: host.to_string(),
             peer_host: host.to_string(),
+            own_network: false,
         }
     }
 
@@ -116,11 +131,31 @@ impl NodeView {
     }
 }
 
+/// How many replicas topics get, and how many must acknowledge a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Replication {
+    /// `default.replication.factor` and the internal topics' replication.
+    pub factor: u8,
+    /// `min.insync.replicas`, the internal topics' too.
+    pub min_insync: u8,
+}
+
+impl Replication {
+    /// As many replicas as brokers, at most 3, and one less must acknowledge (at least 1):
+    /// 3 and 2 for a cluster of three or more, so one broker may fail without losing writes.
+    fn of(settings: &Settings) -> Replication {
+        let factor = settings.replication_factor.unwrap_or(settings.brokers.min(3));
+        let min_insync = settings.min_insync_replicas.unwrap_or(factor.saturating_sub(1).max(1));
+        Replication { factor, min_insync }
+    }
+}
+
 /// The whole environment's nodes, in start order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Topology {
     pub mode: Mode,
     pub shape: Shape,
+    pub replication: Replication,
     /// The address clients on the host dial (and brokers advertise to them).
     pub host: String,
     pub nodes: Vec<Node>,
@@ -135,8 +170,9 @@ pub struct PortUse {
 }
 
 impl Topology {
-    /// The nodes `settings` ask for in `shape`; ports that would clash are refused.
-    pub fn plan(settings: &Settings, shape: Shape) -> Result<Topology, SettingsError> {
+    /// The nodes `settings` ask for; ports that would clash are refused.
+    pub fn plan(settings: &Settings) -> Result<Topology, SettingsError> {
+        let shape = Shape::of(settings);
         let paths = settings.paths();
         let kafka = Artifact::kafka(&settings.chosen_kafka_version(), &settings.scala_version);
         let zookeeper = Artifact::zookeeper(&settings.zookeeper_version);
@@ -155,6 +191,7 @@ impl Topology {
         let topology = Topology {
             mode: settings.mode,
             shape,
+            replication: Replication::of(settings),
             host: defaults::HOST.to_string(),
             nodes,
         };
@@ -181,12 +218,18 @@ impl Topology {
         self.nodes.iter().find(|n| n.id == id)
     }
 
-    /// The nodes that vote in the KRaft quorum: the dedicated controllers, else the brokers.
+    /// The nodes that vote in the KRaft quorum: the dedicated controllers, else the first
+    /// brokers.
     pub fn voters(&self) -> Vec<&Node> {
         match self.shape.controllers {
-            0 => self.of_role(Role::Kafka).collect(),
+            0 => self.of_role(Role::Kafka).take(self.shape.voters.into()).collect(),
             _ => self.of_role(Role::Controller).collect(),
         }
+    }
+
+    /// Whether a node votes in the KRaft quorum.
+    pub fn votes(&self, node: &Node) -> bool {
+        self.voters().iter().any(|v| v.id == node.id)
     }
 
     /// Every broker's address as a client on the host dials it, comma-separated.
@@ -217,11 +260,13 @@ impl Topology {
             }
             if let Some(port) = node.ports.controller {
                 let what = what("Kafka KRaft controller listener");
-                ports.push(PortUse {
-                    port,
-                    node: node.id,
-                    what,
-                });
+                ports.push(PortUse { port, node: node.id, what });
+            }
+            if let Some((quorum, election)) = node.ports.quorum {
+                let node = node.id;
+                let (q, e) = (what("ZooKeeper quorum port"), what("ZooKeeper election port"));
+                ports.push(PortUse { port: quorum, node, what: q });
+                ports.push(PortUse { port: election, node, what: e });
             }
         }
         ports
@@ -248,35 +293,31 @@ fn node(settings: &Settings, paths: &Paths, shape: Shape, id: NodeId, artifact: 
     let controllers_from = settings
         .controller_port
         .unwrap_or_else(|| settings.kafka_port.saturating_add(u16::from(shape.brokers)));
-    let kraft = settings.mode == Mode::Kraft;
-    let (ports, heap, jvm_options, server_id) = match id.role() {
-        Role::Zookeeper => (
-            NodePorts {
-                client: Some(nth(settings.zookeeper_port)),
-                controller: None,
-            },
-            &settings.zookeeper_heap,
-            &settings.zookeeper_jvm_options,
-            u32::from(id.index()),
-        ),
-        Role::Controller => (
-            NodePorts {
-                client: None,
-                controller: Some(nth(controllers_from)),
-            },
-            &settings.kafka_heap,
-            &settings.kafka_jvm_options,
-            defaults::CONTROLLER_ID_BASE + u32::from(id.index()),
-        ),
-        Role::Kafka => (
-            NodePorts {
-                client: Some(nth(settings.kafka_port)),
-                controller: (kraft && shape.controllers == 0).then(|| nth(controllers_from)),
-            },
-            &settings.kafka_heap,
-            &settings.kafka_jvm_options,
-            u32::from(id.index()),
-        ),
+    let (ports, server_id) = match id.role() {
+        Role::Zookeeper => {
+            let quorum = (shape.zookeepers > 1).then(|| {
+                let election = nth(defaults::ZOOKEEPER_ELECTION_PORT);
+                (nth(defaults::ZOOKEEPER_QUORUM_PORT), election)
+            });
+            let client = Some(nth(settings.zookeeper_port));
+            let ports = NodePorts { client, controller: None, quorum };
+            (ports, u32::from(id.index()))
+        }
+        Role::Controller => {
+            let controller = Some(nth(controllers_from));
+            let ports = NodePorts { client: None, controller, quorum: None };
+            (ports, defaults::CONTROLLER_ID_BASE + u32::from(id.index()))
+        }
+        Role::Kafka => {
+            let controller = (id.index() <= shape.voters).then(|| nth(controllers_from));
+            let client = Some(nth(settings.kafka_port));
+            let ports = NodePorts { client, controller, quorum: None };
+            (ports, u32::from(id.index()))
+        }
+    };
+    let (heap, jvm_options) = match id.role() {
+        Role::Zookeeper => (&settings.zookeeper_heap, &settings.zookeeper_jvm_options),
+        Role::Controller | Role::Kafka => (&settings.kafka_heap, &settings.kafka_jvm_options),
     };
     Node {
         id,
@@ -287,9 +328,21 @@ fn node(settings: &Settings, paths: &Paths, shape: Shape, id: NodeId, artifact: 
         config_dir: paths.node_config(id),
         data_dir: paths.node_data(id),
         ports,
-        heap: heap.clone(),
+        heap: heap.clone().unwrap_or_else(|| default_heap(shape, id.role()).into()),
         jvm_options: jvm_options.clone(),
         server_id,
+    }
+}
+
+/// A node's heap when none is set: the distributions' defaults for one broker and one
+/// ZooKeeper, less for each of several (they share this machine).
+fn default_heap(shape: Shape, role: Role) -> &'static str {
+    match role {
+        Role::Zookeeper if shape.zookeepers > 1 => defaults::ENSEMBLE_ZOOKEEPER_HEAP,
+        Role::Zookeeper => defaults::ZOOKEEPER_HEAP,
+        Role::Controller => defaults::CONTROLLER_HEAP,
+        Role::Kafka if shape.brokers > 1 => defaults::CLUSTER_KAFKA_HEAP,
+        Role::Kafka => defaults::KAFKA_HEAP,
     }
 }
 
@@ -307,7 +360,7 @@ mod tests {
 
     #[test]
     fn one_broker_keeps_the_names_and_ports_of_today() {
-        let t = Topology::plan(&settings(&[]), Shape::single(Mode::Zookeeper)).unwrap();
+        let t = Topology::plan(&settings(&[])).unwrap();
         let names: Vec<String> = t.nodes.iter().map(|n| n.id.name()).collect();
         assert_eq!(names, ["zookeeper", "kafka"]);
         assert_eq!(t.nodes[1].data_dir, PathBuf::from("/srv/k/data/kafka"));
@@ -315,7 +368,7 @@ mod tests {
         assert_eq!(t.nodes[0].ports.client, Some(2181));
         assert_eq!(t.bootstrap_servers(), "127.0.0.1:9092");
         let k = settings(&[("mode", "\"kraft\"")]);
-        let t = Topology::plan(&k, Shape::single(Mode::Kraft)).unwrap();
+        let t = Topology::plan(&k).unwrap();
         assert_eq!(t.nodes.len(), 1);
         assert_eq!(t.nodes[0].ports.controller, Some(9093));
     }
@@ -323,15 +376,10 @@ mod tests {
     #[test]
     fn the_controller_port_follows_the_brokers_unless_given() {
         let k = settings(&[("mode", "\"kraft\""), ("kafka_port", "19092")]);
-        let t = Topology::plan(&k, Shape::single(Mode::Kraft)).unwrap();
+        let t = Topology::plan(&k).unwrap();
         assert_eq!(t.nodes[0].ports.all(), [19092, 19093]);
-        let k = settings(&[("mode", "\"kraft\""), ("controller_port", "29093")]);
-        let shape = Shape {
-            brokers: 3,
-            controllers: 0,
-            zookeepers: 0,
-        };
-        let t = Topology::plan(&k, shape).unwrap();
+        let k = settings(&[("mode", "\"kraft\""), ("controller_port", "29093"), ("brokers", "3")]);
+        let t = Topology::plan(&k).unwrap();
         let ports: Vec<Vec<u16>> = t.nodes.iter().map(|n| n.ports.all()).collect();
         assert_eq!(ports, [[9092, 29093], [9093, 29094], [9094, 29095]]);
     }
@@ -339,7 +387,7 @@ mod tests {
     #[test]
     fn clashing_ports_name_both_users() {
         let s = settings(&[("kafka_port", "2181")]);
-        let err = Topology::plan(&s, Shape::single(Mode::Zookeeper)).unwrap_err();
+        let err = Topology::plan(&s).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("port 2181 is used twice"), "{text}");
         assert!(

@@ -2,11 +2,11 @@
 
 use super::Context;
 use crate::settings::Settings;
-use crate::topology::{Shape, Topology};
+use crate::topology::Topology;
 use anyhow::Result;
 
 pub async fn run(ctx: &Context<'_>, settings: &Settings) -> Result<()> {
-    let topology = Topology::plan(settings, Shape::single(settings.mode))?;
+    let topology = Topology::plan(settings)?;
     let sources = settings.sources();
     if !sources.verify_signature {
         ctx.reporter.warn(crate::fetch::NO_SIGNATURE_WARNING);

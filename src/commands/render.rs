@@ -5,7 +5,6 @@ use super::Context;
 use crate::deployment::Deployment;
 use crate::runner::detect::{self, HostFacts, RunnerChoice};
 use crate::settings::Settings;
-use crate::topology::Shape;
 use crate::vocab::{Backend, RunnerKind};
 use anyhow::{Context as _, Result};
 use std::path::Path;
@@ -17,7 +16,7 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, out: &Path) -> Result<(
         RunnerKind::Docker => None,
         RunnerKind::Process | RunnerKind::Systemd => host_java(settings),
     };
-    let want = Deployment::resolve(settings, Shape::single(settings.mode), runner, java)?;
+    let want = Deployment::resolve(settings, runner, java)?;
     for file in &want.files {
         let path = out.join(&file.rel);
         let dir = path.parent().expect("rendered files have a parent");

@@ -14,7 +14,6 @@ use crate::runner::{AnyRunner, Runner, RunnerContext};
 use crate::settings::Settings;
 use crate::spec::ServiceSpec;
 use crate::state::{self, Manifest};
-use crate::topology::Shape;
 use crate::vocab::{Backend, RunnerKind};
 use anyhow::Result;
 use std::time::Instant;
@@ -26,17 +25,15 @@ pub async fn run(
     install_java: bool,
 ) -> Result<()> {
     let paths = settings.paths();
-    let shape = Shape::single(settings.mode);
     // Before the lock: taking it would create the state dir where data must not go, and a
     // runner asked for by name that cannot run here is a usage error first.
-    crate::deployment::check_early(settings, shape)?;
+    crate::deployment::check_early(settings)?;
     let previous = state::load(&paths)?;
     let choice = choose_runner(ctx, settings, previous.as_ref()).await?;
     let lock = (!dry_run).then(|| lock::acquire(&paths)).transpose()?;
     let setup = Setup {
         ctx,
         settings,
-        shape,
         dry_run,
         install_java,
         previous,
@@ -53,7 +50,6 @@ pub async fn run(
 struct Setup<'a> {
     ctx: &'a Context<'a>,
     settings: &'a Settings,
-    shape: Shape,
     dry_run: bool,
     install_java: bool,
     previous: Option<Manifest>,
@@ -77,7 +73,7 @@ impl Setup<'_> {
             Some(_) => None,
             None => self.runner_java(&runner).await?,
         };
-        let want = Deployment::resolve(self.settings, self.shape, choice, java)?;
+        let want = Deployment::resolve(self.settings, choice, java)?;
         if let (false, Some(java)) = (self.dry_run, &want.java) {
             want.check_java(java)?;
         }
@@ -148,7 +144,7 @@ impl Setup<'_> {
         let record = previous.and_then(|p| p.runner.as_ref());
         // A torn-down environment's record still says what its runner made (the systemd user).
         let record = record.filter(|r| r.kind() == kind);
-        let ctx = runner_context(self.settings, self.shape)?;
+        let ctx = runner_context(self.settings)?;
         Ok(AnyRunner::open(kind, &ctx, record).await?)
     }
 
@@ -183,8 +179,8 @@ impl Setup<'_> {
 
 /// The runner's context before the deployment exists: the nodes of the shape, the settings'
 /// Java home, image and archives.
-fn runner_context(settings: &Settings, shape: Shape) -> Result<RunnerContext> {
-    let topology = crate::topology::Topology::plan(settings, shape)?;
+fn runner_context(settings: &Settings) -> Result<RunnerContext> {
+    let topology = crate::topology::Topology::plan(settings)?;
     let nodes = topology.nodes.iter().map(|n| n.id).collect();
     let mut ctx = RunnerContext::new(&settings.paths(), nodes, settings.java_home.clone());
     ctx.image = settings.image.clone();

@@ -8,7 +8,7 @@ use crate::vocab::{NodeId, Role, RunnerKind};
 use std::path::{Path, PathBuf};
 
 fn specs() -> (Paths, Vec<ServiceSpec>) {
-    let d = deployment_of("", None, RunnerKind::Docker);
+    let d = deployment_of("", RunnerKind::Docker);
     (
         d.paths.clone(),
         d.launches.iter().map(|l| l.spec.clone()).collect(),

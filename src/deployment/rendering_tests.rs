@@ -20,7 +20,7 @@ fn resolve(
         kind: RunnerKind::Systemd,
         why: "a test".into(),
     };
-    Deployment::resolve(&settings, Shape::single(mode), choice, None)
+    Deployment::resolve(&settings, choice, None)
 }
 
 fn render(
@@ -104,7 +104,6 @@ fn every_file_starts_with_the_generated_header() {
 fn kraft_with_kafka_3_uses_reload4j() {
     let d = testing::deployment_of(
         "mode = \"kraft\"\nkafka_version = \"3.9.2\"",
-        None,
         RunnerKind::Process,
     );
     let rels: Vec<_> = d.files.into_iter().map(|f| f.rel).collect();

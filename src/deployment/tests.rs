@@ -8,12 +8,7 @@ fn distinct<T: Ord>(items: impl IntoIterator<Item = T>) -> usize {
 
 #[test]
 fn three_brokers_are_three_nodes_with_their_own_everything() {
-    let shape = Shape {
-        brokers: 3,
-        controllers: 0,
-        zookeepers: 0,
-    };
-    let d = deployment_of("mode = \"kraft\"", Some(shape), RunnerKind::Systemd);
+    let d = deployment_of("mode = \"kraft\"\nbrokers = 3", RunnerKind::Systemd);
     let names: Vec<String> = d.launches.iter().map(|l| l.id.name()).collect();
     assert_eq!(names, ["kafka-1", "kafka-2", "kafka-3"]);
     let ports: Vec<u16> = d.ports().iter().map(|p| p.port).collect();
@@ -56,7 +51,7 @@ fn three_brokers_are_three_nodes_with_their_own_everything() {
 fn every_jvm_gets_the_quick_jit_and_the_users_options_come_last() {
     let config = "kafka_jvm_options = [\"-XX:TieredStopAtLevel=4\", \"-Dx=1\"]\n\
                   zookeeper_jvm_options = [\"-Dzk=1\"]\n";
-    let d = deployment_of(config, None, RunnerKind::Process);
+    let d = deployment_of(config, RunnerKind::Process);
     let (zk, kafka) = (
         &d.launches[0].spec.jvm_options,
         &d.launches[1].spec.jvm_options,
@@ -85,7 +80,7 @@ fn every_jvm_gets_the_quick_jit_and_the_users_options_come_last() {
 #[test]
 fn only_systemd_gets_units_and_docker_sees_its_own_paths() {
     for kind in [RunnerKind::Process, RunnerKind::Docker] {
-        let d = deployment_of("", None, kind);
+        let d = deployment_of("", kind);
         assert!(
             d.files.iter().all(|f| !f.rel.starts_with("systemd")),
             "{kind}"
@@ -97,7 +92,7 @@ fn only_systemd_gets_units_and_docker_sees_its_own_paths() {
             "{kind}"
         );
     }
-    let d = deployment_of("", None, RunnerKind::Docker);
+    let d = deployment_of("", RunnerKind::Docker);
     let kafka = &d.launches[1];
     assert_eq!(
         kafka.view.data_dir,
@@ -110,11 +105,13 @@ fn only_systemd_gets_units_and_docker_sees_its_own_paths() {
         .unwrap()
         .contents;
     assert!(
-        props.contains("listeners=PLAINTEXT://0.0.0.0:9092\n"),
+        props.contains("listeners=PLAINTEXT://0.0.0.0:9092,INTERNAL://0.0.0.0:19092\n"),
         "{props}"
     );
+    let env = crate::runner::docker::container::env_id(&d.paths);
+    let internal = format!("INTERNAL://kafkup-{env}-kafka:19092");
     assert!(
-        props.contains("advertised.listeners=PLAINTEXT://127.0.0.1:9092\n"),
+        props.contains(&format!("advertised.listeners=PLAINTEXT://127.0.0.1:9092,{internal}\n")),
         "{props}"
     );
     assert!(props.contains("zookeeper.connect=kafkup-"), "{props}");
@@ -125,7 +122,7 @@ fn only_systemd_gets_units_and_docker_sees_its_own_paths() {
 fn data_in_a_temporary_directory_is_refused_before_anything() {
     let text = "root = \"/tmp/kafkup\"\n";
     let settings = Settings::resolve([crate::settings::parse_config(text).unwrap()]).unwrap();
-    let err = check_early(&settings, Shape::single(Mode::Zookeeper)).unwrap_err();
+    let err = check_early(&settings).unwrap_err();
     assert!(matches!(err, DeploymentError::DataInTempDir(_)), "{err}");
     assert!(err.help().unwrap().contains("--root"));
 }

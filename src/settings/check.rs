@@ -82,18 +82,43 @@ fn parse_url(what: &'static str, value: &str) -> Result<Url, SettingsError> {
     Ok(url)
 }
 
-/// A JVM heap size like `512m` or `1g`, else `default`.
-pub fn heap(default: &'static str) -> impl Resolve<String, String> {
-    move |_, value| {
-        let heap = value.unwrap_or_else(|| default.to_string());
-        let digits = heap.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G']);
-        let well_formed = !digits.is_empty()
-            && digits.len() + 1 >= heap.len()
-            && digits.chars().all(|c| c.is_ascii_digit());
-        match well_formed {
-            true => Ok(heap),
-            false => Err(SettingsError::BadHeap { value: heap }),
-        }
+/// A JVM heap size like `512m` or `1g`, if one was given (its default depends on the shape).
+pub fn some_heap() -> impl Resolve<String, Option<String>> {
+    |_, value| match value {
+        Some(heap) if !is_heap(&heap) => Err(SettingsError::BadHeap { value: heap }),
+        other => Ok(other),
+    }
+}
+
+fn is_heap(heap: &str) -> bool {
+    let digits = heap.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G']);
+    !digits.is_empty() && digits.len() + 1 >= heap.len() && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+/// A count between `min` and `max`, else `default`.
+pub fn count(default: u8, min: u8, max: u8) -> impl Resolve<u8, u8> {
+    move |key, value| count_given(min, max)(key, value).map(|v| v.unwrap_or(default))
+}
+
+/// A count between `min` and `max`, if one was given.
+pub fn count_given(min: u8, max: u8) -> impl Resolve<u8, Option<u8>> {
+    move |key, value| match value {
+        Some(n) if n < min || n > max => Err(SettingsError::Invalid {
+            what: format!("{} must be between {min} and {max}, not {n}", flag(key)),
+            help: format!("give {} a number from {min} to {max}", flag(key)),
+        }),
+        other => Ok(other),
+    }
+}
+
+/// One of `allowed`, else `default`.
+pub fn one_of(default: u8, allowed: &'static [u8]) -> impl Resolve<u8, u8> {
+    move |key, value| match value.unwrap_or(default) {
+        n if allowed.contains(&n) => Ok(n),
+        n => Err(SettingsError::Invalid {
+            what: format!("{} cannot be {n}", flag(key)),
+            help: format!("give {} one of {allowed:?}", flag(key)),
+        }),
     }
 }
 
@@ -153,10 +178,19 @@ mod tests {
 
     #[test]
     fn heap_sizes_are_checked() {
-        let h = |v: &str| heap("1g")("kafka_heap", Some(v.to_string()));
+        let h = |v: &str| some_heap()("kafka_heap", Some(v.to_string()));
         assert!(h("512m").is_ok() && h("1g").is_ok());
         assert!(h("1gb").is_err() && h("-Xmx1g").is_err());
-        assert_eq!(heap("1g")("kafka_heap", None).unwrap(), "1g");
+        assert_eq!(some_heap()("kafka_heap", None).unwrap(), None);
+    }
+
+    #[test]
+    fn counts_are_checked() {
+        assert_eq!(count(1, 1, 9)("brokers", None).unwrap(), 1);
+        assert_eq!(count(1, 1, 9)("brokers", Some(3)).unwrap(), 3);
+        let err = count(1, 1, 9)("brokers", Some(10)).unwrap_err();
+        assert!(err.to_string().contains("--brokers must be between 1 and 9"), "{err}");
+        assert!(one_of(0, &[0, 1, 3])("controllers", Some(2)).is_err());
     }
 
     #[test]

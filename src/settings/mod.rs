@@ -16,7 +16,8 @@ use crate::error::{Diagnose, ExitCode};
 use crate::paths::Paths;
 use crate::vocab::{Backend, Mode, SourceChoice};
 use check::{
-    heap, jvm_options, maybe_version, or, or_str, path, paths, port, some_port, urls, version,
+    count, count_given, jvm_options, maybe_version, one_of, or, or_str, path, paths, port,
+    some_heap, some_port, urls, version,
 };
 use const_format::formatcp;
 use declare::declare_settings;
@@ -90,12 +91,34 @@ declare_settings! {
     /// Directory whose templates override the built-in ones by file name.
     #[arg(long, env = "KAFKUP_TEMPLATES", value_name = "DIR")]
     templates: PathBuf => Option<PathBuf> = path(), kept;
-    /// The broker's JVM heap (config file only).
+    /// Each broker's JVM heap [default: 1g for one broker, less for each of several] (config
+    /// file only).
     #[arg(skip)]
-    kafka_heap: String => String = heap(d::KAFKA_HEAP), kept;
-    /// ZooKeeper's JVM heap (config file only).
+    kafka_heap: String => Option<String> = some_heap(), kept;
+    /// Each ZooKeeper server's JVM heap [default: 512m, less in an ensemble] (config file only).
     #[arg(skip)]
-    zookeeper_heap: String => String = heap(d::ZOOKEEPER_HEAP), kept;
+    zookeeper_heap: String => Option<String> = some_heap(), kept;
+    #[arg(long, env = "KAFKUP_BROKERS", value_name = "N",
+        help = formatcp!("Kafka brokers, 1 to {} [default: 1]", d::MAX_BROKERS))]
+    brokers: u8 => u8 = count(1, 1, d::MAX_BROKERS), kept;
+    /// KRaft mode: dedicated controller nodes, 1 or 3 [default: none, the brokers are the
+    /// controllers]
+    #[arg(long, env = "KAFKUP_CONTROLLERS", value_name = "K")]
+    controllers: u8 => u8 = one_of(0, &[0, 1, 3]), kept;
+    /// ZooKeeper mode: ZooKeeper servers, 1 or 3 (an ensemble) [default: 1]
+    #[arg(long, env = "KAFKUP_ZOOKEEPERS", value_name = "N")]
+    zookeepers: u8 => u8 = one_of(1, &[1, 3]), kept;
+    /// KRaft mode without dedicated controllers: how many of the brokers vote in the quorum
+    /// (recorded when an environment is first set up: the brokers added later only serve).
+    #[arg(skip)]
+    voters: u8 => Option<u8> = count_given(1, d::MAX_BROKERS), kept;
+    /// Replicas of new topics and of the internal topics [default: the brokers, at most 3]
+    #[arg(long, env = "KAFKUP_REPLICATION_FACTOR", value_name = "R")]
+    replication_factor: u8 => Option<u8> = count_given(1, d::MAX_BROKERS), kept;
+    /// Replicas that must acknowledge a write with acks=all [default: one less than the
+    /// replication factor, at least 1]
+    #[arg(long, env = "KAFKUP_MIN_INSYNC_REPLICAS", value_name = "N")]
+    min_insync_replicas: u8 => Option<u8> = count_given(1, d::MAX_BROKERS), kept;
     /// JVM options after kafkup's for the broker, one per entry (config file only).
     #[arg(skip)]
     kafka_jvm_options: Vec<String> => Vec<String> = jvm_options(), kept;
@@ -193,6 +216,8 @@ pub enum SettingsError {
     BadHeap { value: String },
     #[error("{key} entry {value:?} is not a JVM option (one option per entry, starting with -)")]
     BadJvmOption { key: &'static str, value: String },
+    #[error("{what}")]
+    Invalid { what: String, help: String },
     #[error(transparent)]
     Catalog(#[from] catalog::CatalogError),
 }
@@ -213,6 +238,7 @@ impl Diagnose for SettingsError {
             SettingsError::BadHeap { .. } => None,
             SettingsError::BadJvmOption { .. } => Some("for example kafka_jvm_options = [\"-XX:TieredStopAtLevel=4\", \"-Dsome.property=value\"]".into()),
             SettingsError::Catalog(e) => Diagnose::help(e),
+            SettingsError::Invalid { help, .. } => Some(help.clone()),
         }
     }
 }
@@ -247,7 +273,47 @@ impl Settings {
             .kafka_version
             .get_or_insert_with(|| version.to_string());
         catalog::check_mode(settings.mode, &settings.chosen_kafka_version())?;
+        settings.check_shape()?;
         Ok(settings)
+    }
+
+    /// Nodes of a kind the mode does not have, and replication the brokers cannot hold.
+    fn check_shape(&self) -> Result<(), SettingsError> {
+        let invalid = |what: String, help: &str| {
+            Err(SettingsError::Invalid {
+                what,
+                help: help.into(),
+            })
+        };
+        if self.mode == Mode::Zookeeper && self.controllers > 0 {
+            return invalid(
+                "--controllers is for KRaft mode: in ZooKeeper mode ZooKeeper holds the metadata"
+                    .into(),
+                "use --mode kraft, or --zookeepers 3 for a ZooKeeper ensemble",
+            );
+        }
+        if self.mode == Mode::Kraft && self.zookeepers > 1 {
+            return invalid(
+                "--zookeepers is for ZooKeeper mode: KRaft mode has no ZooKeeper".into(),
+                "use --controllers 3 for a dedicated controller quorum",
+            );
+        }
+        let replication = self.replication_factor.unwrap_or(1);
+        if replication > self.brokers {
+            let brokers = self.brokers;
+            return invalid(
+                format!("a replication factor of {replication} needs as many brokers, not {brokers}"),
+                "ask for more brokers with --brokers, or fewer replicas",
+            );
+        }
+        let min_isr = self.min_insync_replicas.unwrap_or(1);
+        if min_isr > self.replication_factor.unwrap_or(self.brokers.min(3)) {
+            return invalid(
+                format!("min.insync.replicas {min_isr} is more than the replicas there are"),
+                "give --min-insync-replicas at most the replication factor",
+            );
+        }
+        Ok(())
     }
 
     /// The Kafka release: the one asked for, else the mode's default.

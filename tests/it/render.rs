@@ -5,7 +5,6 @@ use kafkup::java::Java;
 use kafkup::render::RenderedFile;
 use kafkup::runner::detect::RunnerChoice;
 use kafkup::settings::{parse_config, Settings};
-use kafkup::topology::Shape;
 use kafkup::vocab::{Mode, RunnerKind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -37,7 +36,7 @@ fn render(mode: Mode, kafka_version: &str, java: &Path) -> Vec<RenderedFile> {
         path: java.to_path_buf(),
         major: 17,
     };
-    Deployment::resolve(&settings, Shape::single(mode), runner, Some(java))
+    Deployment::resolve(&settings, runner, Some(java))
         .expect("built-in templates render")
         .files
 }

@@ -20,7 +20,7 @@ impl Case {
     fn with_runner(mode: Mode, file: &str, runner: RunnerKind) -> Case {
         let config = format!("mode = \"{mode}\"\n{file}");
         Case {
-            want: deployment_of(&config, None, runner),
+            want: deployment_of(&config, runner),
         }
     }
 

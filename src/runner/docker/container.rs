@@ -46,6 +46,7 @@ pub fn view(env: &str, node: &Node) -> NodeView {
         data_dir: PathBuf::from(inside::DATA).join(node.id.name()),
         listen_host: inside::LISTEN_ALL.into(),
         peer_host: container_name(env, node.id),
+        own_network: true,
     }
 }
 
