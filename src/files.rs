@@ -90,6 +90,47 @@ pub fn resolve_existing_prefix(path: &Path) -> PathBuf {
     }
 }
 
+/// The user a file or directory belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub uid: u32,
+    /// The user's name, or the uid as text when it has none.
+    pub name: String,
+}
+
+impl Owner {
+    pub fn of(path: &Path) -> io::Result<Owner> {
+        use std::os::unix::fs::MetadataExt;
+        let uid = std::fs::metadata(path)?.uid();
+        let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid));
+        let name = match user {
+            Ok(Some(user)) => user.name,
+            _ => uid.to_string(),
+        };
+        Ok(Owner { uid, name })
+    }
+
+    /// Is this who kafkup runs as?
+    pub fn is_current_user(&self) -> bool {
+        nix::unistd::geteuid().as_raw() == self.uid
+    }
+
+    /// This very command line, run as the owner: `sudo -u alice kafkup --root … stop`.
+    pub fn run_this_as(&self) -> String {
+        let sudo = match self.uid {
+            0 => "sudo".to_string(),
+            _ => format!("sudo -u {}", self.name),
+        };
+        let args: Vec<String> = std::env::args_os()
+            .map(|a| {
+                let a = a.to_string_lossy().into_owned();
+                shlex::try_quote(&a).map_or(a.clone(), |q| q.into_owned())
+            })
+            .collect();
+        format!("{sudo} {}", args.join(" "))
+    }
+}
+
 fn with_path(e: io::Error, what: &str, path: &Path) -> io::Error {
     io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()))
 }

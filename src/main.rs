@@ -99,6 +99,7 @@ diagnosed!(
     kafkup::probe::NotReady,
     kafkup::probe::ProbeError,
     kafkup::lifecycle::NotAllReady,
+    kafkup::lifecycle::StillServed,
     kafkup::lock::LockError,
     kafkup::selftest::SelftestError,
     kafkup::messaging::admin::AdminError,

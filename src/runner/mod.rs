@@ -39,6 +39,8 @@ pub enum ServiceState {
     Stopped,
     /// Started by kafkup and not stopped through it, yet not running (crash, kill, reboot).
     Failed { detail: String },
+    /// Cannot be told (a pid file another user's kafkup wrote): maybe running, maybe not.
+    Unknown { detail: String },
 }
 
 impl ServiceState {
@@ -59,6 +61,7 @@ impl ServiceState {
             ServiceState::Running { detail, .. } => format!("running, {detail}"),
             ServiceState::Stopped => "stopped".into(),
             ServiceState::Failed { detail } => format!("failed: {detail}"),
+            ServiceState::Unknown { detail } => format!("unknown: {detail}"),
         }
     }
 }
@@ -455,6 +458,13 @@ pub enum RunnerError {
     Unkillable { name: NodeId, pid: u32 },
     #[error("{name} is still running (pid {pid})")]
     StillRunning { name: NodeId, pid: u32 },
+    #[error("cannot tell whether {name} runs: its pid file {} is unreadable ({reason})", path.display())]
+    PidFileUnreadable {
+        name: NodeId,
+        path: PathBuf,
+        owner: Option<crate::files::Owner>,
+        reason: String,
+    },
     #[error("cannot {action}: {reason}")]
     Engine { action: String, reason: String },
     #[error("the image {image} is not here and could not be pulled: {reason}")]
@@ -494,6 +504,18 @@ impl Diagnose for RunnerError {
                     .into(),
             ),
             RunnerError::StillRunning { .. } => Some("run `kafkup stop` first".into()),
+            RunnerError::PidFileUnreadable {
+                owner: Some(owner),
+                ..
+            } if !owner.is_current_user() => Some(format!(
+                "it belongs to {0}: kafkup ran as {0} on this environment (with sudo?) and its services may run as {0}; act on them as {0}: `{1}`",
+                owner.name,
+                owner.run_this_as()
+            )),
+            RunnerError::PidFileUnreadable { path, .. } => Some(format!(
+                "check the permissions of {}; nothing was stopped or removed",
+                path.display()
+            )),
             RunnerError::Engine { .. } => Some(
                 "the Docker Engine said so above; `docker info` shows the daemon's state".into(),
             ),
