@@ -252,7 +252,8 @@ pub async fn run(
     stop: impl Future<Output = ()>,
 ) -> Result<ProduceSummary, ProduceError> {
     let producer = new_producer(bootstrap, job.delivery_timeout, BULK_LINGER)?;
-    let result = match ensure_topic(&producer, bootstrap, &job.topic, job.delivery_timeout).await {
+    let reach = super::CONNECT_TIMEOUT;
+    let result = match ensure_topic(&producer, bootstrap, &job.topic, reach).await {
         Ok(()) => send_all(&producer, job, input, stop).await,
         Err(err) => Err(err),
     };

@@ -12,6 +12,7 @@ mod lifecycle;
 mod maven;
 mod messaging;
 mod mirror;
+mod output;
 mod owner;
 mod render;
 mod services;
