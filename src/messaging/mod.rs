@@ -10,6 +10,7 @@ pub mod print;
 pub mod produce;
 pub mod pyjson;
 pub mod segment;
+mod wire;
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};

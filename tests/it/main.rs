@@ -8,6 +8,7 @@ mod env;
 mod faults;
 mod fetch;
 mod hostile;
+mod large;
 mod lifecycle;
 mod maven;
 mod messaging;
