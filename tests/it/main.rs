@@ -17,4 +17,5 @@ mod output;
 mod owner;
 mod render;
 mod services;
+mod small;
 mod systemd;
