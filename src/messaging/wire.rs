@@ -110,7 +110,8 @@ fn with_json_body(written: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let headers: Vec<&str> = lines.collect();
-    let is_length = |h: &&str| h.to_ascii_lowercase().starts_with("content-length:");
+    let named = |h: &str, name: &str| h.to_ascii_lowercase().starts_with(name);
+    let is_length = |h: &&str| named(h, "content-length:");
     let empty = headers
         .iter()
         .any(|h| is_length(h) && h.split(':').nth(1).map(str::trim) == Some("0"));
@@ -125,7 +126,11 @@ fn with_json_body(written: &[u8]) -> Option<Vec<u8>> {
     })
     .to_string();
     let mut answer = format!("{status_line}\r\n");
-    for h in headers.iter().filter(|h| !is_length(h)) {
+    // hyper says `connection: close` itself (it closes after this answer): said once, below.
+    for h in headers
+        .iter()
+        .filter(|h| !is_length(h) && !named(h, "connection:"))
+    {
         answer.push_str(h);
         answer.push_str("\r\n");
     }
@@ -142,11 +147,13 @@ mod tests {
 
     #[test]
     fn only_hypers_empty_error_answers_get_a_json_body() {
-        let hyper = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
+        let hyper =
+            b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
         let answer = String::from_utf8(with_json_body(hyper).unwrap()).unwrap();
         let (head, body) = answer.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{head}");
         assert!(head.contains("date: x"), "{head}");
+        assert_eq!(head.matches("connection: close").count(), 1, "{head}");
         assert!(head.contains(&format!("content-length: {}", body.len())));
         let body: serde_json::Value = serde_json::from_str(body).unwrap();
         assert!(body["error"].as_str().unwrap().contains("Content-Length"));
