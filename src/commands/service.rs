@@ -29,12 +29,14 @@ pub async fn stop(ctx: &Context<'_>, service: Option<&str>) -> Result<()> {
     if ctx.global.quiet {
         return Ok(());
     }
-    let names: Vec<String> = stopped.iter().rev().map(|s| s.service.name()).collect();
-    super::say(&format!("stopped: {}", names.join(", ")))
+    super::say(&stopped_line(&stopped))
 }
 
 pub async fn restart(ctx: &Context<'_>, service: Option<&str>, wait: Option<u64>) -> Result<()> {
     let stopped = stop_only(ctx, service).await?;
+    if !ctx.global.json && !ctx.global.quiet {
+        super::say(&stopped_line(&stopped))?;
+    }
     let (names, probes) = start_and_wait(ctx, service, wait).await?;
     if ctx.global.json {
         return super::print_json(&json!({ "stopped": stopped, "ready": names, "probes": probes }));
@@ -43,6 +45,12 @@ pub async fn restart(ctx: &Context<'_>, service: Option<&str>, wait: Option<u64>
         return Ok(());
     }
     super::say(&format!("ready: {}", names.join(", ")))
+}
+
+/// "stopped: zookeeper, kafka", in start order.
+fn stopped_line(stopped: &[Stopped]) -> String {
+    let names: Vec<String> = stopped.iter().rev().map(|s| s.service.name()).collect();
+    format!("stopped: {}", names.join(", "))
 }
 
 /// Starts the services (all, or the one named) and waits until they are ready: their names,
