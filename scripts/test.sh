@@ -46,6 +46,9 @@ dpkg -s docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
 [ -x /usr/bin/time ] || need_pkgs+=(time)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need_pkgs+=(zlib1g-dev)
 have java || need_pkgs+=(openjdk-17-jre-headless)
+# tests/it/owner.rs runs kafkup as a throw-away user; tests/it/small.rs mounts a small tmpfs.
+have useradd || need_pkgs+=(passwd)
+{ have runuser && have mount; } || need_pkgs+=(util-linux mount)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -172,8 +172,10 @@ pub enum Command {
     /// HTTP producer API, as the guide's Flask app: POST /send_message {"message": ...}.
     ///
     /// Answers 200 once the broker acknowledged the message; 400 for a missing or empty
-    /// message or bad JSON, 413 over --max-body, 415 for a body that is not JSON, 500 with
-    /// the broker's error, 503 when the broker did not answer within --delivery-timeout.
+    /// message or bad JSON, 405 for another method, 408 for a body that stalls, 413 over
+    /// --max-body or over what the broker takes (--chunk-size sends it), 415 for a body that
+    /// is not JSON, 500 with the broker's error, 503 when the broker did not answer within
+    /// --delivery-timeout. Every error is JSON.
     /// GET /healthz reports whether the broker answers. SIGTERM finishes requests in flight.
     Serve {
         #[command(flatten)]

@@ -132,6 +132,12 @@ pub const SERVE_BIND: &str = "127.0.0.1:5000";
 pub const DELIVERY_TIMEOUT_SECS: u64 = 30;
 /// The largest request body `serve` reads (1 MiB).
 pub const SERVE_MAX_BODY: usize = 1024 * 1024;
+/// How long `serve` waits for more of a request body before it drops the request (408).
+pub const SERVE_BODY_READ_TIMEOUT_SECS: u64 = 10;
+/// The largest record batch a broker takes by default (Kafka's `message.max.bytes`: 1 MiB
+/// and 12 bytes of log overhead); kafkup's brokers keep that default. `produce` and `serve`
+/// send no record that would not fit a batch of its own of this size.
+pub const KAFKA_MAX_BATCH_BYTES: usize = 1_048_588;
 /// What `consume --reassemble` holds of incomplete messages, at most: bytes, and how long
 /// one waits for its other segments.
 pub const REASSEMBLE_MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;

@@ -66,6 +66,8 @@ pub enum DeploymentError {
     DataInTempDir(#[from] DataInTempDir),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
 }
 
 impl Diagnose for DeploymentError {
@@ -74,6 +76,7 @@ impl Diagnose for DeploymentError {
             DeploymentError::Settings(e) => e.exit_code(),
             DeploymentError::DataInTempDir(e) => e.exit_code(),
             DeploymentError::Render(e) => e.exit_code(),
+            DeploymentError::Fetch(e) => e.exit_code(),
         }
     }
     fn help(&self) -> Option<String> {
@@ -81,6 +84,7 @@ impl Diagnose for DeploymentError {
             DeploymentError::Settings(e) => e.help(),
             DeploymentError::DataInTempDir(e) => e.help(),
             DeploymentError::Render(e) => e.help(),
+            DeploymentError::Fetch(e) => e.help(),
         }
     }
 }
@@ -174,9 +178,17 @@ impl Deployment {
 }
 
 /// What can be refused before anything is touched, not even the environment's lock: ports
-/// that clash, data where the system throws it away.
+/// that clash, data where the system throws it away, distributions that cannot be fetched
+/// from the sources asked for.
 pub fn check_early(settings: &Settings) -> Result<(), DeploymentError> {
-    refuse_temp_dirs(&Topology::plan(settings)?)?;
+    let topology = Topology::plan(settings)?;
+    refuse_temp_dirs(&topology)?;
+    let dists: Vec<_> = topology
+        .dists()
+        .into_iter()
+        .map(|d| (&d.artifact, d.dir.as_path()))
+        .collect();
+    crate::fetch::check_plan(&dists, &settings.sources())?;
     Ok(())
 }
 

@@ -68,3 +68,20 @@ impl Diagnose for Problem {
         self.help.clone()
     }
 }
+
+/// Whether a write failed because the file system is full (or the user's quota is).
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull || e.kind() == std::io::ErrorKind::QuotaExceeded
+}
+
+/// What to do about a write into `dir` that failed: room to make when the disk is full, else
+/// `otherwise`.
+pub fn write_help(dir: &std::path::Path, e: &std::io::Error, otherwise: String) -> String {
+    match is_disk_full(e) {
+        true => format!(
+            "the file system holding {0} is full: free some space there (`df -h {0}` shows it) or choose another --root, then run again",
+            dir.display()
+        ),
+        false => otherwise,
+    }
+}

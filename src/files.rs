@@ -31,9 +31,20 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
 /// it created, outermost first (so that callers can record and later remove exactly those).
 pub fn create_private_dirs(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut missing = Vec::new();
+    let mut through_link = Vec::new();
     let mut cur = Some(dir);
     while let Some(d) = cur.filter(|d| !d.as_os_str().is_empty()) {
         if d.is_dir() {
+            break;
+        }
+        if d.is_symlink() {
+            // A link to a directory that is not there yet: make where it points.
+            let target = resolve_existing_prefix(d);
+            if target == d {
+                let e = io::Error::other("a symbolic link that leads nowhere (a loop?)");
+                return Err(with_path(e, "cannot create directory", d));
+            }
+            through_link = create_private_dirs(&target)?;
             break;
         }
         missing.push(d.to_path_buf());
@@ -48,7 +59,8 @@ pub fn create_private_dirs(dir: &Path) -> io::Result<Vec<PathBuf>> {
             _ => {}
         }
     }
-    Ok(missing)
+    through_link.extend(missing);
+    Ok(through_link)
 }
 
 /// Removes a file; one that is not there is fine.
@@ -70,10 +82,26 @@ pub fn remove_dir_if_empty(dir: &Path) -> bool {
 /// The nearest ancestor of `path` (or `path` itself) that exists, with symlinks resolved, and
 /// the rest of `path` appended: where `path` really is, or will be once created.
 pub fn resolve_existing_prefix(path: &Path) -> PathBuf {
+    resolve_within(path, MAX_LINKS)
+}
+
+/// Symbolic links followed at most while resolving one path (Linux's own limit).
+const MAX_LINKS: u32 = 40;
+
+fn resolve_within(path: &Path, links: u32) -> PathBuf {
     let mut rest = Vec::new();
     let mut cur = path;
     loop {
-        if let Ok(real) = std::fs::canonicalize(cur) {
+        let dangling = || std::fs::read_link(cur).ok().filter(|_| links > 0);
+        let real = match std::fs::canonicalize(cur) {
+            Ok(real) => Some(real),
+            // A link whose target is missing counts where it points, not where it is.
+            Err(_) => dangling().map(|target| {
+                let target = cur.parent().unwrap_or(Path::new("/")).join(target);
+                resolve_within(&target, links - 1)
+            }),
+        };
+        if let Some(real) = real {
             let mut out = real;
             for part in rest.iter().rev() {
                 out.push(part);
@@ -87,6 +115,47 @@ pub fn resolve_existing_prefix(path: &Path) -> PathBuf {
             }
             _ => return path.to_path_buf(),
         }
+    }
+}
+
+/// The user a file or directory belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub uid: u32,
+    /// The user's name, or the uid as text when it has none.
+    pub name: String,
+}
+
+impl Owner {
+    pub fn of(path: &Path) -> io::Result<Owner> {
+        use std::os::unix::fs::MetadataExt;
+        let uid = std::fs::metadata(path)?.uid();
+        let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid));
+        let name = match user {
+            Ok(Some(user)) => user.name,
+            _ => uid.to_string(),
+        };
+        Ok(Owner { uid, name })
+    }
+
+    /// Is this who kafkup runs as?
+    pub fn is_current_user(&self) -> bool {
+        nix::unistd::geteuid().as_raw() == self.uid
+    }
+
+    /// This very command line, run as the owner: `sudo -u alice kafkup --root … stop`.
+    pub fn run_this_as(&self) -> String {
+        let sudo = match self.uid {
+            0 => "sudo".to_string(),
+            _ => format!("sudo -u {}", self.name),
+        };
+        let args: Vec<String> = std::env::args_os()
+            .map(|a| {
+                let a = a.to_string_lossy().into_owned();
+                shlex::try_quote(&a).map_or(a.clone(), |q| q.into_owned())
+            })
+            .collect();
+        format!("{sudo} {}", args.join(" "))
     }
 }
 

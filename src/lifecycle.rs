@@ -1,9 +1,10 @@
 //! Bringing services up and down through a runner, in dependency order, with one deadline
 //! for readiness. Shared by setup's executor and by start, stop, restart, probe and teardown.
 
+use crate::poll::Attempt;
 use crate::probe::{self, NodeProbe, ProbeOutcome, TopicAccess};
 use crate::report::Reporter;
-use crate::runner::{AnyRunner, NotRunning, Runner};
+use crate::runner::{AnyRunner, NotRunning, Runner, StopOutcome};
 use crate::spec::{ProbeSpec, ServiceSpec};
 use crate::vocab::NodeId;
 use anyhow::Result;
@@ -34,17 +35,82 @@ pub async fn start_all(
     Ok(())
 }
 
-/// Stops the given services in reverse order, each within its grace period.
+/// A service `stop_all` stopped, and how.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Stopped {
+    pub service: NodeId,
+    pub outcome: StopOutcome,
+}
+
+/// Stops the given services in reverse order, each within its grace period; then checks
+/// that nothing serves their ports any more, so that no caller says "stopped" (or deletes
+/// data) while something it cannot see still serves them.
 pub async fn stop_all(
     runner: &AnyRunner,
     specs: &[&ServiceSpec],
     reporter: &dyn Reporter,
-) -> Result<()> {
+) -> Result<Vec<Stopped>> {
+    let mut stopped = Vec::with_capacity(specs.len());
     for spec in specs.iter().rev() {
         let outcome = runner.stop(spec.name, spec.stop_grace()).await?;
         reporter.step(&format!("{} {}", spec.name, outcome.describe()));
+        stopped.push(Stopped {
+            service: spec.name,
+            outcome,
+        });
+    }
+    for spec in specs {
+        ports_closed(spec).await?;
+    }
+    Ok(stopped)
+}
+
+/// How long a stopped service's port may take to close (a container's published port goes
+/// with its proxy).
+const PORT_CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// Nothing accepts connections on the ports of a service that was just stopped.
+async fn ports_closed(spec: &ServiceSpec) -> Result<(), StillServed> {
+    for &port in &spec.ports {
+        let deadline = tokio::time::Instant::now() + PORT_CLOSE_WAIT;
+        let closed = || async move {
+            let connect = tokio::net::TcpStream::connect(("127.0.0.1", port));
+            match tokio::time::timeout(Duration::from_millis(500), connect).await {
+                Ok(Ok(_)) => Attempt::NotYet(()),
+                _ => Attempt::Ready(()),
+            }
+        };
+        if crate::poll::until(deadline, PROBE_INTERVAL, closed)
+            .await
+            .is_err()
+        {
+            return Err(StillServed {
+                service: spec.name,
+                port,
+                holder: crate::preflight::port_holder(port),
+            });
+        }
     }
     Ok(())
+}
+
+/// A service was stopped (or was not running), yet its port still accepts connections.
+#[derive(Debug, thiserror::Error)]
+#[error("{service} is stopped as far as kafkup can see, but its port {port} still accepts connections{}: a process kafkup does not know of serves it (this environment's, started by another user or with its pid file lost?)", holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
+pub struct StillServed {
+    pub service: NodeId,
+    pub port: u16,
+    /// "pid 1234 (java): …" when /proc tells.
+    pub holder: Option<String>,
+}
+
+impl crate::error::Diagnose for StillServed {
+    fn help(&self) -> Option<String> {
+        Some(format!(
+            "stop that process (`sudo ss -ltnp 'sport = :{}'` names it), then run this again; nothing else was changed",
+            self.port
+        ))
+    }
 }
 
 /// Waits until every probe `include` accepts passes, in order, within `timeout`. A service

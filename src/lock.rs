@@ -33,6 +33,13 @@ pub enum LockError {
         path: PathBuf,
         holder: Option<String>,
     },
+    /// kafkup changes an environment only as the user it belongs to: as anyone else it
+    /// would leave files (pid files, logs, the manifest) and services the owner cannot touch.
+    #[error("the environment under {} belongs to {}; kafkup changes it only as its owner", state.display(), owner.name)]
+    NotOwner {
+        state: PathBuf,
+        owner: crate::files::Owner,
+    },
     #[error("cannot lock {}", path.display())]
     Io {
         path: PathBuf,
@@ -41,8 +48,20 @@ pub enum LockError {
 }
 
 impl Diagnose for LockError {
+    fn exit_code(&self) -> crate::error::ExitCode {
+        match self {
+            LockError::NotOwner { .. } => crate::error::ExitCode::Usage,
+            _ => crate::error::ExitCode::Error,
+        }
+    }
+
     fn help(&self) -> Option<String> {
         match self {
+            LockError::NotOwner { owner, .. } => Some(format!(
+                "run it as {}: `{}`",
+                owner.name,
+                owner.run_this_as()
+            )),
             LockError::Busy { .. } => {
                 Some("wait for it to finish, then run this command again".into())
             }
@@ -58,8 +77,15 @@ pub fn lock_file(paths: &Paths) -> PathBuf {
     paths.state.join("lock")
 }
 
-/// Takes the environment's lock, or says who holds it.
+/// Takes the environment's lock, or says who holds it (or whose environment it is).
 pub fn acquire(paths: &Paths) -> Result<EnvironmentLock, LockError> {
+    // An environment that exists is its owner's (a new one becomes whoever makes it).
+    if let Ok(owner) = crate::files::Owner::of(&paths.state) {
+        if !owner.is_current_user() {
+            let state = paths.state.clone();
+            return Err(LockError::NotOwner { state, owner });
+        }
+    }
     let path = lock_file(paths);
     let io = |source| LockError::Io {
         path: path.clone(),

@@ -8,7 +8,11 @@ use kafkup::error::{Diagnose, ExitCode};
 use std::io::IsTerminal;
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => usage_error(e),
+    };
+    let json = cli.global.json;
     init_logging(cli.global.verbose, cli.global.quiet);
     let reporter = draw::TerminalReporter::new(
         !cli.global.quiet && cli.global.verbose == 0 && std::io::stderr().is_terminal(),
@@ -30,14 +34,48 @@ fn main() -> std::process::ExitCode {
         Err(err) => {
             reporter.clear();
             let (code, help) = diagnose(&err);
+            let help = help.filter(|h| !h.is_empty());
+            let message = format!("{err:#}");
+            // A script reading stdout gets an object to read, unless the command already
+            // printed its result there (`status --json` when not all is ready).
+            if json && !kafkup::commands::result_printed() {
+                let _ = print_error_object(&message, help.as_deref(), code as u8);
+            }
             // stderr may be closed too; there is nobody left to tell then.
-            let _ = writeln_stderr(&format!("error: {err:#}"));
-            if let Some(help) = help.filter(|h| !h.is_empty()) {
+            let _ = writeln_stderr(&format!("error: {message}"));
+            if let Some(help) = help {
                 let _ = writeln_stderr(&format!("help: {help}"));
             }
             std::process::ExitCode::from(code as u8)
         }
     }
+}
+
+/// `{"error", "help", "exit_code"}` on one line of stdout: what `--json` prints on failure.
+fn print_error_object(error: &str, help: Option<&str>, exit_code: u8) -> std::io::Result<()> {
+    use std::io::Write;
+    let object = serde_json::json!({ "error": error, "help": help, "exit_code": exit_code });
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{object}")?;
+    out.flush()
+}
+
+/// A command line clap cannot parse: its message on stderr, as always, and under `--json`
+/// the error object on stdout too; `--help` and `--version` print as usual.
+fn usage_error(e: clap::Error) -> ! {
+    let json = std::env::args_os().skip(1).any(|a| a == "--json");
+    if json && e.use_stderr() {
+        let rendered = e.render().to_string();
+        let mut lines = rendered.lines().filter(|l| !l.trim().is_empty());
+        let first = lines.next().unwrap_or("invalid command line");
+        let error = first.strip_prefix("error: ").unwrap_or(first);
+        let usage = lines.find(|l| l.starts_with("Usage: "));
+        let help = usage.map_or("`kafkup --help` lists the commands".into(), |u| {
+            u.to_string()
+        });
+        let _ = print_error_object(error, Some(&help), e.exit_code() as u8);
+    }
+    e.exit()
 }
 
 fn writeln_stderr(text: &str) -> std::io::Result<()> {
@@ -99,6 +137,7 @@ diagnosed!(
     kafkup::probe::NotReady,
     kafkup::probe::ProbeError,
     kafkup::lifecycle::NotAllReady,
+    kafkup::lifecycle::StillServed,
     kafkup::lock::LockError,
     kafkup::selftest::SelftestError,
     kafkup::messaging::admin::AdminError,

@@ -230,7 +230,7 @@ async fn run_after(
     };
     let admin = Admin::new(bootstrap, timeout.min(REQUEST_TIMEOUT)).map_err(unreachable)?;
     // A metadata request first: if the broker is not there, say so (and why) quickly.
-    if let Err(err) = admin.cluster().await {
+    if let Err(err) = admin.reach().await {
         admin.close().await;
         return Err(unreachable(err));
     }

@@ -230,9 +230,19 @@ pub fn confirm(question: &str) -> bool {
         && matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
 }
 
+/// Whether a command printed its JSON result: then a failure after it (`status` when not all
+/// is ready) adds no error object to stdout, which holds one document.
+static RESULT_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    RESULT_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
     say(&serde_json::to_string_pretty(value)?)
+}
+
+/// See [`RESULT_PRINTED`].
+pub fn result_printed() -> bool {
+    RESULT_PRINTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// `kafkup` with `--root` when the environment is not at the default place, quoted for a shell.

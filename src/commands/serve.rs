@@ -18,10 +18,18 @@ pub async fn run(
         "listening on http://{addr}: POST /send_message -> topic {} at {bootstrap}",
         options.topic
     );
+    let listening = serde_json::json!({
+        "listening": format!("http://{addr}"),
+        "topic": options.topic,
+        "bootstrap_server": bootstrap,
+    });
     let warn = |text: &str| ctx.reporter.warn(text);
     let stop = super::stop::requested();
     http::serve(bootstrap, options, listener, stop, &warn, || {
-        super::say(&announcement)
+        match ctx.global.json {
+            true => super::print_json(&listening),
+            false => super::say(&announcement),
+        }
     })
     .await?;
     ctx.reporter.step("stopped: no request is left in flight");

@@ -296,14 +296,30 @@ async fn stop_after_interrupt(ex: &deploy::Executor<'_>, signal: &str) -> anyhow
         .collect();
     let help = tokio::select! {
         r = crate::lifecycle::stop_all(ex.runner, &specs, ex.reporter) => match r {
-            Ok(()) => format!("{listed} stopped again; run `kafkup setup` again to finish"),
+            Ok(_) => format!("{listed} stopped again; run `kafkup setup` again to finish"),
             Err(e) => format!("stopping them failed ({e:#}); `kafkup teardown` stops them"),
         },
-        _ = async { match again { Ok(again) => again.await, Err(_) => std::future::pending().await } } => format!("{listed} left running; `kafkup status` shows them, `kafkup teardown` stops them"),
+        _ = async { match again { Ok(again) => again.await, Err(_) => std::future::pending().await } } => {
+            match still_running(ex.runner, &specs).await {
+                left if left.is_empty() => format!("{listed} stopped again; run `kafkup setup` again to finish"),
+                left => format!("{left} left running; `kafkup status` shows them, `kafkup teardown` stops them"),
+            }
+        }
     };
     Problem::new(stopped, help)
         .with_code(ExitCode::Interrupted)
         .into()
+}
+
+/// Those of `specs` that run now (a stop cut short by a second signal may have stopped some).
+async fn still_running(runner: &AnyRunner, specs: &[&ServiceSpec]) -> String {
+    let mut left = Vec::new();
+    for spec in specs {
+        if !matches!(runner.state(spec.name).await, Ok(s) if !s.is_running()) {
+            left.push(spec.name.name());
+        }
+    }
+    left.join(", ")
 }
 
 /// The ports of every node about to start that is not running now must be free, before

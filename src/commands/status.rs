@@ -105,11 +105,14 @@ async fn look(
     let spec = &record.spec;
     let runner = env.runner()?;
     let state = runner.state(spec.name).await?;
-    let (ready, probe) = if state.is_running() {
+    // A service kafkup cannot see into may still answer: its probes say so, but kafkup
+    // cannot manage it, so it is not ready.
+    let unknown = matches!(state, ServiceState::Unknown { .. });
+    let (ready, probe) = if state.is_running() || unknown {
         match probe::check_all(&spec.probes, TopicAccess::ReadOnly, PROBE_LIMIT).await {
             Ok(outcomes) => {
                 let said: Vec<String> = outcomes.into_iter().map(|o| o.description).collect();
-                (!data_problem, said.join("; "))
+                (!data_problem && !unknown, said.join("; "))
             }
             Err(e) => (false, e.to_string()),
         }

@@ -12,6 +12,7 @@ use crate::spec::ServiceSpec;
 use crate::state::{self, Manifest};
 use crate::vocab::NodeId;
 use anyhow::Result;
+use serde_json::json;
 use std::path::PathBuf;
 
 pub async fn run(ctx: &Context<'_>, paths: &Paths, purge: bool) -> Result<()> {
@@ -39,24 +40,34 @@ pub async fn run(ctx: &Context<'_>, paths: &Paths, purge: bool) -> Result<()> {
     }
     stop_strays(paths, reporter).await?;
     remove_installed(&mut manifest, reporter)?;
+    let cache = manifest.paths.cache.display().to_string();
     if purge {
         purge_everything(&manifest, reporter)?;
+        if ctx.global.json {
+            return super::print_json(&json!({
+                "torn_down": true, "purged": true, "data_kept": null, "cache_kept": cache,
+            }));
+        }
         if ctx.global.quiet {
             return Ok(());
         }
         return super::say(&format!(
-            "torn down and purged (the download cache in {} is kept)",
-            manifest.paths.cache.display()
+            "torn down and purged (the download cache in {cache} is kept)"
         ));
     }
     state::save(&manifest.paths, &manifest)?;
-    if ctx.global.quiet {
-        return Ok(());
-    }
     let kept = match manifest.runner_kind() {
         Some(crate::vocab::RunnerKind::Docker) => "its Docker volumes".to_string(),
         _ => manifest.paths.data.display().to_string(),
     };
+    if ctx.global.json {
+        return super::print_json(&json!({
+            "torn_down": true, "purged": false, "data_kept": kept, "cache_kept": cache,
+        }));
+    }
+    if ctx.global.quiet {
+        return Ok(());
+    }
     super::say(&format!(
         "torn down; data kept in {kept} (`kafkup setup` reuses it, `kafkup teardown --purge` deletes it)"
     ))
@@ -107,6 +118,11 @@ async fn stop_strays(paths: &Paths, reporter: &dyn Reporter) -> Result<()> {
 }
 
 fn nothing_here(ctx: &Context<'_>, paths: &Paths) -> Result<()> {
+    if ctx.global.json {
+        return super::print_json(&json!({
+            "torn_down": false, "nothing_under": paths.state.display().to_string(),
+        }));
+    }
     if ctx.global.quiet {
         return Ok(());
     }

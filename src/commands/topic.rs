@@ -12,7 +12,11 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn run(action: &TopicAction, bootstrap: &str, json: bool) -> Result<()> {
     let admin = Admin::new(bootstrap, TIMEOUT)?;
-    let result = act(&admin, action, json).await;
+    // Is the broker there at all? Said within seconds, before a request that may take long.
+    let result = match admin.reach().await {
+        Ok(_) => act(&admin, action, json).await,
+        Err(e) => Err(e.into()),
+    };
     admin.close().await;
     result
 }

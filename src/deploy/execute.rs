@@ -164,6 +164,12 @@ impl Run<'_, '_> {
         let paths = &self.ex.want.paths;
         crate::fetch::keep_in_cache(paths, &done.artifact, &done.sha512, &done.dir)?;
         crate::files::remove_dir_if_empty(&paths.install);
+        // It was said to be installed: say that it no longer is.
+        self.ex.reporter.step(&format!(
+            "{}: taken out of {} again and kept in the cache, as the other fetch failed",
+            done.artifact.top_dir,
+            paths.install.display()
+        ));
         Ok(())
     }
 

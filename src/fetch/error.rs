@@ -3,7 +3,7 @@
 use super::download::{all_unreachable, SourceFailure};
 use super::entry_check::Unsafe;
 use super::policy::UrlRefused;
-use crate::error::{Diagnose, ExitCode};
+use crate::error::{write_help, Diagnose, ExitCode};
 use std::io;
 use std::path::PathBuf;
 
@@ -184,14 +184,14 @@ impl Diagnose for FetchError {
             UrlRefused { .. } => "use an https:// URL, a file:// path, or http:// only on 127.0.0.1, [::1] or localhost".into(),
             NoSources { what } => format!("pass at least one --{what} URL"),
             InstallOccupied { dir } => format!("move or delete {} and run again, or choose another --root", dir.display()),
-            InstallDirNotWritable { dir, .. } => format!(
+            InstallDirNotWritable { dir, source } => write_help(dir, source, format!(
                 "make {} a directory you can write to (check owner and permissions, or run as root), or choose another --root",
                 dir.display()
-            ),
-            CacheNotWritable { dir, .. } => format!(
+            )),
+            CacheNotWritable { dir, source } => write_help(dir, source, format!(
                 "make {} a directory you can write to, or choose another --root",
                 dir.display()
-            ),
+            )),
             AllMirrorsFailed { partial, .. } => {
                 let mut help = format!(
                     "check your network and the mirror URLs, or add another with --mirror (retired releases stay at {ARCHIVE})"
@@ -233,7 +233,8 @@ impl Diagnose for FetchError {
             UnsafeArchive { .. } | BadArchive { .. } => format!(
                 "this tarball cannot be installed safely: check that --mirror and --dist point at the real Apache release; {NOTHING}"
             ),
-            Install { dir, .. } => format!("check that {} is writable and has free space", dir.display()),
+            Install { dir, source } => write_help(dir, source, format!("check that {} is writable and has free space", dir.display())),
+            CacheWrite { source, .. } if crate::error::is_disk_full(source) => "the file system holding the download cache is full: free some space there or choose another --root, then run again".into(),
             CacheWrite { .. } => "check that the cache directory is writable and has free space, then run again".into(),
             Http(_) => "this is a bug or a broken TLS setup; please report it".into(),
             Maven(e) => return e.help(),

@@ -184,6 +184,23 @@ fn already_installed(
     }
 }
 
+/// What can be refused about fetching `dists` (each with the directory it installs to)
+/// before anything is touched, so that a dry run says it too: sources that cannot be used,
+/// and with `--source maven` a version kafkup has no lock for (one already installed is not
+/// fetched and needs none).
+pub fn check_plan(dists: &[(&Artifact, &Path)], sources: &Sources) -> Result<(), FetchError> {
+    check_sources(sources)?;
+    if sources.choice != SourceChoice::Maven {
+        return Ok(());
+    }
+    for (artifact, dir) in dists {
+        if !is_installed(dir, artifact, sources.verify_signature) {
+            maven::lock::find(artifact, sources.maven.lock_dir.as_deref())?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether `dir` holds a verified install of `artifact` that `fetch` would take as it is.
 pub fn is_installed(dir: &Path, artifact: &Artifact, verify_signature: bool) -> bool {
     matches!(

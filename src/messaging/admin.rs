@@ -219,8 +219,18 @@ impl Admin {
 
     /// Brokers, cluster id and controller, from one metadata request.
     pub async fn cluster(&self) -> Result<ClusterInfo, AdminError> {
+        self.cluster_within(self.timeout).await
+    }
+
+    /// [`Admin::cluster`] within [`super::CONNECT_TIMEOUT`]: the first request of a command,
+    /// so that a broker that does not answer is said to within seconds.
+    pub async fn reach(&self) -> Result<ClusterInfo, AdminError> {
+        self.cluster_within(super::CONNECT_TIMEOUT.min(self.timeout))
+            .await
+    }
+
+    async fn cluster_within(&self, timeout: Duration) -> Result<ClusterInfo, AdminError> {
         let meta = self.meta.clone();
-        let timeout = self.timeout;
         let answer = blocking(move || {
             let client = meta.client();
             let metadata = fetch_metadata(&meta, None, timeout)?;

@@ -27,8 +27,6 @@ use std::time::{Duration, Instant};
 const POLL: Duration = Duration::from_millis(100);
 /// Output is flushed (and its offsets stored for commit) at least this often under load.
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
-/// Bounds the first metadata request: is the broker there at all?
-const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often to look again for a topic that does not exist yet.
 const TOPIC_POLL: Duration = Duration::from_millis(250);
 
@@ -179,7 +177,7 @@ fn start(
     loop {
         let partitions = match consumer
             .client()
-            .fetch_metadata(Some(&job.topic), METADATA_TIMEOUT)
+            .fetch_metadata(Some(&job.topic), super::CONNECT_TIMEOUT)
         {
             Ok(metadata) => metadata
                 .topics()

@@ -8,13 +8,14 @@ use super::outgoing::{self, OutRecord, Shape, ValueFormat};
 use super::produce::{self, KafkaProducer, ProduceError};
 use super::pyjson::PyValue;
 use crate::error::Diagnose;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::future::join_all;
+use futures_util::StreamExt;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::Producer;
 use rdkafka::types::RDKafkaErrorCode;
@@ -32,6 +33,9 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 const LINGER: Duration = Duration::from_millis(1);
 /// After the delivery timeout, how long shutdown still waits for connections to finish.
 const SHUTDOWN_SLACK: Duration = Duration::from_secs(5);
+/// How long a request body may send nothing before the request is dropped (408).
+const BODY_READ_TIMEOUT: Duration =
+    Duration::from_secs(crate::defaults::SERVE_BODY_READ_TIMEOUT_SECS);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -145,14 +149,23 @@ pub async fn serve(
 }
 
 fn router(state: Arc<AppState>) -> Router {
-    let max_body = state.options.max_body;
     Router::new()
         .route("/send_message", post(send_message))
         .route("/healthz", get(healthz))
-        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
-        .layer(DefaultBodyLimit::max(max_body))
+        .method_not_allowed_fallback(|method: Method, uri: Uri| async move {
+            let said = format!("{method} {} is not served", uri.path());
+            error(StatusCode::METHOD_NOT_ALLOWED, said + ENDPOINTS)
+        })
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                format!("no such endpoint{ENDPOINTS}"),
+            )
+        })
         .with_state(state)
 }
+
+const ENDPOINTS: &str = " (POST /send_message, GET /healthz)";
 
 /// axum's graceful shutdown, bounded: a client that keeps a connection open cannot hold
 /// the exit back for longer than a delivery could take.
@@ -168,6 +181,7 @@ async fn run_server(
         shutdown.await;
         let _ = stopping_tx.send(());
     };
+    let listener = super::wire::Listener(listener);
     let server = axum::serve(listener, app).with_graceful_shutdown(signal);
     let deadline = async move {
         if stopping_rx.await.is_err() {
@@ -191,17 +205,36 @@ fn error(status: StatusCode, message: impl Into<String>) -> (StatusCode, Json<Va
 
 type Answer = (StatusCode, Json<Value>);
 
+/// An answer given before the request body was read to its end: the connection cannot
+/// carry another request, so it is closed.
+fn closing((status, body): Answer) -> Response {
+    (status, [(header::CONNECTION, "close")], body).into_response()
+}
+
 async fn send_message(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Answer {
-    let message = match message_of(&headers, body, state.options.max_body) {
+    body: Body,
+) -> Response {
+    if !is_json(&headers) {
+        return closing(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the request's Content-Type must be application/json",
+        ));
+    }
+    let body = match read_body(&headers, body, state.options.max_body).await {
+        Ok(body) => body,
+        Err(answer) => return closing(answer),
+    };
+    let message = match message_of(&body) {
         Ok(message) => message,
-        Err(answer) => return answer,
+        Err(answer) => return answer.into_response(),
     };
     let value = outgoing::encode_value(state.options.format, &message);
     let records = outgoing::records(&state.shape, &value, outgoing::new_message_id);
+    if let Some(big) = records.iter().find(|r| !r.fits()) {
+        return too_large(&state, Some(big.batch_bytes())).into_response();
+    }
     match deliver(&state, &records).await {
         Ok((partition, offset)) => (
             StatusCode::OK,
@@ -212,31 +245,67 @@ async fn send_message(
                 "offset": offset,
                 "records": records.len(),
             })),
-        ),
-        Err(answer) => answer,
+        )
+            .into_response(),
+        Err(answer) => answer.into_response(),
     }
 }
 
-/// The request's `message`, or the 400/413/415 that says what is wrong with the request.
-fn message_of(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-    max_body: usize,
-) -> Result<PyValue, Answer> {
-    if !is_json(headers) {
-        return Err(error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "the request's Content-Type must be application/json",
-        ));
-    }
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the request body is larger than {max_body} bytes"),
+/// 413 for a message the broker would not take (`bytes`: its size as a record batch).
+fn too_large(state: &AppState, bytes: Option<usize>) -> Answer {
+    let limit = crate::defaults::KAFKA_MAX_BATCH_BYTES;
+    let size = bytes.map_or(String::new(), |b| {
+        format!(" takes {b} bytes as a Kafka record batch and")
+    });
+    let chunked = state.options.chunk_size.is_some();
+    let (status, Json(mut body)) = error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "the message{size} is larger than the broker takes ({limit} bytes, message.max.bytes)"
         ),
-        status => error(status, rejection.body_text()),
-    })?;
-    let parsed: PyValue = serde_json::from_slice(&body).map_err(|e| {
+    );
+    body["help"] = json!(outgoing::too_large_help(chunked));
+    (status, Json(body))
+}
+
+/// The request body: at most `max_body` bytes (else 413), each part within
+/// [`BODY_READ_TIMEOUT`] of the one before (else 408: a stalled client holds nothing).
+async fn read_body(headers: &HeaderMap, body: Body, max_body: usize) -> Result<Bytes, Answer> {
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {max_body} bytes (--max-body)"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max_body as u64) {
+        return Err(too_large());
+    }
+    let mut stream = body.into_data_stream();
+    let mut read = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    loop {
+        match tokio::time::timeout(BODY_READ_TIMEOUT, stream.next()).await {
+            Ok(None) => return Ok(Bytes::from(read)),
+            Ok(Some(Ok(part))) if read.len() + part.len() > max_body => return Err(too_large()),
+            Ok(Some(Ok(part))) => read.extend_from_slice(&part),
+            Ok(Some(Err(e))) => {
+                let said = format!("the request body could not be read: {e}");
+                return Err(error(StatusCode::BAD_REQUEST, said));
+            }
+            Err(_) => {
+                let waited = BODY_READ_TIMEOUT.as_secs();
+                let said = format!("the request body stalled: nothing came for {waited} s");
+                return Err(error(StatusCode::REQUEST_TIMEOUT, said));
+            }
+        }
+    }
+}
+
+/// The request's `message`, or the 400 that says what is wrong with the body.
+fn message_of(body: &[u8]) -> Result<PyValue, Answer> {
+    let parsed: PyValue = serde_json::from_slice(body).map_err(|e| {
         error(
             StatusCode::BAD_REQUEST,
             format!("the body is not valid JSON: {e}"),
@@ -316,8 +385,12 @@ async fn enqueue(
     }
 }
 
-/// 503 when the broker could not be reached in time, 500 with its error otherwise.
+/// 503 when the broker could not be reached in time, 413 when it finds the message too
+/// large, 500 with its error otherwise.
 fn failure(state: &AppState, err: &KafkaError) -> Answer {
+    if produce::is_too_large(err) {
+        return too_large(state, None);
+    }
     let unreachable = matches!(
         err,
         KafkaError::MessageProduction(
@@ -373,12 +446,10 @@ mod tests {
     }
 
     fn status_of(content_type: &str, body: &str) -> Result<PyValue, StatusCode> {
-        message_of(
-            &headers(content_type),
-            Ok(Bytes::from(body.to_string())),
-            1024,
-        )
-        .map_err(|(status, _)| status)
+        if !is_json(&headers(content_type)) {
+            return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        }
+        message_of(body.as_bytes()).map_err(|(status, _)| status)
     }
 
     #[test]
@@ -426,7 +497,6 @@ mod tests {
         ] {
             assert_eq!(status_of(ct, body), Err(status), "{ct} {body}");
         }
-        let none = message_of(&HeaderMap::new(), Ok(Bytes::new()), 1);
-        assert_eq!(none.unwrap_err().0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(!is_json(&HeaderMap::new()));
     }
 }

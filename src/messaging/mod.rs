@@ -10,6 +10,7 @@ pub mod print;
 pub mod produce;
 pub mod pyjson;
 pub mod segment;
+mod wire;
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
@@ -18,6 +19,10 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
 use std::sync::{Arc, Mutex};
+
+/// How long a client waits for a broker that does not answer before it says so: the TCP
+/// connect and the first request (metadata). Every client command asks that first.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The configuration every kafkup client starts from; callers add their own keys.
 pub fn client_config(bootstrap: &str) -> ClientConfig {
@@ -31,7 +36,10 @@ pub fn client_config(bootstrap: &str) -> ClientConfig {
         // A broker that is still starting refuses connections: retry soon, not after 10 s.
         .set("reconnect.backoff.ms", "50")
         .set("reconnect.backoff.max.ms", "1000")
-        .set("socket.connection.setup.timeout.ms", "5000")
+        .set(
+            "socket.connection.setup.timeout.ms",
+            CONNECT_TIMEOUT.as_millis().to_string(),
+        )
         // Idle disconnects are normal and not worth a log line.
         .set("log.connection.close", "false")
         .set_log_level(RDKafkaLogLevel::Warning);

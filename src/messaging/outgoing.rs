@@ -45,6 +45,40 @@ pub struct OutRecord {
     pub headers: Vec<(String, Vec<u8>)>,
 }
 
+/// A record batch's own header: base offset, length, leader epoch, magic, CRC, attributes,
+/// last offset delta, two timestamps, producer id and epoch, base sequence, record count.
+const BATCH_HEADER: usize = 61;
+/// The most one varint takes (a length, a delta).
+const VARINT: usize = 5;
+
+impl OutRecord {
+    /// The size of a record batch holding only this record, at most.
+    pub fn batch_bytes(&self) -> usize {
+        let key = self.key.as_ref().map_or(0, Vec::len);
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(k, v)| 2 * VARINT + k.len() + v.len())
+            .sum();
+        // Its length, attributes, timestamp and offset deltas, key and value lengths, and
+        // the header count.
+        BATCH_HEADER + 1 + 6 * VARINT + key + self.value.len() + headers
+    }
+
+    /// Whether a broker with Kafka's default limit takes it.
+    pub fn fits(&self) -> bool {
+        self.batch_bytes() <= crate::defaults::KAFKA_MAX_BATCH_BYTES
+    }
+}
+
+/// What to do about a message too large for one record.
+pub fn too_large_help(chunked: bool) -> String {
+    match chunked {
+        true => "use a smaller --chunk-size (e.g. --chunk-size 100000)".into(),
+        false => "send it in segments with --chunk-size (e.g. --chunk-size 100000), and read it back whole with `kafkup consume --reassemble`".into(),
+    }
+}
+
 /// How every message is sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Shape {
@@ -153,6 +187,28 @@ mod tests {
         let joined: Vec<u8> = out.into_iter().flat_map(|r| r.value).collect();
         assert_eq!(joined, "абвгд".as_bytes());
         assert_eq!(records(&shape, b"", || "e".into()).len(), 1);
+    }
+
+    #[test]
+    fn a_record_fits_a_default_broker_up_to_its_batch_limit() {
+        let limit = crate::defaults::KAFKA_MAX_BATCH_BYTES;
+        let record = |len: usize| OutRecord {
+            key: None,
+            value: vec![b'x'; len],
+            headers: vec![],
+        };
+        assert!(record(1_040_000).fits());
+        assert!(!record(limit - 80).fits(), "the batch header counts");
+        assert!(record(limit - 100).fits());
+        let segmented = records(
+            &Shape {
+                chunk_size: Some(100_000),
+                ..Shape::default()
+            },
+            &vec![b'x'; 1_500_000],
+            || "id".into(),
+        );
+        assert!(segmented.iter().all(OutRecord::fits));
     }
 
     #[test]

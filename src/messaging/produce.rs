@@ -62,11 +62,21 @@ pub enum ProduceError {
     },
     #[error("reading stdin failed")]
     Read(#[source] std::io::Error),
+    #[error("line {line}: the message takes {bytes} bytes as a Kafka record batch; the broker takes at most {limit} (message.max.bytes); it was not sent, nor anything after it")]
+    TooLarge {
+        line: u64,
+        bytes: usize,
+        limit: usize,
+        chunked: bool,
+    },
     #[error("{failed} of {total} records were not acknowledged; the first error: {first}")]
     NotAcknowledged {
         failed: u64,
         total: u64,
         first: String,
+        /// The broker (or librdkafka) found a record too large.
+        too_large: bool,
+        chunked: bool,
     },
 }
 
@@ -83,6 +93,12 @@ impl Diagnose for ProduceError {
             ProduceError::BadTopic { .. } => Some(
                 "topic names are letters, digits, '.', '_' and '-', at most 249 of them".into(),
             ),
+            ProduceError::TooLarge { chunked, .. }
+            | ProduceError::NotAcknowledged {
+                too_large: true,
+                chunked,
+                ..
+            } => Some(super::outgoing::too_large_help(*chunked)),
             ProduceError::NotAcknowledged { .. } => Some(
                 "`kafkup logs kafka` shows the broker's side; --delivery-timeout waits longer"
                     .into(),
@@ -114,7 +130,13 @@ pub fn new_producer(
             "message.timeout.ms",
             delivery_timeout.as_millis().max(1).to_string(),
         )
-        .set("linger.ms", linger.as_millis().to_string());
+        .set("linger.ms", linger.as_millis().to_string())
+        // librdkafka's own limit (1 000 000 by default) is below the broker's: what the
+        // broker takes is checked before a record is handed over (`OutRecord::fits`).
+        .set(
+            "message.max.bytes",
+            crate::defaults::KAFKA_MAX_BATCH_BYTES.to_string(),
+        );
     let context = QuietContext::default();
     let inner = config
         .create_with_context(context.clone())
@@ -252,7 +274,8 @@ pub async fn run(
     stop: impl Future<Output = ()>,
 ) -> Result<ProduceSummary, ProduceError> {
     let producer = new_producer(bootstrap, job.delivery_timeout, BULK_LINGER)?;
-    let result = match ensure_topic(&producer, bootstrap, &job.topic, job.delivery_timeout).await {
+    let reach = super::CONNECT_TIMEOUT;
+    let result = match ensure_topic(&producer, bootstrap, &job.topic, reach).await {
         Ok(()) => send_all(&producer, job, input, stop).await,
         Err(err) => Err(err),
     };
@@ -303,7 +326,17 @@ async fn send_all(
                     Err(err) => { failure = Some(err); break; }
                 };
                 messages += 1;
-                for record in outgoing::records(&job.shape, &value, outgoing::new_message_id) {
+                let records = outgoing::records(&job.shape, &value, outgoing::new_message_id);
+                if let Some(big) = records.iter().find(|r| !r.fits()) {
+                    failure = Some(ProduceError::TooLarge {
+                        line: messages,
+                        bytes: big.batch_bytes(),
+                        limit: crate::defaults::KAFKA_MAX_BATCH_BYTES,
+                        chunked: job.shape.chunk_size.is_some(),
+                    });
+                    break;
+                }
+                for record in records {
                     tally.records += 1;
                     loop {
                         match enqueue(producer, &job.topic, &record) {
@@ -333,6 +366,8 @@ async fn send_all(
             failed: tally.failed,
             total: tally.records,
             first: describe(&first, producer),
+            too_large: is_too_large(&first),
+            chunked: job.shape.chunk_size.is_some(),
         });
     }
     Ok(ProduceSummary {
@@ -341,6 +376,14 @@ async fn send_all(
         records: tally.records,
         interrupted,
     })
+}
+
+/// The broker (or librdkafka) refused a record as too large.
+pub fn is_too_large(error: &KafkaError) -> bool {
+    matches!(
+        error,
+        KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge)
+    )
 }
 
 /// A delivery error, with librdkafka's reason when it only says "timed out".

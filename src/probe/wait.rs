@@ -39,12 +39,14 @@ pub struct NotReady {
 
 fn not_ready_message(e: &NotReady) -> String {
     match &e.died {
-        // `alive()` checks every service, so the reason names the one that stopped.
-        Some(died) => format!(
+        Some(died) if died.service == e.service => format!(
             "gave up waiting for {} after {}: {died}",
             e.probe,
             secs(e.waited)
         ),
+        // `alive()` checks every service: another one than the probed one is the culprit,
+        // and the probed one is not to blame.
+        Some(died) => format!("gave up waiting after {}: {died}", secs(e.waited)),
         None => format!("{} was not ready after {}", e.probe, secs(e.waited)),
     }
 }
@@ -61,10 +63,15 @@ impl Diagnose for NotReady {
         ExitCode::NotReady
     }
     fn help(&self) -> Option<String> {
-        Some(format!(
-            "`kafkup logs {}` shows what the service said",
-            self.culprit()
-        ))
+        let culprit = self.culprit();
+        let logs = format!("`kafkup logs {culprit}` shows what the service said");
+        match &self.died {
+            // Stopped rather than crashed: it said nothing on its way out.
+            Some(died) if died.log_tail.is_empty() => {
+                Some(format!("`kafkup start {culprit}` starts it; {logs}"))
+            }
+            _ => Some(logs),
+        }
     }
 }
 
@@ -269,8 +276,8 @@ mod tests {
         assert_eq!(err.culprit(), KAFKA);
         assert_eq!(
             err.to_string(),
-            "gave up waiting for ZooKeeper at 127.0.0.1:2181 after 3.0 s: \
-             kafka exited with status 1; last log lines:\n  …"
+            "gave up waiting after 3.0 s: kafka exited with status 1; last log lines:\n  …",
+            "ZooKeeper, which was probed, is not blamed for kafka"
         );
     }
 

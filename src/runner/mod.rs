@@ -40,6 +40,8 @@ pub enum ServiceState {
     Stopped,
     /// Started by kafkup and not stopped through it, yet not running (crash, kill, reboot).
     Failed { detail: String },
+    /// Cannot be told (a pid file another user's kafkup wrote): maybe running, maybe not.
+    Unknown { detail: String },
 }
 
 impl ServiceState {
@@ -60,6 +62,7 @@ impl ServiceState {
             ServiceState::Running { detail, .. } => format!("running, {detail}"),
             ServiceState::Stopped => "stopped".into(),
             ServiceState::Failed { detail } => format!("failed: {detail}"),
+            ServiceState::Unknown { detail } => format!("unknown: {detail}"),
         }
     }
 }
@@ -108,16 +111,55 @@ impl NotRunning {
 }
 
 fn tail_text(tail: &[String], log_name: &str) -> String {
-    let tail = &tail[tail.len().saturating_sub(TAIL_SHOWN)..];
-    if tail.is_empty() {
+    let from = tail.len().saturating_sub(TAIL_SHOWN);
+    let (before, shown) = tail.split_at(from);
+    if shown.is_empty() {
         return if log_name.is_empty() {
             String::new()
         } else {
             format!("; {log_name} has no output")
         };
     }
-    let indented: Vec<String> = tail.iter().map(|l| format!("  {l}")).collect();
-    format!("; last log lines:\n{}", indented.join("\n"))
+    let mut lines: Vec<String> = Vec::new();
+    let heads = trace_heads(before, shown);
+    if !heads.is_empty() {
+        lines.extend(heads.iter().map(|l| format!("  {l}")));
+        lines.push("  …".into());
+    }
+    lines.extend(shown.iter().map(|l| format!("  {l}")));
+    format!("; last log lines:\n{}", lines.join("\n"))
+}
+
+/// A line inside a Java stack trace below its first line: a frame, `... 5 more`, or the
+/// start of a cause.
+fn continues_trace(line: &str) -> bool {
+    let text = line.trim_start();
+    let indented = text.len() < line.len();
+    (indented && text.starts_with("at "))
+        || (text.starts_with("... ") && text.ends_with(" more"))
+        || text.starts_with("Caused by: ")
+        || text.starts_with("Suppressed: ")
+}
+
+/// When the lines shown begin inside a stack trace, that trace's head from the lines
+/// before them: its exception line and each `Caused by:` line, which say what went wrong
+/// (the frames only say where).
+fn trace_heads<'a>(before: &'a [String], shown: &[String]) -> Vec<&'a str> {
+    if !shown.first().is_some_and(|l| continues_trace(l)) {
+        return vec![];
+    }
+    let mut heads = Vec::new();
+    for line in before.iter().rev() {
+        let text = line.trim_start();
+        if text.starts_with("Caused by: ") || text.starts_with("Suppressed: ") {
+            heads.push(line.as_str());
+        } else if !continues_trace(line) {
+            heads.push(line.as_str());
+            break;
+        }
+    }
+    heads.reverse();
+    heads
 }
 
 /// A service's output as the runner keeps it: past lines, then (following) new ones.
@@ -468,6 +510,13 @@ pub enum RunnerError {
     Unkillable { name: NodeId, pid: u32 },
     #[error("{name} is still running (pid {pid})")]
     StillRunning { name: NodeId, pid: u32 },
+    #[error("cannot tell whether {name} runs: its pid file {} is unreadable ({reason})", path.display())]
+    PidFileUnreadable {
+        name: NodeId,
+        path: PathBuf,
+        owner: Option<crate::files::Owner>,
+        reason: String,
+    },
     #[error("cannot {action}: {reason}")]
     Engine { action: String, reason: String },
     #[error("the image {image} is not here and could not be pulled: {reason}")]
@@ -507,6 +556,18 @@ impl Diagnose for RunnerError {
                     .into(),
             ),
             RunnerError::StillRunning { .. } => Some("run `kafkup stop` first".into()),
+            RunnerError::PidFileUnreadable {
+                owner: Some(owner),
+                ..
+            } if !owner.is_current_user() => Some(format!(
+                "it belongs to {0}: kafkup ran as {0} on this environment (with sudo?) and its services may run as {0}; act on them as {0}: `{1}`",
+                owner.name,
+                owner.run_this_as()
+            )),
+            RunnerError::PidFileUnreadable { path, .. } => Some(format!(
+                "check the permissions of {}; nothing was stopped or removed",
+                path.display()
+            )),
             RunnerError::Engine { .. } => Some(
                 "the Docker Engine said so above; `docker info` shows the daemon's state".into(),
             ),
@@ -518,5 +579,43 @@ impl Diagnose for RunnerError {
             }
             RunnerError::Io(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tail_inside_a_stack_trace_shows_the_exception_line_too() {
+        let mut tail: Vec<String> = vec![
+            "[2026-12-01] INFO starting".into(),
+            "[2026-12-01] ERROR Exiting Kafka due to fatal exception".into(),
+            "org.apache.kafka.common.config.ConfigException: Invalid value abc".into(),
+        ];
+        tail.extend((0..12).map(|i| format!("\tat kafka.Frame{i}.run(Frame.java:{i})")));
+        tail.push("Caused by: java.lang.NumberFormatException: abc".into());
+        tail.extend((0..12).map(|i| format!("\tat java.Frame{i}.parse(Frame.java:{i})")));
+        tail.push("\t... 7 more".into());
+        let text = tail_text(&tail, "kafka.log");
+        let exception = text
+            .find("ConfigException: Invalid value abc")
+            .expect(&text);
+        let cause = text
+            .find("Caused by: java.lang.NumberFormatException")
+            .expect(&text);
+        let last = text.find("... 7 more").expect(&text);
+        assert!(exception < cause && cause < last, "{text}");
+        assert!(!text.contains("Frame0.run"), "frames stay cut: {text}");
+
+        // A tail that shows its trace from the top gets nothing more.
+        let short: Vec<String> = tail[..6].to_vec();
+        assert_eq!(
+            tail_text(&short, "kafka.log")
+                .matches("ConfigException")
+                .count(),
+            1
+        );
+        assert!(trace_heads(&[], &["plain line".to_string()]).is_empty());
     }
 }

@@ -69,6 +69,9 @@ impl PidRecord {
 /// What we find when we look for a service.
 enum Observed {
     NoPidFile,
+    /// A pid file we cannot read (another user's, after `sudo kafkup …`): whether the
+    /// service runs is unknown, and it is never taken for stopped.
+    Unreadable(RunnerError),
     Running(PidRecord),
     /// A pid file whose process is gone (or unreadable); the status if it was our child.
     Gone {
@@ -123,14 +126,19 @@ impl ProcessRunner {
     }
 
     fn observe(&self, name: NodeId) -> Observed {
-        let text = match fs_err::read_to_string(self.pid_file(name)) {
+        let path = self.pid_file(name);
+        let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Observed::NoPidFile,
-            Err(_) => {
-                return Observed::Gone {
-                    pid: None,
-                    status: None,
-                }
+            Err(e) => {
+                let owner = files::Owner::of(&path).ok();
+                let reason = e.to_string();
+                return Observed::Unreadable(RunnerError::PidFileUnreadable {
+                    name,
+                    path,
+                    owner,
+                    reason,
+                });
             }
         };
         let Some(record) = PidRecord::parse(&text) else {
@@ -158,8 +166,10 @@ impl ProcessRunner {
     /// Starts `command` for `spec` unless it already runs (tests run /bin/sh instead of java).
     fn launch(&self, spec: &ServiceSpec, command: &[String]) -> Result<ServiceState, RunnerError> {
         let name = spec.name;
-        if let Observed::Running(record) = self.observe(name) {
-            return Ok(self.running_state(name, record.pid));
+        match self.observe(name) {
+            Observed::Running(record) => return Ok(self.running_state(name, record.pid)),
+            Observed::Unreadable(e) => return Err(e),
+            Observed::NoPidFile | Observed::Gone { .. } => {}
         }
         for dir in spec.data_dirs.iter().chain([&self.run_dir, &self.logs_dir]) {
             files::create_private_dirs(dir)?;
@@ -278,6 +288,7 @@ impl Runner for ProcessRunner {
     async fn stop(&self, name: NodeId, grace: Duration) -> Result<StopOutcome, RunnerError> {
         let record = match self.observe(name) {
             Observed::Running(record) => record,
+            Observed::Unreadable(e) => return Err(e),
             Observed::NoPidFile => return Ok(StopOutcome::NotRunning),
             Observed::Gone { .. } => {
                 files::remove_file_if_exists(&self.pid_file(name))?;
@@ -305,6 +316,9 @@ impl Runner for ProcessRunner {
         Ok(match self.observe(name) {
             Observed::NoPidFile => ServiceState::Stopped,
             Observed::Running(record) => self.running_state(name, record.pid),
+            Observed::Unreadable(e) => ServiceState::Unknown {
+                detail: e.to_string(),
+            },
             Observed::Gone { pid, status } => ServiceState::Failed {
                 detail: describe_exit(pid, status),
             },
@@ -314,9 +328,15 @@ impl Runner for ProcessRunner {
     async fn alive(&self, name: NodeId) -> Result<(), NotRunning> {
         match self.observe(name) {
             Observed::Running(_) => Ok(()),
+            Observed::Unreadable(e) => Err(NotRunning {
+                service: name,
+                how: format!("cannot be checked: {e}"),
+                log_tail: vec![],
+                log_name: String::new(),
+            }),
             Observed::NoPidFile => Err(NotRunning {
                 service: name,
-                how: "is not running (it was not started)".into(),
+                how: "is not running (it was stopped, or never started)".into(),
                 log_tail: vec![],
                 log_name: String::new(),
             }),
@@ -355,11 +375,15 @@ impl Runner for ProcessRunner {
     async fn uninstall(&self, purge: bool) -> Result<(), RunnerError> {
         let nodes = &self.nodes;
         for &name in nodes {
-            if let Observed::Running(record) = self.observe(name) {
-                return Err(RunnerError::StillRunning {
-                    name,
-                    pid: record.pid,
-                });
+            match self.observe(name) {
+                Observed::Running(record) => {
+                    return Err(RunnerError::StillRunning {
+                        name,
+                        pid: record.pid,
+                    })
+                }
+                Observed::Unreadable(e) => return Err(e),
+                Observed::NoPidFile | Observed::Gone { .. } => {}
             }
         }
         for &name in nodes {
@@ -405,7 +429,7 @@ fn describe_exit(pid: Option<u32>, status: Option<ExitStatus>) -> String {
             _ => format!("exited ({status})"),
         },
         (None, Some(pid)) => format!("is no longer running (pid {pid} has exited)"),
-        (None, None) => "is not running (its pid file is unreadable)".into(),
+        (None, None) => "is not running (its pid file is not one kafkup wrote)".into(),
     }
 }
 

@@ -2,7 +2,7 @@
 //! Exit code 3 only when bytes or signatures fail verification.
 
 use crate::catalog::Project;
-use crate::error::{Diagnose, ExitCode};
+use crate::error::{write_help, Diagnose, ExitCode};
 use crate::fetch::download::SourceFailure;
 use std::io;
 use std::path::PathBuf;
@@ -165,8 +165,8 @@ impl Diagnose for MavenError {
             SignatureMalformed { .. } | BadSignature { .. } => format!(
                 "do not use this repository as it is: the signature published for that jar is not the release manager's. Try another --maven-repo; {NOTHING}"
             ),
-            Cache { dir, .. } => format!("make {} a directory you can write to, or choose another --root", dir.display()),
-            Install { dir, .. } => format!("check that {} is writable and has free space", dir.display()),
+            Cache { dir, source } => write_help(dir, source, format!("make {} a directory you can write to, or choose another --root", dir.display())),
+            Install { dir, source } => write_help(dir, source, format!("check that {} is writable and has free space", dir.display())),
         })
     }
 }

@@ -139,10 +139,7 @@ async fn download(job: &JarJob<'_>, entry: &CachedFile) -> Result<(), MavenError
         .await;
     let (url, digested) = match settle(downloaded, sink.finish().await, entry) {
         Settled::Done(url, digested) => (url, digested),
-        Settled::Unwritable(source) => {
-            let dir = entry.partial.clone();
-            return Err(MavenError::Cache { dir, source });
-        }
+        Settled::Unwritable(source) => return Err(cache_error(source)),
         Settled::Failed { failures, partial } => {
             return Err(MavenError::JarDownloadFailed {
                 jar: jar.coord.to_string(),

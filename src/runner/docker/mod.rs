@@ -410,7 +410,7 @@ impl Runner for DockerRunner {
     async fn alive(&self, name: NodeId) -> Result<(), NotRunning> {
         let how = match self.state(name).await {
             Ok(ServiceState::Running { .. }) => return Ok(()),
-            Ok(ServiceState::Failed { detail }) => detail,
+            Ok(ServiceState::Failed { detail } | ServiceState::Unknown { detail }) => detail,
             Ok(ServiceState::Stopped) => "is not running".into(),
             Err(e) => format!("cannot be asked about ({e})"),
         };
