@@ -108,7 +108,11 @@ fn kafka(topology: &Topology, views: &[NodeView], node: &Node, view: &NodeView) 
     let kraft = topology.mode == Mode::Kraft;
     let voters = topology.voters();
     let internal = view.own_network && node.ports.client.is_some();
-    let inter_broker = if internal { INTERNAL_LISTENER } else { "PLAINTEXT" };
+    let inter_broker = if internal {
+        INTERNAL_LISTENER
+    } else {
+        "PLAINTEXT"
+    };
     let mut protocols = vec!["PLAINTEXT:PLAINTEXT".to_string()];
     if kraft {
         protocols.insert(0, "CONTROLLER:PLAINTEXT".into());
@@ -170,7 +174,10 @@ fn advertised(topology: &Topology, node: &Node, view: &NodeView) -> Option<Strin
     let mut advertised = vec![format!("PLAINTEXT://{}:{port}", topology.host)];
     if view.own_network {
         let internal = defaults::container::INTERNAL_PORT;
-        advertised.push(format!("{INTERNAL_LISTENER}://{}:{internal}", view.peer_host));
+        advertised.push(format!(
+            "{INTERNAL_LISTENER}://{}:{internal}",
+            view.peer_host
+        ));
     }
     Some(advertised.join(","))
 }
@@ -181,7 +188,10 @@ fn quorum_voters(topology: &Topology, views: &[NodeView]) -> String {
             true => topology.host.as_str(),
             false => views[index_of(topology, v)].peer_host.as_str(),
         };
-        let port = v.ports.controller.expect("voters have a controller listener");
+        let port = v
+            .ports
+            .controller
+            .expect("voters have a controller listener");
         format!("{}@{host}:{port}", v.server_id)
     });
     voters.collect::<Vec<_>>().join(",")
@@ -214,11 +224,17 @@ fn zookeeper(
         let seen = &views[index_of(topology, zk)];
         let (quorum, election) = match seen.own_network {
             // Each server in a container of its own: the ports are its own too.
-            true => (defaults::ZOOKEEPER_QUORUM_PORT, defaults::ZOOKEEPER_ELECTION_PORT),
+            true => (
+                defaults::ZOOKEEPER_QUORUM_PORT,
+                defaults::ZOOKEEPER_ELECTION_PORT,
+            ),
             false => zk.ports.quorum?,
         };
         let host = &seen.peer_host;
-        Some(format!("server.{}={host}:{quorum}:{election}", zk.server_id))
+        Some(format!(
+            "server.{}={host}:{quorum}:{election}",
+            zk.server_id
+        ))
     });
     ZookeeperConfig {
         data_dir: view.data_dir.clone(),

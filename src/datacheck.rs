@@ -4,34 +4,102 @@
 //! on it, and nothing is re-created or wiped to "fix" it.
 
 use crate::error::Diagnose;
-use crate::vocab::{Mode, NodeId};
+use crate::vocab::{Mode, NodeId, Role};
 use std::path::{Path, PathBuf};
+
+/// What one node's data directory holds now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeData {
+    pub node: NodeId,
+    /// As the node's service sees it (in a container: its mount point).
+    pub dir: PathBuf,
+    /// A Kafka node: the `cluster.id` of its `meta.properties`, if there is one.
+    pub cluster_id: Option<String>,
+    /// A Kafka node: the mode that wrote its data, if there is any.
+    pub mode: Option<Mode>,
+    /// A ZooKeeper node: whether it holds ZooKeeper's `version-2`.
+    pub zookeeper_data: bool,
+    /// A KRaft voter: the quorum's leader as it last knew it, with that leader's epoch.
+    pub quorum_leader: Option<(i32, i64)>,
+}
+
+/// Where a KRaft voter keeps what it knows of the quorum's election, below its data directory.
+pub const QUORUM_STATE: &str = "__cluster_metadata-0/quorum-state";
+
+impl NodeData {
+    /// From the contents of its `meta.properties` and `quorum-state` (empty: none) and whether
+    /// `version-2` is there.
+    pub fn from_files(node: NodeId, dir: &Path, meta: &str, version_2: bool) -> NodeData {
+        NodeData {
+            node,
+            dir: dir.to_path_buf(),
+            cluster_id: cluster_id_in(meta),
+            mode: mode_of(meta),
+            zookeeper_data: version_2,
+            quorum_leader: None,
+        }
+    }
+
+    /// With the quorum's leader read from a `quorum-state` text.
+    pub fn with_quorum_state(mut self, text: &str) -> NodeData {
+        let state: Option<serde_json::Value> = serde_json::from_str(text).ok();
+        let number = |key: &str| state.as_ref()?.get(key)?.as_i64();
+        self.quorum_leader = match (number("leaderId"), number("leaderEpoch")) {
+            (Some(id), Some(epoch)) if id >= 0 => Some((id as i32, epoch)),
+            _ => None,
+        };
+        self
+    }
+}
 
 /// What the data directories hold now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DataSeen {
-    pub kafka_dir: PathBuf,
-    /// `cluster.id` of the broker's `meta.properties`, if there is one.
-    pub kafka_cluster_id: Option<String>,
-    /// The mode that wrote the broker's data, if there is any.
-    pub kafka_mode: Option<Mode>,
-    /// ZooKeeper mode: the data directory, and whether it holds ZooKeeper's `version-2`.
-    pub zookeeper: Option<(PathBuf, bool)>,
+    pub nodes: Vec<NodeData>,
     /// Data directories of nodes this setup would not run, each with its node.
     pub orphans: Vec<(NodeId, PathBuf)>,
 }
 
 impl DataSeen {
-    /// Looks at the data directories of `kafka_dir` and (ZooKeeper mode) `zookeeper_dir`.
-    pub fn observe(kafka_dir: &Path, zookeeper_dir: Option<&Path>) -> DataSeen {
-        let meta = std::fs::read_to_string(kafka_dir.join("meta.properties")).unwrap_or_default();
+    /// Looks at the data directories `dirs` (each a node's, on this host).
+    pub fn observe(dirs: &[(NodeId, PathBuf)]) -> DataSeen {
+        let nodes = dirs.iter().map(|(node, dir)| {
+            let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+            NodeData::from_files(
+                *node,
+                dir,
+                &read("meta.properties"),
+                holds_zookeeper_data(dir),
+            )
+            .with_quorum_state(&read(QUORUM_STATE))
+        });
         DataSeen {
-            kafka_dir: kafka_dir.to_path_buf(),
-            kafka_cluster_id: cluster_id_in(&meta),
-            kafka_mode: mode_of(&meta),
-            zookeeper: zookeeper_dir.map(|d| (d.to_path_buf(), holds_zookeeper_data(d))),
+            nodes: nodes.collect(),
             orphans: vec![],
         }
+    }
+
+    fn kafka_nodes(&self) -> impl Iterator<Item = &NodeData> {
+        self.nodes
+            .iter()
+            .filter(|n| n.node.role() != Role::Zookeeper)
+    }
+
+    /// The cluster id the Kafka data holds (the first node's that has one).
+    pub fn cluster_id(&self) -> Option<String> {
+        self.kafka_nodes().find_map(|n| n.cluster_id.clone())
+    }
+
+    /// The node id of the KRaft quorum's leader, as the voter with the newest epoch knows it.
+    pub fn quorum_leader(&self) -> Option<i32> {
+        let known = self.nodes.iter().filter_map(|n| n.quorum_leader);
+        known.max_by_key(|(_, epoch)| *epoch).map(|(id, _)| id)
+    }
+
+    /// Kafka nodes whose storage holds no cluster yet (KRaft: to be formatted).
+    pub fn unformatted(&self) -> Vec<NodeId> {
+        let fresh = self.kafka_nodes().filter(|n| n.cluster_id.is_none());
+        fresh.map(|n| n.node).collect()
     }
 }
 
@@ -126,11 +194,22 @@ pub fn cluster_id_in(meta_properties: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Checks `seen` against `mode` and the cluster id an earlier setup recorded (if it did).
-pub fn check(recorded: Option<&str>, mode: Mode, seen: &DataSeen) -> Result<(), DataProblem> {
-    if let Some(found) = seen.kafka_mode.filter(|m| *m != mode) {
+/// Checks `seen` against `mode` and the cluster id an earlier setup recorded (if it did);
+/// `known` are the nodes that setup made, whose data must still be there.
+pub fn check(
+    recorded: Option<&str>,
+    mode: Mode,
+    seen: &DataSeen,
+    known: &[NodeId],
+) -> Result<(), DataProblem> {
+    if let Some(n) = seen
+        .kafka_nodes()
+        .find(|n| n.mode.is_some_and(|m| m != mode))
+    {
+        let found = n.mode.expect("found by its mode");
+        let dir = n.dir.clone();
         return Err(DataProblem::OtherMode {
-            dir: seen.kafka_dir.clone(),
+            dir,
             found,
             wanted: mode,
         });
@@ -144,27 +223,32 @@ pub fn check(recorded: Option<&str>, mode: Mode, seen: &DataSeen) -> Result<(), 
     let Some(recorded) = recorded.map(str::to_string) else {
         return Ok(());
     };
-    match &seen.kafka_cluster_id {
-        Some(found) if *found != recorded => {
-            return Err(DataProblem::ForeignData {
-                dir: seen.kafka_dir.clone(),
-                found: found.clone(),
-                recorded,
-            })
-        }
-        Some(_) => {}
-        None => {
-            return Err(DataProblem::KafkaDataLost {
-                dir: seen.kafka_dir.clone(),
-                cluster_id: recorded,
-            })
+    for n in seen.kafka_nodes() {
+        match &n.cluster_id {
+            Some(found) if *found != recorded => {
+                let (dir, found) = (n.dir.clone(), found.clone());
+                return Err(DataProblem::ForeignData {
+                    dir,
+                    found,
+                    recorded,
+                });
+            }
+            None if known.contains(&n.node) => {
+                let (dir, cluster_id) = (n.dir.clone(), recorded);
+                return Err(DataProblem::KafkaDataLost { dir, cluster_id });
+            }
+            _ => {}
         }
     }
-    if let (Mode::Zookeeper, Some((dir, false))) = (mode, &seen.zookeeper) {
-        return Err(DataProblem::ZookeeperDataLost {
-            dir: dir.clone(),
-            cluster_id: recorded,
-        });
+    let zookeepers = seen
+        .nodes
+        .iter()
+        .filter(|n| n.node.role() == Role::Zookeeper);
+    for n in zookeepers.filter(|n| mode == Mode::Zookeeper && known.contains(&n.node)) {
+        if !n.zookeeper_data {
+            let (dir, cluster_id) = (n.dir.clone(), recorded);
+            return Err(DataProblem::ZookeeperDataLost { dir, cluster_id });
+        }
     }
     Ok(())
 }
@@ -173,13 +257,58 @@ pub fn check(recorded: Option<&str>, mode: Mode, seen: &DataSeen) -> Result<(), 
 mod tests {
     use super::*;
 
+    const KAFKA: NodeId = NodeId::solo(Role::Kafka);
+    const ZOOKEEPER: NodeId = NodeId::solo(Role::Zookeeper);
+
     fn seen(kafka: Option<&str>, zookeeper: bool) -> DataSeen {
+        let meta = kafka.map(|id| format!("version=0\nbroker.id=1\ncluster.id={id}\n"));
         DataSeen {
-            kafka_dir: "/r/data/kafka".into(),
-            kafka_cluster_id: kafka.map(String::from),
-            zookeeper: Some(("/r/data/zookeeper".into(), zookeeper)),
-            ..DataSeen::default()
+            nodes: vec![
+                NodeData::from_files(
+                    KAFKA,
+                    Path::new("/r/data/kafka"),
+                    &meta.unwrap_or_default(),
+                    false,
+                ),
+                NodeData::from_files(ZOOKEEPER, Path::new("/r/data/zookeeper"), "", zookeeper),
+            ],
+            orphans: vec![],
         }
+    }
+
+    const BOTH: &[NodeId] = &[ZOOKEEPER, KAFKA];
+
+    #[test]
+    fn nothing_recorded_means_nothing_to_check() {
+        assert_eq!(
+            check(None, Mode::Zookeeper, &seen(None, false), BOTH),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_recorded_cluster_must_still_be_there() {
+        let m = Some("abc");
+        assert_eq!(
+            check(m, Mode::Zookeeper, &seen(Some("abc"), true), BOTH),
+            Ok(())
+        );
+        assert!(matches!(
+            check(m, Mode::Zookeeper, &seen(Some("abc"), false), BOTH),
+            Err(DataProblem::ZookeeperDataLost { .. })
+        ));
+        assert!(matches!(
+            check(m, Mode::Zookeeper, &seen(None, true), BOTH),
+            Err(DataProblem::KafkaDataLost { .. })
+        ));
+        // A node the earlier setup did not have (a broker added now) has no data yet.
+        assert_eq!(
+            check(m, Mode::Zookeeper, &seen(None, true), &[ZOOKEEPER]),
+            Ok(())
+        );
+        let err = check(m, Mode::Zookeeper, &seen(Some("xyz"), true), BOTH).unwrap_err();
+        assert!(matches!(err, DataProblem::ForeignData { .. }));
+        assert!(err.help().unwrap().contains("teardown --purge"));
     }
 
     #[test]
@@ -193,46 +322,15 @@ mod tests {
             Some(Mode::Kraft)
         );
         assert_eq!(mode_of(""), None);
-        let mut zk_data = seen(Some("abc"), true);
-        zk_data.kafka_mode = Some(Mode::Zookeeper);
-        let err = check(None, Mode::Kraft, &zk_data).unwrap_err();
+        let zk_data = seen(Some("abc"), true);
+        let err = check(None, Mode::Kraft, &zk_data, &[]).unwrap_err();
         assert!(matches!(err, DataProblem::OtherMode { .. }), "{err}");
         let help = err.help().unwrap();
         assert!(
             help.contains("--mode zookeeper") && !help.contains("purge"),
             "{help}"
         );
-        assert_eq!(check(None, Mode::Zookeeper, &zk_data), Ok(()));
-    }
-
-    #[test]
-    fn nothing_recorded_means_nothing_to_check() {
-        assert_eq!(check(None, Mode::Zookeeper, &seen(None, false)), Ok(()));
-    }
-
-    #[test]
-    fn the_recorded_cluster_must_still_be_there() {
-        let m = "abc";
-        assert_eq!(
-            check(Some(m), Mode::Zookeeper, &seen(Some("abc"), true)),
-            Ok(())
-        );
-        assert!(matches!(
-            check(Some(m), Mode::Zookeeper, &seen(Some("abc"), false)),
-            Err(DataProblem::ZookeeperDataLost { .. })
-        ));
-        assert!(matches!(
-            check(Some(m), Mode::Zookeeper, &seen(None, true)),
-            Err(DataProblem::KafkaDataLost { .. })
-        ));
-        let err = check(Some(m), Mode::Kraft, &seen(Some("xyz"), false)).unwrap_err();
-        assert!(matches!(err, DataProblem::ForeignData { .. }));
-        assert!(err.help().unwrap().contains("teardown --purge"));
-        // KRaft mode has no ZooKeeper data to lose.
-        assert_eq!(
-            check(Some(m), Mode::Kraft, &seen(Some("abc"), false)),
-            Ok(())
-        );
+        assert_eq!(check(None, Mode::Zookeeper, &zk_data, &[]), Ok(()));
     }
 
     #[test]
@@ -245,5 +343,8 @@ mod tests {
         .unwrap();
         assert_eq!(read_cluster_id(dir.path()).as_deref(), Some("abcDEF123"));
         assert_eq!(read_cluster_id(&dir.path().join("nope")), None);
+        let seen = DataSeen::observe(&[(KAFKA, dir.path().to_path_buf())]);
+        assert_eq!(seen.cluster_id().as_deref(), Some("abcDEF123"));
+        assert!(seen.unformatted().is_empty());
     }
 }

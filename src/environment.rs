@@ -3,9 +3,9 @@
 
 use crate::error::Problem;
 use crate::paths::Paths;
-use crate::runner::{AnyRunner, DataDirs, Runner, RunnerContext};
+use crate::runner::{AnyRunner, Runner, RunnerContext};
 use crate::state::{self, Manifest, ServiceRecord};
-use crate::vocab::Role;
+use crate::vocab::NodeId;
 use anyhow::Result;
 
 pub struct Environment {
@@ -53,22 +53,19 @@ impl Environment {
             return Ok(());
         };
         let recorded = self.manifest.cluster_id.as_deref();
-        crate::datacheck::check(recorded, self.manifest.mode, &seen)
+        let known: Vec<NodeId> = self.manifest.services.iter().map(|s| s.spec.name).collect();
+        crate::datacheck::check(recorded, self.manifest.mode, &seen, &known)
     }
 
-    /// The first broker's and (ZooKeeper mode) the first ZooKeeper's data directory.
-    pub fn data_dirs(&self) -> Option<DataDirs> {
-        let first = |role| {
-            self.manifest
-                .services
-                .iter()
-                .find(|s| s.spec.name.role() == role)
-                .and_then(|r| Some((r.spec.name, r.spec.data_dirs.first()?.clone())))
-        };
-        Some(DataDirs {
-            kafka: first(Role::Kafka)?,
-            zookeeper: first(Role::Zookeeper),
-        })
+    /// Every node's data directory, as its service sees it; none without services.
+    pub fn data_dirs(&self) -> Option<Vec<(NodeId, std::path::PathBuf)>> {
+        let dirs: Vec<_> = self
+            .manifest
+            .services
+            .iter()
+            .filter_map(|s| Some((s.spec.name, s.spec.data_dirs.first()?.clone())))
+            .collect();
+        (!dirs.is_empty()).then_some(dirs)
     }
 
     /// The services a command acts on: all (in start order) or the one named.

@@ -181,7 +181,14 @@ fn unit_context(unit: &Unit) -> Value {
     context! {
         service => unit.spec,
         unit_name => unit.spec.name.unit_name(),
-        requires_units => requires.join(" "),
+        // One node it needs is required (it stops with it); of several (an ensemble, a
+        // quorum) one may fail, so they are only wanted.
+        requires_units => (requires.len() == 1).then(|| requires.join(" ")),
+        requires_what => match unit.spec.requires.first().map(|r| r.role()) {
+            Some(Role::Zookeeper) => "ZooKeeper",
+            _ => "the KRaft controller",
+        },
+        wants_units => (requires.len() > 1).then(|| requires.join(" ")),
         command => unit.command,
         service_user => unit.service_user,
         archive_env => unit.archive_env,

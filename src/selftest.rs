@@ -78,6 +78,12 @@ pub enum SelftestError {
     },
     #[error("message {index} came back different: {what}")]
     Mismatch { index: u32, what: String },
+    #[error("the replicas of `{topic}` are not all in sync after the round trip: replicas {replicas:?}, in sync {isr:?}")]
+    OutOfSync {
+        topic: String,
+        replicas: Vec<i32>,
+        isr: Vec<i32>,
+    },
 }
 
 impl Diagnose for SelftestError {
@@ -105,6 +111,8 @@ pub struct SelftestReport {
     pub bootstrap: String,
     pub topic: String,
     pub messages: u32,
+    /// The test topic's replicas, each in sync after the round trip (one per broker).
+    pub replicas: usize,
     /// Keys and values, as sent and received.
     pub bytes: u64,
     /// Topic created and its partition has a leader.
@@ -127,8 +135,12 @@ pub struct SelftestReport {
 impl SelftestReport {
     /// One line for people.
     pub fn summary(&self) -> String {
+        let replicas = match self.replicas {
+            0 | 1 => String::new(),
+            n => format!(" on {n} replicas, all in sync"),
+        };
         format!(
-            "{} messages ({} bytes) round-tripped through {} in {:.0} ms; \
+            "{} messages ({} bytes) round-tripped through {}{replicas} in {:.0} ms; \
              produce ack median {:.1} ms, max {:.1} ms (first {:.0} ms)",
             self.messages,
             self.bytes,
@@ -230,13 +242,19 @@ async fn run_after(
     };
     let admin = Admin::new(bootstrap, timeout.min(REQUEST_TIMEOUT)).map_err(unreachable)?;
     // A metadata request first: if the broker is not there, say so (and why) quickly.
-    if let Err(err) = admin.reach().await {
-        admin.close().await;
-        return Err(unreachable(err));
-    }
+    let replicas = match admin.reach().await {
+        Ok(cluster) => cluster.brokers.len().max(1) as i32,
+        Err(err) => {
+            admin.close().await;
+            return Err(unreachable(err));
+        }
+    };
 
-    reporter.step(&format!("creating topic {topic}"));
-    if let Err(source) = admin.create_topic(&topic, 1, 1).await {
+    // On every broker: a cluster passes only when each one takes its replica.
+    reporter.step(&format!(
+        "creating topic {topic} with {replicas} replica(s)"
+    ));
+    if let Err(source) = admin.create_topic(&topic, 1, replicas).await {
         admin.close().await;
         return Err(SelftestError::CreateTopic { topic, source });
     }
@@ -327,7 +345,9 @@ async fn round_trip(
     }
 
     compare(&sent, &received)?;
+    let in_sync = in_sync_replicas(admin, topic).await?;
     Ok(SelftestReport {
+        replicas: in_sync,
         bootstrap: bootstrap.to_string(),
         topic: topic.to_string(),
         messages,
@@ -350,6 +370,29 @@ async fn round_trip(
 
 fn sent_messages(messages: u32) -> Vec<TestMessage> {
     (0..messages).map(test_message).collect()
+}
+
+/// After acks=all writes every replica of the test topic must still be in sync: a broker that
+/// took its replica but fell behind fails the test.
+async fn in_sync_replicas(admin: &Admin, topic: &str) -> Result<usize, SelftestError> {
+    let described = admin.describe_topic(topic).await;
+    let partition = described
+        .as_ref()
+        .ok()
+        .and_then(|d| d.partitions.first().cloned());
+    match partition {
+        Some(p) if p.isr.len() == p.replicas.len() => Ok(p.replicas.len()),
+        Some(p) => Err(SelftestError::OutOfSync {
+            topic: topic.to_string(),
+            replicas: p.replicas,
+            isr: p.isr,
+        }),
+        None => Err(SelftestError::OutOfSync {
+            topic: topic.to_string(),
+            replicas: vec![],
+            isr: vec![],
+        }),
+    }
 }
 
 /// A new topic answers LEADER_NOT_AVAILABLE until its partition has a leader.

@@ -96,8 +96,20 @@ impl Manifest {
         }
     }
 
+    /// Every broker's address as a client on the host dials it (the recorded port when the
+    /// services were torn down).
     pub fn bootstrap_server(&self) -> String {
-        format!("{}:{}", self.host, self.kafka_port)
+        let brokers: Vec<String> = self
+            .services
+            .iter()
+            .filter(|s| s.spec.name.role() == crate::vocab::Role::Kafka)
+            .filter_map(|s| s.spec.ports.first())
+            .map(|port| format!("{}:{port}", self.host))
+            .collect();
+        match brokers.is_empty() {
+            true => format!("{}:{}", self.host, self.kafka_port),
+            false => brokers.join(","),
+        }
     }
 
     /// The runner the services were set up with.

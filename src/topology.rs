@@ -28,7 +28,10 @@ impl Shape {
     pub fn of(settings: &Settings) -> Shape {
         let kraft = settings.mode == Mode::Kraft;
         let combined = kraft && settings.controllers == 0;
-        let voters = settings.voters.unwrap_or(settings.brokers).min(settings.brokers);
+        let voters = settings
+            .voters
+            .unwrap_or(settings.brokers)
+            .min(settings.brokers);
         Shape {
             brokers: settings.brokers,
             controllers: if kraft { settings.controllers } else { 0 },
@@ -144,8 +147,12 @@ impl Replication {
     /// As many replicas as brokers, at most 3, and one less must acknowledge (at least 1):
     /// 3 and 2 for a cluster of three or more, so one broker may fail without losing writes.
     fn of(settings: &Settings) -> Replication {
-        let factor = settings.replication_factor.unwrap_or(settings.brokers.min(3));
-        let min_insync = settings.min_insync_replicas.unwrap_or(factor.saturating_sub(1).max(1));
+        let factor = settings
+            .replication_factor
+            .unwrap_or(settings.brokers.min(3));
+        let min_insync = settings
+            .min_insync_replicas
+            .unwrap_or(factor.saturating_sub(1).max(1));
         Replication { factor, min_insync }
     }
 }
@@ -188,6 +195,7 @@ impl Topology {
                 nodes.push(node(settings, &paths, shape, id, artifact));
             }
         }
+        spread_broker_ports(&mut nodes);
         let topology = Topology {
             mode: settings.mode,
             shape,
@@ -222,7 +230,10 @@ impl Topology {
     /// brokers.
     pub fn voters(&self) -> Vec<&Node> {
         match self.shape.controllers {
-            0 => self.of_role(Role::Kafka).take(self.shape.voters.into()).collect(),
+            0 => self
+                .of_role(Role::Kafka)
+                .take(self.shape.voters.into())
+                .collect(),
             _ => self.of_role(Role::Controller).collect(),
         }
     }
@@ -260,13 +271,28 @@ impl Topology {
             }
             if let Some(port) = node.ports.controller {
                 let what = what("Kafka KRaft controller listener");
-                ports.push(PortUse { port, node: node.id, what });
+                ports.push(PortUse {
+                    port,
+                    node: node.id,
+                    what,
+                });
             }
             if let Some((quorum, election)) = node.ports.quorum {
                 let node = node.id;
-                let (q, e) = (what("ZooKeeper quorum port"), what("ZooKeeper election port"));
-                ports.push(PortUse { port: quorum, node, what: q });
-                ports.push(PortUse { port: election, node, what: e });
+                let (q, e) = (
+                    what("ZooKeeper quorum port"),
+                    what("ZooKeeper election port"),
+                );
+                ports.push(PortUse {
+                    port: quorum,
+                    node,
+                    what: q,
+                });
+                ports.push(PortUse {
+                    port: election,
+                    node,
+                    what: e,
+                });
             }
         }
         ports
@@ -300,19 +326,31 @@ fn node(settings: &Settings, paths: &Paths, shape: Shape, id: NodeId, artifact: 
                 (nth(defaults::ZOOKEEPER_QUORUM_PORT), election)
             });
             let client = Some(nth(settings.zookeeper_port));
-            let ports = NodePorts { client, controller: None, quorum };
-            (ports, u32::from(id.index()))
+            let ports = NodePorts {
+                client,
+                controller: None,
+                quorum,
+            };
+            (ports, server_id(id))
         }
         Role::Controller => {
             let controller = Some(nth(controllers_from));
-            let ports = NodePorts { client: None, controller, quorum: None };
-            (ports, defaults::CONTROLLER_ID_BASE + u32::from(id.index()))
+            let ports = NodePorts {
+                client: None,
+                controller,
+                quorum: None,
+            };
+            (ports, server_id(id))
         }
         Role::Kafka => {
             let controller = (id.index() <= shape.voters).then(|| nth(controllers_from));
             let client = Some(nth(settings.kafka_port));
-            let ports = NodePorts { client, controller, quorum: None };
-            (ports, u32::from(id.index()))
+            let ports = NodePorts {
+                client,
+                controller,
+                quorum: None,
+            };
+            (ports, server_id(id))
         }
     };
     let (heap, jvm_options) = match id.role() {
@@ -328,9 +366,44 @@ fn node(settings: &Settings, paths: &Paths, shape: Shape, id: NodeId, artifact: 
         config_dir: paths.node_config(id),
         data_dir: paths.node_data(id),
         ports,
-        heap: heap.clone().unwrap_or_else(|| default_heap(shape, id.role()).into()),
+        heap: heap
+            .clone()
+            .unwrap_or_else(|| default_heap(shape, id.role()).into()),
         jvm_options: jvm_options.clone(),
         server_id,
+    }
+}
+
+/// Brokers after the first take the ports after its one, passing over those the other nodes
+/// listen on (a cluster grown from one broker keeps its controller on the port next to it).
+fn spread_broker_ports(nodes: &mut [Node]) {
+    let mut taken: Vec<u16> = nodes
+        .iter()
+        .filter(|n| n.role() != Role::Kafka)
+        .flat_map(|n| n.ports.all())
+        .chain(nodes.iter().filter_map(|n| n.ports.controller))
+        .collect();
+    let mut brokers = nodes.iter_mut().filter(|n| n.role() == Role::Kafka);
+    let Some(next) = brokers.next().and_then(|first| first.ports.client) else {
+        return;
+    };
+    let mut next = next.saturating_add(1);
+    for broker in brokers {
+        while taken.contains(&next) {
+            next = next.saturating_add(1);
+        }
+        broker.ports.client = Some(next);
+        taken.push(next);
+        next = next.saturating_add(1);
+    }
+}
+
+/// A node's number in its cluster: Kafka's `broker.id`/`node.id` (brokers 1 … N, dedicated
+/// controllers after [`defaults::CONTROLLER_ID_BASE`]), ZooKeeper's `myid`.
+pub fn server_id(id: NodeId) -> u32 {
+    match id.role() {
+        Role::Controller => defaults::CONTROLLER_ID_BASE + u32::from(id.index()),
+        Role::Zookeeper | Role::Kafka => u32::from(id.index()),
     }
 }
 
@@ -378,7 +451,11 @@ mod tests {
         let k = settings(&[("mode", "\"kraft\""), ("kafka_port", "19092")]);
         let t = Topology::plan(&k).unwrap();
         assert_eq!(t.nodes[0].ports.all(), [19092, 19093]);
-        let k = settings(&[("mode", "\"kraft\""), ("controller_port", "29093"), ("brokers", "3")]);
+        let k = settings(&[
+            ("mode", "\"kraft\""),
+            ("controller_port", "29093"),
+            ("brokers", "3"),
+        ]);
         let t = Topology::plan(&k).unwrap();
         let ports: Vec<Vec<u16>> = t.nodes.iter().map(|n| n.ports.all()).collect();
         assert_eq!(ports, [[9092, 29093], [9093, 29094], [9094, 29095]]);

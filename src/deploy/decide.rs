@@ -58,9 +58,10 @@ pub enum Action {
     PrepareData {
         dirs: Vec<PathBuf>,
     },
-    /// KRaft storage formatted once, with the recorded cluster id or a new one.
+    /// KRaft storage of these nodes formatted once, with the cluster's id or a new one.
     FormatStorage {
         cluster_id: Option<String>,
+        nodes: Vec<NodeId>,
     },
     Stop {
         service: NodeId,
@@ -177,7 +178,10 @@ pub fn decide(
         }
     }
     let recorded = previous.and_then(|p| p.cluster_id.as_deref());
-    crate::datacheck::check(recorded, want.mode, &seen.data)?;
+    let known: Vec<NodeId> = previous
+        .map(|p| p.services.iter().map(|s| s.spec.name).collect())
+        .unwrap_or_default();
+    crate::datacheck::check(recorded, want.mode, &seen.data, &known)?;
     if !seen.strays.is_empty() {
         return Err(Conflict::Strays(seen.strays.clone()));
     }
@@ -208,9 +212,13 @@ pub fn decide(
             .collect();
         actions.push(Action::PrepareData { dirs });
     }
-    let format = (want.mode == Mode::Kraft && seen.data.kafka_cluster_id.is_none()).then(|| {
+    let unformatted = seen.data.unformatted();
+    let format = (want.mode == Mode::Kraft && !unformatted.is_empty()).then(|| {
+        // Nodes added to a cluster join it: its id, recorded or read from the others' data.
+        let known = previous.and_then(|p| p.cluster_id.clone().or(p.formatting.clone()));
         Action::FormatStorage {
-            cluster_id: previous.and_then(|p| p.cluster_id.clone().or(p.formatting.clone())),
+            cluster_id: known.or(seen.data.cluster_id()),
+            nodes: unformatted,
         }
     });
     actions.extend(stops_and_starts(
@@ -437,12 +445,19 @@ impl fmt::Display for Action {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            Action::FormatStorage { cluster_id: None } => {
-                write!(f, "format    KRaft storage with a new cluster id")
+            Action::FormatStorage { cluster_id, nodes } => {
+                let names: Vec<String> = nodes.iter().map(|n| n.name()).collect();
+                let which = names.join(", ");
+                match cluster_id {
+                    None => write!(
+                        f,
+                        "format    KRaft storage of {which} with a new cluster id"
+                    ),
+                    Some(id) => {
+                        write!(f, "format    KRaft storage of {which} with cluster id {id}")
+                    }
+                }
             }
-            Action::FormatStorage {
-                cluster_id: Some(id),
-            } => write!(f, "format    KRaft storage with cluster id {id}"),
             Action::Stop { service, reason } => write!(f, "stop      {service}: {reason}"),
             Action::Install { service, runner } => {
                 write!(f, "install   {service} for the {runner} runner")

@@ -77,7 +77,9 @@ impl Run<'_, '_> {
         match action {
             Action::Setting(_) | Action::Fetch { .. } | Action::WriteFile { .. } => {}
             Action::PrepareData { dirs } => self.prepare_data(dirs)?,
-            Action::FormatStorage { cluster_id } => self.format_storage(cluster_id.clone()).await?,
+            Action::FormatStorage { cluster_id, nodes } => {
+                self.format_storage(cluster_id.clone(), nodes).await?
+            }
             Action::Stop { service, .. } => {
                 let outcome = runner
                     .stop(*service, self.spec(*service).stop_grace())
@@ -247,14 +249,13 @@ impl Run<'_, '_> {
 
     /// KRaft storage of every node, formatted once by the runner (as the service user, or in
     /// a container) with one cluster id.
-    async fn format_storage(&mut self, known: Option<String>) -> Result<()> {
+    async fn format_storage(&mut self, known: Option<String>, nodes: &[NodeId]) -> Result<()> {
         let cluster_id = known.unwrap_or_else(state::new_cluster_id);
         // Recorded first: a format cut off half-way is finished with the same id next time.
         self.manifest.formatting = Some(cluster_id.clone());
         self.save()?;
-        let nodes: Vec<NodeId> = self.ex.want.launches.iter().map(|l| l.id).collect();
         for node in nodes {
-            self.format_node(node, &cluster_id).await?;
+            self.format_node(*node, &cluster_id).await?;
         }
         self.manifest.cluster_id = Some(cluster_id);
         self.manifest.formatting = None;
@@ -291,6 +292,7 @@ impl Run<'_, '_> {
     }
 
     async fn start(&mut self, name: NodeId) -> Result<()> {
+        self.write_myid(name).await?;
         let (spec, command) = self.launch(name);
         lifecycle::start_all(self.ex.runner, &[(spec, command)], self.ex.reporter).await?;
         self.ex
@@ -305,6 +307,40 @@ impl Run<'_, '_> {
                 self.ex.want.bootstrap_server(),
                 timeout,
             ));
+        }
+        Ok(())
+    }
+
+    /// A server of a ZooKeeper ensemble finds its number in `myid` in its data directory: it
+    /// is written (the same each time) where the server will see it, as the runner runs tools.
+    async fn write_myid(&self, name: NodeId) -> Result<()> {
+        let launch = self.ex.want.launch(name).expect("a desired node");
+        let Some(zk) = launch
+            .config
+            .zookeeper
+            .as_ref()
+            .filter(|z| !z.servers.is_empty())
+        else {
+            return Ok(());
+        };
+        let dir = &launch.view.data_dir;
+        let script = format!("printf '%s' {} > '{}/myid'", zk.myid, dir.display());
+        let tool = Tool {
+            what: format!("the myid of {name}"),
+            command: vec!["sh".into(), "-c".into(), script],
+            writes: vec![(name, dir.clone())],
+            class_archive: None,
+        };
+        let out = self.ex.runner.run_tool(&tool).await?;
+        if !out.success {
+            let said = crate::logtail::the_error(&out.output);
+            let problem = format!(
+                "could not write the myid of {name} ({}): {said}",
+                out.status
+            );
+            return Err(
+                Problem::new(problem, "check that its data directory can be written").into(),
+            );
         }
         Ok(())
     }
@@ -338,7 +374,7 @@ impl Run<'_, '_> {
         // format, but a run killed before that save learns it here too.
         let dirs = super::observe::data_dirs(self.ex.want);
         let seen = self.ex.runner.data_seen(&dirs).await?;
-        self.manifest.cluster_id = seen.kafka_cluster_id.or(self.manifest.cluster_id.take());
+        self.manifest.cluster_id = seen.cluster_id().or(self.manifest.cluster_id.take());
         self.save()
     }
 

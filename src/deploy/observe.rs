@@ -4,7 +4,7 @@
 use super::decide::Observed;
 use crate::datacheck::{holds_kafka_data, holds_zookeeper_data};
 use crate::deployment::Deployment;
-use crate::runner::{AnyRunner, DataDirs, Runner, RunnerError};
+use crate::runner::{AnyRunner, Runner, RunnerError};
 use crate::vocab::{NodeId, Role, RunnerKind};
 
 pub async fn observe(runner: &AnyRunner, want: &Deployment) -> Result<Observed, RunnerError> {
@@ -53,16 +53,11 @@ fn orphaned_data(want: &Deployment) -> Vec<(NodeId, std::path::PathBuf)> {
     orphans
 }
 
-/// The first broker's and (ZooKeeper mode) the first ZooKeeper's data directory, as their
-/// services see them.
-pub fn data_dirs(want: &Deployment) -> DataDirs {
-    let first = |role| {
-        want.of_role(role)
-            .next()
-            .map(|l| (l.id, l.view.data_dir.clone()))
-    };
-    DataDirs {
-        kafka: first(Role::Kafka).expect("a deployment has a broker"),
-        zookeeper: first(Role::Zookeeper),
-    }
+/// Every node's data directory, as its service sees it.
+pub fn data_dirs(want: &Deployment) -> Vec<(NodeId, std::path::PathBuf)> {
+    let dirs = want
+        .launches
+        .iter()
+        .map(|l| (l.id, l.view.data_dir.clone()));
+    dirs.collect()
 }

@@ -111,7 +111,9 @@ fn only_systemd_gets_units_and_docker_sees_its_own_paths() {
     let env = crate::runner::docker::container::env_id(&d.paths);
     let internal = format!("INTERNAL://kafkup-{env}-kafka:19092");
     assert!(
-        props.contains(&format!("advertised.listeners=PLAINTEXT://127.0.0.1:9092,{internal}\n")),
+        props.contains(&format!(
+            "advertised.listeners=PLAINTEXT://127.0.0.1:9092,{internal}\n"
+        )),
         "{props}"
     );
     assert!(props.contains("zookeeper.connect=kafkup-"), "{props}");

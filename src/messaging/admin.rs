@@ -97,6 +97,8 @@ pub struct ClusterInfo {
     /// The broker the metadata names as controller (in KRaft mode any live broker).
     pub controller_id: Option<i32>,
     pub brokers: Vec<BrokerAddress>,
+    /// How many partitions (of every topic) each broker leads, by broker id.
+    pub leaders: std::collections::BTreeMap<i32, usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -255,10 +257,16 @@ impl Admin {
             })
             .collect();
         brokers.sort_by_key(|b| b.id);
+        let mut leaders = std::collections::BTreeMap::new();
+        let partitions = metadata.topics().iter().flat_map(|t| t.partitions());
+        for leader in partitions.map(|p| p.leader()).filter(|l| *l >= 0) {
+            *leaders.entry(leader).or_insert(0) += 1;
+        }
         Ok(ClusterInfo {
             cluster_id,
             controller_id: (controller >= 0).then_some(controller),
             brokers,
+            leaders,
         })
     }
 

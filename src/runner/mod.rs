@@ -207,14 +207,8 @@ impl From<std::process::Output> for ToolOutput {
     }
 }
 
-/// The data directories a runner is asked about, as the services see them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DataDirs {
-    /// The (first) broker's.
-    pub kafka: (NodeId, PathBuf),
-    /// ZooKeeper mode: the (first) ZooKeeper's.
-    pub zookeeper: Option<(NodeId, PathBuf)>,
-}
+/// The data directories a runner is asked about, each a node's, as the services see them.
+pub type DataDirs = [(NodeId, PathBuf)];
 
 /// Runs `program` with `args` (no stdin) and waits for its output, as `user` when given; `what`
 /// names it when it cannot be started. It dies with kafkup: a one-off tool (a KRaft format)
@@ -379,10 +373,7 @@ pub trait Runner: Send + Sync {
         &self,
         dirs: &DataDirs,
     ) -> impl Future<Output = Result<DataSeen, RunnerError>> + Send {
-        let seen = DataSeen::observe(
-            &dirs.kafka.1,
-            dirs.zookeeper.as_ref().map(|z| z.1.as_path()),
-        );
+        let seen = DataSeen::observe(dirs);
         async { Ok(seen) }
     }
 }

@@ -152,7 +152,21 @@ impl ProcessRunner {
         }
         Observed::Gone {
             pid: Some(record.pid),
-            status: self.reap(name, record.pid),
+            status: self.reap_exiting(name, record.pid),
+        }
+    }
+
+    /// The exit status of our child `pid`, which is gone or on its way out: a process that
+    /// is exiting has lost its command line a moment before the kernel lets us reap it.
+    fn reap_exiting(&self, name: NodeId, pid: u32) -> Option<ExitStatus> {
+        let deadline = std::time::Instant::now() + Duration::from_millis(500);
+        loop {
+            let status = self.reap(name, pid);
+            let ours = self.children().get(&name).is_some_and(|c| c.id() == pid);
+            if status.is_some() || !ours || std::time::Instant::now() >= deadline {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 

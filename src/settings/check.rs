@@ -92,7 +92,9 @@ pub fn some_heap() -> impl Resolve<String, Option<String>> {
 
 fn is_heap(heap: &str) -> bool {
     let digits = heap.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G']);
-    !digits.is_empty() && digits.len() + 1 >= heap.len() && digits.chars().all(|c| c.is_ascii_digit())
+    !digits.is_empty()
+        && digits.len() + 1 >= heap.len()
+        && digits.chars().all(|c| c.is_ascii_digit())
 }
 
 /// A count between `min` and `max`, else `default`.
@@ -189,7 +191,11 @@ mod tests {
         assert_eq!(count(1, 1, 9)("brokers", None).unwrap(), 1);
         assert_eq!(count(1, 1, 9)("brokers", Some(3)).unwrap(), 3);
         let err = count(1, 1, 9)("brokers", Some(10)).unwrap_err();
-        assert!(err.to_string().contains("--brokers must be between 1 and 9"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("--brokers must be between 1 and 9"),
+            "{err}"
+        );
         assert!(one_of(0, &[0, 1, 3])("controllers", Some(2)).is_err());
     }
 

@@ -274,7 +274,21 @@ impl Settings {
             .get_or_insert_with(|| version.to_string());
         catalog::check_mode(settings.mode, &settings.chosen_kafka_version())?;
         settings.check_shape()?;
+        settings.settle_quorum();
         Ok(settings)
+    }
+
+    /// Decided now, so that an environment records its KRaft quorum: the voters and their
+    /// port stay when brokers are added later (a static quorum cannot grow in place).
+    fn settle_quorum(&mut self) {
+        if self.mode != Mode::Kraft {
+            return;
+        }
+        if self.controllers == 0 {
+            self.voters.get_or_insert(self.brokers);
+        }
+        let after_brokers = self.kafka_port.saturating_add(u16::from(self.brokers));
+        self.controller_port.get_or_insert(after_brokers);
     }
 
     /// Nodes of a kind the mode does not have, and replication the brokers cannot hold.
@@ -302,7 +316,9 @@ impl Settings {
         if replication > self.brokers {
             let brokers = self.brokers;
             return invalid(
-                format!("a replication factor of {replication} needs as many brokers, not {brokers}"),
+                format!(
+                    "a replication factor of {replication} needs as many brokers, not {brokers}"
+                ),
                 "ask for more brokers with --brokers, or fewer replicas",
             );
         }

@@ -45,18 +45,46 @@ impl Case {
             services: want.launches.iter().map(|l| (l.id, running(100))).collect(),
             installed_dists: want.dists().iter().map(|d| d.dir.clone()).collect(),
             strays: vec![],
-            data: crate::datacheck::DataSeen {
-                kafka_dir: dirs.kafka.1,
-                kafka_cluster_id: Some("cluster-1".into()),
-                zookeeper: dirs.zookeeper.map(|(_, d)| (d, true)),
-                ..Default::default()
-            },
+            data: data_of(&dirs, Some("cluster-1"), want.mode),
         };
         (m, seen)
     }
 
+    /// A fresh root: every node's data directory empty.
+    fn nothing_there(&self) -> Observed {
+        let dirs = crate::deploy::observe::data_dirs(&self.want);
+        Observed {
+            data: data_of(&dirs, None, self.want.mode),
+            ..Observed::default()
+        }
+    }
+
     fn config_dir(&self, id: NodeId) -> PathBuf {
         self.want.topology.node(id).unwrap().config_dir.clone()
+    }
+}
+
+/// Data directories holding a cluster's data (`cluster`), or nothing.
+fn data_of(
+    dirs: &[(NodeId, PathBuf)],
+    cluster: Option<&str>,
+    mode: Mode,
+) -> crate::datacheck::DataSeen {
+    let version = match mode {
+        Mode::Kraft => "version=1\nnode.id=1",
+        Mode::Zookeeper => "version=0\nbroker.id=1",
+    };
+    let mode = |n: &NodeId| match n.role() {
+        Role::Zookeeper => String::new(),
+        _ => cluster.map_or(String::new(), |c| format!("{version}\ncluster.id={c}\n")),
+    };
+    let nodes = dirs.iter().map(|(n, d)| {
+        let zk = cluster.is_some() && n.role() == Role::Zookeeper;
+        crate::datacheck::NodeData::from_files(*n, d, &mode(n), zk)
+    });
+    crate::datacheck::DataSeen {
+        nodes: nodes.collect(),
+        orphans: vec![],
     }
 }
 
@@ -78,7 +106,7 @@ fn find<'a>(d: &'a Decision, f: impl Fn(&Action) -> bool) -> Vec<&'a Action> {
 #[test]
 fn a_fresh_environment_gets_everything_in_order() {
     let case = Case::new(Mode::Zookeeper, "");
-    let d = decide(None, case.desired(), &Observed::default()).unwrap();
+    let d = decide(None, case.desired(), &case.nothing_there()).unwrap();
     let words: Vec<String> = lines(&d)
         .iter()
         .map(|l| l.split_whitespace().next().unwrap().to_string())
@@ -189,14 +217,17 @@ fn a_crashed_broker_is_started_not_stopped() {
 #[test]
 fn kraft_storage_is_formatted_once_with_the_known_id() {
     let case = Case::new(Mode::Kraft, "");
-    let d = decide(None, case.desired(), &Observed::default()).unwrap();
+    let d = decide(None, case.desired(), &case.nothing_there()).unwrap();
     assert_eq!(
         find(&d, |a| matches!(a, Action::FormatStorage { .. })),
-        [&Action::FormatStorage { cluster_id: None }]
+        [&Action::FormatStorage {
+            cluster_id: None,
+            nodes: vec![KAFKA]
+        }]
     );
     let (mut m, mut seen) = case.set_up();
     m.cluster_id = None;
-    seen.data.kafka_cluster_id = None;
+    seen.data = case.nothing_there().data;
     let d = decide(Some(&m), case.desired(), &seen).unwrap();
     assert_eq!(
         find(&d, |a| matches!(a, Action::FormatStorage { .. })).len(),
@@ -208,7 +239,7 @@ fn kraft_storage_is_formatted_once_with_the_known_id() {
 fn lost_data_and_a_mode_switch_are_refused() {
     let case = Case::new(Mode::Zookeeper, "");
     let (m, mut seen) = case.set_up();
-    seen.data.zookeeper = Some(("/srv/k/data/zookeeper".into(), false));
+    seen.data.nodes[0].zookeeper_data = false;
     let err = decide(Some(&m), case.desired(), &seen).unwrap_err();
     assert!(matches!(err, Conflict::Data(_)), "{err}");
 

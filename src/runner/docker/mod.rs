@@ -12,7 +12,7 @@ use super::{
     ServiceState, StopOutcome, Tool, ToolOutput,
 };
 use crate::class_archive::{self, Jdk, Starter};
-use crate::datacheck::DataSeen;
+use crate::datacheck::{DataSeen, NodeData};
 use crate::defaults::container as inside;
 use crate::java::{Java, JavaError};
 use crate::report::Reporter;
@@ -556,63 +556,62 @@ impl Runner for DockerRunner {
     /// The data lives in volumes; read where the Engine keeps them (as root), or through a
     /// container of the image otherwise.
     async fn data_seen(&self, dirs: &DataDirs) -> Result<DataSeen, RunnerError> {
-        let (kafka_node, kafka) = (dirs.kafka.0, dirs.kafka.1.as_path());
-        let zookeeper = dirs.zookeeper.as_ref().map(|(_, d)| d.as_path());
-        let kafka_dir = self.volume_dir(kafka_node).await?;
-        let zk_dir = match &dirs.zookeeper {
-            Some((node, _)) => self.volume_dir(*node).await?,
-            None => None,
-        };
-        let readable =
-            |d: &Option<PathBuf>| d.as_ref().is_none_or(|d| std::fs::read_dir(d).is_ok());
-        if readable(&kafka_dir) && readable(&zk_dir) {
-            let mut seen = DataSeen::observe(
-                kafka_dir.as_deref().unwrap_or(Path::new("/nonexistent")),
-                zookeeper.map(|_| zk_dir.as_deref().unwrap_or(Path::new("/nonexistent"))),
-            );
-            seen.kafka_dir = kafka.to_path_buf();
-            if let (Some((dir, _)), Some(inside)) = (seen.zookeeper.as_mut(), zookeeper) {
-                *dir = inside.to_path_buf();
+        let mut on_host = Vec::new();
+        for (node, _) in dirs {
+            match self.volume_dir(*node).await? {
+                Some(dir) if std::fs::read_dir(&dir).is_err() => {
+                    return self.data_seen_through_container(dirs).await
+                }
+                Some(dir) => on_host.push((*node, dir)),
+                None => on_host.push((*node, PathBuf::from("/nonexistent"))),
             }
-            return Ok(seen);
         }
-        self.data_seen_through_container(dirs).await
+        let mut seen = DataSeen::observe(&on_host);
+        // Said as the services see them.
+        for (data, (_, inside)) in seen.nodes.iter_mut().zip(dirs) {
+            data.dir = inside.clone();
+        }
+        Ok(seen)
     }
 }
 
 impl DockerRunner {
+    /// Reads the data volumes through a container of the image (when the Engine keeps them
+    /// where this user cannot read): each node's `meta.properties` and `version-2`, marked.
     async fn data_seen_through_container(&self, dirs: &DataDirs) -> Result<DataSeen, RunnerError> {
-        let kafka = &dirs.kafka.1;
-        let zookeeper = dirs.zookeeper.as_ref().map(|(_, d)| d.as_path());
-        let mut script = format!("cat {}/meta.properties 2>/dev/null; echo", kafka.display());
-        let mut writes = vec![dirs.kafka.clone()];
-        if let Some(zk) = &dirs.zookeeper {
-            script.push_str(&format!(
-                "; test -d {}/version-2 && echo kafkup-zookeeper-data",
-                zk.1.display()
-            ));
-            writes.push(zk.clone());
-        }
+        let script: Vec<String> = dirs
+            .iter()
+            .map(|(node, dir)| {
+                let dir = dir.display();
+                format!(
+                    "echo '@@ {node}'; cat {dir}/meta.properties 2>/dev/null; echo; \
+                     test -d {dir}/version-2 && echo '@@ version-2'"
+                )
+            })
+            .collect();
         let tool = Tool {
             what: "a look at the data volumes".into(),
-            command: vec!["sh".into(), "-c".into(), script],
-            writes,
+            command: vec!["sh".into(), "-c".into(), script.join("; ")],
+            writes: dirs.to_vec(),
             class_archive: None,
         };
         let out = self.run_tool(&tool).await?;
-        let cluster_id = crate::datacheck::cluster_id_in(&out.output);
-        let kafka_mode = crate::datacheck::mode_of(&out.output);
+        let sections: Vec<&str> = out.output.split("@@ ").skip(1).collect();
+        let nodes = dirs.iter().map(|(node, dir)| {
+            let own = sections
+                .iter()
+                .find(|s| s.starts_with(&format!("{node}\n")));
+            let text = own.copied().unwrap_or_default();
+            let version_2 = sections
+                .iter()
+                .skip_while(|s| !s.starts_with(&format!("{node}\n")))
+                .nth(1)
+                .is_some_and(|s| s.starts_with("version-2"));
+            NodeData::from_files(*node, dir, text, version_2)
+        });
         Ok(DataSeen {
-            kafka_dir: kafka.to_path_buf(),
-            kafka_cluster_id: cluster_id,
-            kafka_mode,
+            nodes: nodes.collect(),
             orphans: vec![],
-            zookeeper: zookeeper.map(|z| {
-                (
-                    z.to_path_buf(),
-                    out.output.contains("kafkup-zookeeper-data"),
-                )
-            }),
         })
     }
 

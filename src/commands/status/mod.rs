@@ -1,12 +1,14 @@
 //! `kafkup status`: each service's runner state and probe result, plus what depends on what.
 //! Read-only: it creates nothing, not even a missing health topic.
 
+mod cluster;
+
 use super::Context;
 use crate::environment::Environment;
 use crate::probe::{self, TopicAccess};
 use crate::runner::{Runner, ServiceState};
 use crate::state::{self, StateError};
-use crate::vocab::NodeId;
+use crate::vocab::{NodeId, Role};
 use anyhow::Result;
 use serde::Serialize;
 
@@ -16,6 +18,7 @@ const PROBE_LIMIT: std::time::Duration = crate::probe::DEFAULT_TIMEOUT;
 #[derive(Serialize)]
 struct ServiceStatus {
     name: NodeId,
+    role: Role,
     runner: String,
     state: ServiceState,
     ports: Vec<u16>,
@@ -23,6 +26,12 @@ struct ServiceStatus {
     probe: String,
     /// Problems that are not this service's own (e.g. its ZooKeeper is down).
     warnings: Vec<String>,
+    /// A broker: how many partitions it leads (when the cluster answered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    leads: Option<usize>,
+    /// The cluster's active controller: ZooKeeper's elected broker, or the KRaft quorum's
+    /// leader.
+    active_controller: bool,
 }
 
 /// An installed distribution and where it came from.
@@ -44,6 +53,8 @@ struct Status {
     mode: Option<String>,
     bootstrap_server: Option<String>,
     cluster_id: Option<String>,
+    /// The node that is the active controller, when one answered.
+    controller: Option<NodeId>,
     /// What is wrong with the data directories, if anything.
     data_problem: Option<String>,
     all_ready: bool,
@@ -65,7 +76,13 @@ pub async fn run(ctx: &Context<'_>) -> Result<()> {
         services.push(look(&env, record, data_problem.is_some()).await?);
     }
     flag_dependencies(&env, &mut services);
+    let facts = cluster::facts(&env).await;
+    for s in services.iter_mut() {
+        s.leads = facts.leads.get(&s.name).copied();
+        s.active_controller = facts.controller == Some(s.name);
+    }
     let status = Status {
+        controller: facts.controller,
         environment: true,
         root: paths.root().map(|r| r.display().to_string()),
         state_dir: paths.state.display().to_string(),
@@ -121,6 +138,9 @@ async fn look(
     };
     Ok(ServiceStatus {
         name: spec.name,
+        role: spec.name.role(),
+        leads: None,
+        active_controller: false,
         runner: runner.kind().to_string(),
         state,
         ports: spec.ports.clone(),
@@ -156,6 +176,7 @@ fn no_environment(ctx: &Context<'_>, paths: &crate::paths::Paths) -> Result<()> 
             mode: None,
             bootstrap_server: None,
             cluster_id: None,
+            controller: None,
             data_problem: None,
             all_ready: false,
             services: vec![],
@@ -163,6 +184,16 @@ fn no_environment(ctx: &Context<'_>, paths: &crate::paths::Paths) -> Result<()> 
         })?;
     }
     Err(StateError::Missing(paths.state.clone()).into())
+}
+
+/// "leads 4 partition(s); active controller", for a node of a cluster.
+fn cluster_line(s: &ServiceStatus) -> Option<String> {
+    let mut said = Vec::new();
+    said.extend(s.leads.map(|n| format!("leads {n} partition(s)")));
+    if s.active_controller {
+        said.push("active controller".to_string());
+    }
+    (!said.is_empty()).then(|| said.join("; "))
 }
 
 fn print(ctx: &Context<'_>, status: &Status) -> Result<()> {
@@ -202,6 +233,9 @@ fn print(ctx: &Context<'_>, status: &Status) -> Result<()> {
             ports.join(", ")
         ));
         out.push(format!("{:<10} probe: {}", "", s.probe));
+        if let Some(cluster) = cluster_line(s) {
+            out.push(format!("{:<10} {cluster}", ""));
+        }
         out.extend(
             s.warnings
                 .iter()
