@@ -231,5 +231,8 @@ fn setup_exits_4_when_not_ready_and_5_when_the_self_test_fails() {
     );
     assert!(err.contains("Message size too large"), "{err}");
 
-    env.setup("kraft", &[]);
+    // Templates are a setting the environment keeps: a plain setup would
+    // reuse the refusing ones, so the fix is another templates directory.
+    let fixed = templates_with(&env, "fixed", "# nothing refused");
+    env.setup("kraft", &["--templates", fixed.to_str().unwrap()]);
 }
