@@ -71,6 +71,14 @@ pub fn remove_file_if_exists(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Removes a directory and what it holds; one that is not there is fine.
+pub fn remove_dir_all_if_exists(dir: &Path) -> io::Result<()> {
+    match fs_err::remove_dir_all(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
 /// Removes a directory if it is empty (and exists); true if it is gone now.
 pub fn remove_dir_if_empty(dir: &Path) -> bool {
     match std::fs::remove_dir(dir) {

@@ -77,7 +77,7 @@ impl Setup<'_> {
         if let (false, Some(java)) = (self.dry_run, &want.java) {
             want.check_java(java)?;
         }
-        let seen = deploy::observe(&runner, &want).await?;
+        let seen = deploy::observe(&runner, &want, previous).await?;
         let decision = deploy::decide(previous, &want, &seen)?;
         if self.dry_run {
             print_decision(ctx, &want, &decision, pending.as_deref())?;
@@ -347,11 +347,21 @@ async fn check_ports(
                 .and_then(|p| p.service(node))
                 .is_none_or(|r| r.spec.ports.contains(&port))
     };
+    // A renamed node frees the ports its old name holds.
+    let held_before_rename = |node, port| {
+        decision.actions.iter().any(|a| match a {
+            Action::Rename(r) if r.to == node => previous
+                .and_then(|p| p.service(r.from))
+                .is_some_and(|s| s.spec.ports.contains(&port)),
+            _ => false,
+        })
+    };
     let starting = decision.starts();
     let ports: Vec<(u16, String)> = want
         .ports()
         .into_iter()
         .filter(|p| starting.contains(&p.node) && !held_now(p.node, p.port))
+        .filter(|p| !held_before_rename(p.node, p.port))
         .map(|p| (p.port, p.what))
         .collect();
     match crate::preflight::check_ports(&ports) {

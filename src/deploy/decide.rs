@@ -8,7 +8,7 @@ use crate::deployment::Deployment;
 use crate::render::RenderedFile;
 use crate::runner::ServiceState;
 use crate::state::Manifest;
-use crate::vocab::{Mode, NodeId, RunnerKind};
+use crate::vocab::{Mode, NodeId, Role, RunnerKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -67,6 +67,9 @@ pub enum Action {
         service: NodeId,
         reason: String,
     },
+    /// A node that takes another name now that its role has several (`kafka` → `kafka-1`):
+    /// stopped, its runner's traces removed, its data moved.
+    Rename(super::renames::Rename),
     /// The runner's own install step (unit enabled, container created); not for processes.
     Install {
         service: NodeId,
@@ -99,6 +102,14 @@ pub enum Conflict {
     Data(#[from] crate::datacheck::DataProblem),
     #[error("processes of this environment run that kafkup does not account for: {}", list(.0))]
     Strays(Vec<crate::runner::strays::Stray>),
+    #[error("this environment has {was} {role} node(s); kafkup does not remove nodes, so {wanted} cannot be set up here")]
+    Shrink {
+        role: Role,
+        was: usize,
+        wanted: usize,
+    },
+    #[error("{from} would become {to}, but a container's data volume cannot be renamed")]
+    VolumeRename { from: NodeId, to: NodeId },
 }
 
 fn list(items: &[impl fmt::Display]) -> String {
@@ -115,6 +126,9 @@ impl crate::error::Diagnose for Conflict {
             Conflict::ModeChange { .. } => crate::error::ExitCode::Usage,
             Conflict::Data(e) => e.exit_code(),
             Conflict::Strays(_) => crate::error::ExitCode::Error,
+            Conflict::Shrink { .. } | Conflict::VolumeRename { .. } => {
+                crate::error::ExitCode::Usage
+            }
         }
     }
     fn help(&self) -> Option<String> {
@@ -127,6 +141,12 @@ impl crate::error::Diagnose for Conflict {
                 "an earlier run left them (kafkup no longer knows them): stop them (`kill {}`), then run setup again",
                 strays.iter().map(|s| s.pid.to_string()).collect::<Vec<_>>().join(" ")
             )),
+            Conflict::Shrink { was, .. } => Some(format!(
+                "leave out --brokers (or give {was}): partitions live on every broker; to stop using one, move its partitions away with kafka-reassign-partitions.sh and `kafkup stop` it; to start over smaller, `kafkup teardown --purge` deletes the data"
+            )),
+            Conflict::VolumeRename { .. } => Some(
+                "set up the docker environment with its final size from the start, or use the process or systemd runner, which move the data".into()
+            ),
         }
     }
 }
@@ -181,9 +201,15 @@ pub fn decide(
     let known: Vec<NodeId> = previous
         .map(|p| p.services.iter().map(|s| s.spec.name).collect())
         .unwrap_or_default();
+    refuse_shrink(previous, want)?;
     crate::datacheck::check(recorded, want.mode, &seen.data, &known)?;
     if !seen.strays.is_empty() {
         return Err(Conflict::Strays(seen.strays.clone()));
+    }
+    let renames = super::renames::renames(previous, want);
+    if let (RunnerKind::Docker, Some(r)) = (want.runner.kind, renames.first()) {
+        let (from, to) = (r.from, r.to);
+        return Err(Conflict::VolumeRename { from, to });
     }
 
     let was = previous.and_then(|p| p.settings.as_ref());
@@ -221,9 +247,14 @@ pub fn decide(
             nodes: unformatted,
         }
     });
-    actions.extend(stops_and_starts(
-        previous, want, seen, &restarts, &starting, format,
-    ));
+    let mut order = stops_and_starts(previous, want, seen, &restarts, &starting, format);
+    // After the stops, before the installs: the new name's unit and data take their place.
+    let at = order
+        .iter()
+        .position(|a| !matches!(a, Action::Stop { .. }))
+        .unwrap_or(order.len());
+    order.splice(at..at, renames.into_iter().map(Action::Rename));
+    actions.extend(order);
     actions.push(Action::WaitReady {
         timeout_secs: want.ready_timeout_secs,
     });
@@ -235,6 +266,25 @@ pub fn decide(
         actions.push(Action::SelfTest);
     }
     Ok(Decision { actions })
+}
+
+/// Fewer nodes of a role than the environment has: their partitions (or votes) would go.
+fn refuse_shrink(previous: Option<&Manifest>, want: &Deployment) -> Result<(), Conflict> {
+    let Some(previous) = previous else {
+        return Ok(());
+    };
+    for role in [Role::Zookeeper, Role::Controller, Role::Kafka] {
+        let was = previous
+            .services
+            .iter()
+            .filter(|s| s.spec.name.role() == role);
+        let wanted = want.launches.iter().filter(|l| l.id.role() == role);
+        let (was, wanted) = (was.count(), wanted.count());
+        if wanted < was && wanted > 0 {
+            return Err(Conflict::Shrink { role, was, wanted });
+        }
+    }
+    Ok(())
 }
 
 /// Stops in reverse start order (of the running services that restart); the runner's install
@@ -437,6 +487,13 @@ impl fmt::Display for Action {
                 };
                 write!(f, "write     {} ({what})", path.display())
             }
+            Action::Rename(r) => write!(
+                f,
+                "rename    {} to {}: stop it, move its data to {}",
+                r.from,
+                r.to,
+                r.data.1.display()
+            ),
             Action::PrepareData { dirs } => write!(
                 f,
                 "prepare   data in {}",

@@ -88,6 +88,7 @@ impl Run<'_, '_> {
                     .reporter
                     .step(&format!("{service} {}", outcome.describe()));
             }
+            Action::Rename(rename) => self.rename(rename).await?,
             Action::Install { service, .. } => {
                 let (spec, command) = self.launch(*service);
                 runner.install(spec, command).await?;
@@ -96,6 +97,32 @@ impl Run<'_, '_> {
             Action::WaitReady { timeout_secs } => self.wait(*timeout_secs, started).await?,
             Action::RemoveDist { dir } => self.remove_dist(dir)?,
             Action::SelfTest => self.selftest().await?,
+        }
+        Ok(())
+    }
+
+    /// The node under its old name stops for good; its data moves to the new name.
+    async fn rename(&mut self, rename: &super::renames::Rename) -> Result<()> {
+        let runner = self.ex.runner;
+        let grace = self.spec(rename.to).stop_grace();
+        let outcome = runner.stop(rename.from, grace).await?;
+        let reporter = self.ex.reporter;
+        reporter.step(&format!("{} {}", rename.from, outcome.describe()));
+        runner.retire(rename.from).await?;
+        let (from, to) = &rename.data;
+        if super::renames::move_data(rename)
+            .with_context(|| format!("moving {} to {}", from.display(), to.display()))?
+        {
+            reporter.step(&format!("moved {} to {}", from.display(), to.display()));
+        }
+        // Its configuration is rendered anew under the new name.
+        let old_config = self.ex.want.paths.node_config(rename.from);
+        crate::files::remove_dir_all_if_exists(&old_config)?;
+        if rename.from.role() == Role::Kafka {
+            reporter.step(&format!(
+                "the partitions of {} stay on {}: kafka-reassign-partitions.sh spreads them over the new brokers",
+                rename.from, rename.to
+            ));
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 pub mod decide;
 pub mod execute;
 pub mod observe;
+pub mod renames;
 
 pub use decide::{decide, Action, Decision, Observed};
 pub use execute::{execute, Executor};

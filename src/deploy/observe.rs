@@ -5,16 +5,30 @@ use super::decide::Observed;
 use crate::datacheck::{holds_kafka_data, holds_zookeeper_data};
 use crate::deployment::Deployment;
 use crate::runner::{AnyRunner, Runner, RunnerError};
+use crate::state::Manifest;
 use crate::vocab::{NodeId, Role, RunnerKind};
 
-pub async fn observe(runner: &AnyRunner, want: &Deployment) -> Result<Observed, RunnerError> {
+pub async fn observe(
+    runner: &AnyRunner,
+    want: &Deployment,
+    previous: Option<&Manifest>,
+) -> Result<Observed, RunnerError> {
+    let mut dirs = data_dirs(want);
+    let renames = super::renames::renames(previous, want);
+    // A node about to be renamed has its data under the old name until it moves.
+    for rename in &renames {
+        let found = dirs.iter_mut().find(|(node, _)| *node == rename.to);
+        if let (Some((_, dir)), false) = (found, runner.kind() == RunnerKind::Docker) {
+            *dir = super::renames::data_now(rename).to_path_buf();
+        }
+    }
     let mut seen = Observed {
         files: want
             .files
             .iter()
             .map(|f| (f.target.clone(), std::fs::read_to_string(&f.target).ok()))
             .collect(),
-        data: runner.data_seen(&data_dirs(want)).await?,
+        data: runner.data_seen(&dirs).await?,
         ..Observed::default()
     };
     if runner.kind() != RunnerKind::Docker {
@@ -24,7 +38,11 @@ pub async fn observe(runner: &AnyRunner, want: &Deployment) -> Result<Observed, 
         seen.services
             .insert(launch.id, runner.state(launch.id).await?);
     }
-    let known: Vec<u32> = seen.services.values().filter_map(|s| s.pid()).collect();
+    let mut known: Vec<u32> = seen.services.values().filter_map(|s| s.pid()).collect();
+    // The old name of a renamed node is the environment's own until the rename stops it.
+    for rename in &renames {
+        known.extend(runner.state(rename.from).await?.pid());
+    }
     seen.strays = crate::runner::strays::under(&want.paths.config, &known);
     for dist in want.dists() {
         let verify = want.sources.verify_signature;

@@ -238,10 +238,7 @@ impl Admin {
             let metadata = fetch_metadata(&meta, None, timeout)?;
             // Both were cached by the metadata answer just received: no waiting.
             let cluster_id = client.fetch_cluster_id(Duration::ZERO);
-            // SAFETY: the pointer is the live client's own handle; the call only reads
-            // its metadata cache (rdkafka has no safe wrapper for it).
-            let controller =
-                unsafe { rdkafka::bindings::rd_kafka_controllerid(client.native_ptr(), 0) };
+            let controller = super::controller::controller_id(client, timeout);
             Ok((metadata, cluster_id, controller))
         })
         .await
@@ -264,7 +261,7 @@ impl Admin {
         }
         Ok(ClusterInfo {
             cluster_id,
-            controller_id: (controller >= 0).then_some(controller),
+            controller_id: controller,
             brokers,
             leaders,
         })

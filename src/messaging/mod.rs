@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod consume;
+pub mod controller;
 pub mod http;
 pub mod outgoing;
 pub mod print;

@@ -365,6 +365,10 @@ pub trait Runner: Send + Sync {
     /// stopped); with `purge` also what holds data or logs.
     fn uninstall(&self, purge: bool) -> impl Future<Output = Result<(), RunnerError>> + Send;
 
+    /// Removes what this runner made for one stopped node the environment no longer has under
+    /// that name (a one-broker `kafka` that becomes `kafka-1`); its data stays.
+    fn retire(&self, name: NodeId) -> impl Future<Output = Result<(), RunnerError>> + Send;
+
     /// What to keep in the manifest so that a later command finds it all again.
     fn record(&self) -> RunnerRecord;
 
@@ -462,6 +466,9 @@ impl Runner for AnyRunner {
     }
     async fn uninstall(&self, purge: bool) -> Result<(), RunnerError> {
         dispatch!(self, r => r.uninstall(purge).await)
+    }
+    async fn retire(&self, name: NodeId) -> Result<(), RunnerError> {
+        dispatch!(self, r => r.retire(name).await)
     }
     fn record(&self) -> RunnerRecord {
         dispatch!(self, r => r.record())

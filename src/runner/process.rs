@@ -414,6 +414,18 @@ impl Runner for ProcessRunner {
         Ok(())
     }
 
+    async fn retire(&self, name: NodeId) -> Result<(), RunnerError> {
+        if let Observed::Running(record) = self.observe(name) {
+            return Err(RunnerError::StillRunning {
+                name,
+                pid: record.pid,
+            });
+        }
+        self.children().remove(&name);
+        files::remove_file_if_exists(&self.pid_file(name))?;
+        Ok(())
+    }
+
     fn record(&self) -> RunnerRecord {
         RunnerRecord::Process
     }

@@ -124,6 +124,29 @@ impl UnitState {
 }
 
 impl SystemdRunner {
+    /// The units of `nodes` stopped, disabled and removed, with their environment files.
+    async fn remove_units(&self, nodes: &[NodeId]) -> Result<(), RunnerError> {
+        let units: Vec<String> = nodes.iter().map(|n| self.unit(*n)).collect();
+        let present: Vec<&String> = nodes
+            .iter()
+            .zip(&units)
+            .filter(|(n, _)| self.unit_file(**n).exists())
+            .map(|(_, u)| u)
+            .collect();
+        for unit in &present {
+            command("systemctl", &["disable", "--now", "--quiet", unit.as_str()]).await?;
+        }
+        for &name in nodes {
+            crate::files::remove_file_if_exists(&self.unit_file(name))?;
+            let env = class_archive::unit_env_file(&self.ctx.paths, name);
+            crate::files::remove_file_if_exists(&env)?;
+        }
+        command("systemctl", &["daemon-reload"]).await?;
+        for unit in &units {
+            let _ = command("systemctl", &["reset-failed", unit]).await;
+        }
+        Ok(())
+    }
     /// Refuses a host where systemd cannot run system units for us.
     pub fn new(ctx: &RunnerContext, record: Option<&Record>) -> Result<Self, RunnerError> {
         let facts = super::detect::HostFacts::observe_sync();
@@ -421,26 +444,7 @@ impl Runner for SystemdRunner {
 
     /// Units stopped, disabled and removed; with `purge`, the user kafkup created.
     async fn uninstall(&self, purge: bool) -> Result<(), RunnerError> {
-        let nodes = &self.ctx.nodes;
-        let units: Vec<String> = nodes.iter().map(|n| self.unit(*n)).collect();
-        let present: Vec<&String> = nodes
-            .iter()
-            .zip(&units)
-            .filter(|(n, _)| self.unit_file(**n).exists())
-            .map(|(_, u)| u)
-            .collect();
-        for unit in &present {
-            command("systemctl", &["disable", "--now", "--quiet", unit.as_str()]).await?;
-        }
-        for &name in nodes {
-            crate::files::remove_file_if_exists(&self.unit_file(name))?;
-            let env = class_archive::unit_env_file(&self.ctx.paths, name);
-            crate::files::remove_file_if_exists(&env)?;
-        }
-        command("systemctl", &["daemon-reload"]).await?;
-        for unit in &units {
-            let _ = command("systemctl", &["reset-failed", unit]).await;
-        }
+        self.remove_units(&self.ctx.nodes).await?;
         let record = self
             .record
             .lock()
@@ -454,6 +458,10 @@ impl Runner for SystemdRunner {
                 .user_created = false;
         }
         Ok(())
+    }
+
+    async fn retire(&self, name: NodeId) -> Result<(), RunnerError> {
+        self.remove_units(&[name]).await
     }
 
     fn record(&self) -> RunnerRecord {

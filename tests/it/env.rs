@@ -18,6 +18,16 @@ pub fn fixtures_dir() -> PathBuf {
     dir
 }
 
+/// The first of `n` consecutive ports [`free_port`] gave out together.
+pub fn free_ports(n: u16) -> u16 {
+    loop {
+        let first = free_port();
+        if (1..n).all(|i| free_port() == first + i) {
+            return first;
+        }
+    }
+}
+
 /// A port nobody uses right now, below the ephemeral range (32768+) so that client
 /// connections of parallel tests can never take it between the pick and the service's bind.
 pub fn free_port() -> u16 {
@@ -58,6 +68,24 @@ impl TestEnv {
             zookeeper_port: free_port(),
             controller_port: free_port(),
         }
+    }
+
+    /// An environment for a cluster of up to 4 brokers: its brokers' and controllers' ports
+    /// are consecutive blocks nobody uses.
+    pub fn cluster() -> Self {
+        let mut env = TestEnv::new();
+        let base = free_ports(12);
+        env.kafka_port = base;
+        env.controller_port = base + 4;
+        env.zookeeper_port = base + 8;
+        env
+    }
+
+    /// The bootstrap list of a cluster of `brokers` brokers.
+    pub fn brokers(&self, brokers: u16) -> Vec<String> {
+        (0..brokers)
+            .map(|i| format!("127.0.0.1:{}", self.kafka_port + i))
+            .collect()
     }
 
     pub fn root(&self) -> &Path {

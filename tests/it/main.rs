@@ -4,6 +4,7 @@ mod architecture;
 mod changes;
 mod class_archive;
 mod cli;
+mod cluster;
 mod commands;
 mod docker;
 mod env;

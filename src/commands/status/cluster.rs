@@ -22,11 +22,12 @@ pub struct ClusterFacts {
 /// Asks the brokers (and in KRaft mode the voters' election state) what they know.
 pub async fn facts(env: &Environment) -> ClusterFacts {
     let nodes: Vec<NodeId> = env.manifest.services.iter().map(|s| s.spec.name).collect();
+    // ZooKeeper's myids are numbers of another kind: only Kafka nodes can answer to an id.
     let by_server_id = |id: i32| {
-        let found = nodes
-            .iter()
-            .find(|n| crate::topology::server_id(**n) as i32 == id);
-        found.copied().filter(|n| n.role() != Role::Zookeeper)
+        let kafka_nodes = nodes.iter().filter(|n| n.role() != Role::Zookeeper);
+        kafka_nodes
+            .copied()
+            .find(|n| crate::topology::server_id(*n) as i32 == id)
     };
     let mut facts = ClusterFacts::default();
     let asked = match Admin::new(&env.manifest.bootstrap_server(), ASK_LIMIT) {

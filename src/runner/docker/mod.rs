@@ -546,6 +546,15 @@ impl Runner for DockerRunner {
         Ok(())
     }
 
+    /// Never asked for: a volume cannot be renamed, so `setup` refuses the rename first.
+    async fn retire(&self, name: NodeId) -> Result<(), RunnerError> {
+        Err(RunnerError::Unavailable {
+            kind: RunnerKind::Docker,
+            reason: format!("its volumes cannot be renamed ({name})"),
+            help: "set up a docker cluster with its final size from the start".into(),
+        })
+    }
+
     fn record(&self) -> RunnerRecord {
         RunnerRecord::Docker(Record {
             image: self.image.clone(),
