@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// Status lists every node ready, with its role, and one active controller.
-fn assert_all_ready(env: &TestEnv, nodes: &[(&str, &str)]) -> Value {
+pub fn assert_all_ready(env: &TestEnv, nodes: &[(&str, &str)]) -> Value {
     let (code, status) = env.status_json();
     assert_eq!(code, 0, "every node ready: {status}");
     let services = status["services"].as_array().unwrap();
@@ -25,7 +25,7 @@ fn assert_all_ready(env: &TestEnv, nodes: &[(&str, &str)]) -> Value {
 
 /// A topic replicated on all 3 brokers takes messages through one broker and gives them back
 /// through each of the others.
-fn assert_replicated_through_every_broker(env: &TestEnv) {
+pub fn assert_replicated_through_every_broker(env: &TestEnv) {
     let brokers = env.brokers(3);
     env.ok(&[
         "topic",

@@ -497,3 +497,37 @@ fn auto_picks_process_where_no_engine_answers() {
         "a process runs Kafka"
     );
 }
+
+/// Three brokers in containers on the environment's network, each published on its own
+/// loopback port: every node ready, a replication-3 topic read back through each broker, and
+/// nothing of the environment left after `teardown --purge`.
+fn three_brokers_under_docker(mode: &str, extra: &[&str], nodes: &[(&str, &str)]) {
+    use crate::cluster::{assert_all_ready, assert_replicated_through_every_broker};
+    let env = TestEnv::cluster();
+    setup(&env, mode, &[&["--brokers", "3"], extra].concat());
+    assert_all_ready(&env, nodes);
+    let (containers, volumes, _) = labelled(&env);
+    assert_eq!((containers.len(), volumes.len()), (nodes.len(), nodes.len()));
+    assert_replicated_through_every_broker(&env);
+    env.ok(&["teardown", "--purge"]);
+    assert_eq!(labelled(&env), (vec![], vec![], vec![]), "all gone");
+}
+
+#[test]
+fn three_kraft_brokers_under_docker() {
+    let brokers = [("kafka-1", "kafka"), ("kafka-2", "kafka"), ("kafka-3", "kafka")];
+    three_brokers_under_docker("kraft", &[], &brokers);
+}
+
+#[test]
+fn three_brokers_on_a_zookeeper_ensemble_under_docker() {
+    let nodes = [
+        ("zookeeper-1", "zookeeper"),
+        ("zookeeper-2", "zookeeper"),
+        ("zookeeper-3", "zookeeper"),
+        ("kafka-1", "kafka"),
+        ("kafka-2", "kafka"),
+        ("kafka-3", "kafka"),
+    ];
+    three_brokers_under_docker("zookeeper", &["--zookeepers", "3"], &nodes);
+}
