@@ -507,7 +507,10 @@ fn three_brokers_under_docker(mode: &str, extra: &[&str], nodes: &[(&str, &str)]
     setup(&env, mode, &[&["--brokers", "3"], extra].concat());
     assert_all_ready(&env, nodes);
     let (containers, volumes, _) = labelled(&env);
-    assert_eq!((containers.len(), volumes.len()), (nodes.len(), nodes.len()));
+    assert_eq!(
+        (containers.len(), volumes.len()),
+        (nodes.len(), nodes.len())
+    );
     assert_replicated_through_every_broker(&env);
     env.ok(&["teardown", "--purge"]);
     assert_eq!(labelled(&env), (vec![], vec![], vec![]), "all gone");
@@ -515,7 +518,11 @@ fn three_brokers_under_docker(mode: &str, extra: &[&str], nodes: &[(&str, &str)]
 
 #[test]
 fn three_kraft_brokers_under_docker() {
-    let brokers = [("kafka-1", "kafka"), ("kafka-2", "kafka"), ("kafka-3", "kafka")];
+    let brokers = [
+        ("kafka-1", "kafka"),
+        ("kafka-2", "kafka"),
+        ("kafka-3", "kafka"),
+    ];
     three_brokers_under_docker("kraft", &[], &brokers);
 }
 

@@ -532,3 +532,53 @@ fn the_packaged_binary_needs_no_glibc_newer_than_2_35() {
     let depends = String::from_utf8_lossy(&control.stdout);
     assert!(depends.contains("libc6"), "Depends names libc6: {depends}");
 }
+
+/// One broker under systemd grown to three: `kafkup-kafka` gives way to `kafkup-kafka-1`
+/// with its data, each broker its own hardened unit; a SIGKILLed broker comes back through
+/// systemd; `teardown --purge` leaves no unit, no data and nothing listening.
+#[test]
+fn a_broker_grown_to_three_under_systemd() {
+    let mut m = Machine::boot("cluster");
+    m.kafka_port = crate::env::free_ports(8);
+    m.controller_port = m.kafka_port + 4;
+    let sent = lines("grown", 30);
+    m.ok(&["setup", "--mode", "kraft", "--no-selftest"]);
+    kcat_produce(&m.bootstrap(), "before", &sent);
+    let said = m.ok(&["setup", "--mode", "kraft", "--brokers", "3"]);
+    assert!(said.contains("self-test passed"), "{said}");
+    assert_eq!(
+        m.sh("ls /etc/systemd/system | grep -c '^kafkup-kafka.service' || true"),
+        "0"
+    );
+    let units = [
+        "kafkup-kafka-1.service",
+        "kafkup-kafka-2.service",
+        "kafkup-kafka-3.service",
+    ];
+    for unit in units {
+        assert_eq!(m.sh(&format!("systemctl is-active {unit}")), "active");
+        let user = m.sh(&format!("ps -o user= -p {}", m.main_pid(unit)));
+        assert_eq!(user, "kafkup", "{unit} runs as the service user");
+    }
+    for i in 0..3 {
+        let broker = format!("127.0.0.1:{}", m.kafka_port + i);
+        assert_eq!(
+            kcat_consume_all(&broker, "before"),
+            sent,
+            "through {broker}"
+        );
+    }
+    let killed = m.main_pid(units[1]);
+    m.sh("systemctl kill -s KILL kafkup-kafka-2.service");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while [0, killed].contains(&m.main_pid(units[1])) {
+        assert!(Instant::now() < deadline, "systemd did not restart kafka-2");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    wait_ready(&m);
+
+    m.ok(&["teardown", "--purge"]);
+    assert_eq!(m.sh("find /etc/systemd -name 'kafkup-*' | wc -l"), "0");
+    assert_eq!(m.sh("ls /var/lib/kafkup 2>/dev/null | wc -l"), "0");
+    assert!((0..3).all(|i| !port_open(m.kafka_port + i)));
+}
