@@ -8,6 +8,7 @@ use crate::deployment::Deployment;
 use crate::render::RenderedFile;
 use crate::runner::ServiceState;
 use crate::state::Manifest;
+use crate::topics::{TopicChange, TopicSeen};
 use crate::vocab::{Mode, NodeId, RunnerKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -24,6 +25,9 @@ pub struct Observed {
     pub data: crate::datacheck::DataSeen,
     /// JVMs of this environment that no runner accounts for.
     pub strays: Vec<crate::runner::strays::Stray>,
+    /// The declared topics as the cluster has them (those that exist); None where they could
+    /// not be looked at (no broker running, or none answered).
+    pub topics: Option<BTreeMap<String, TopicSeen>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +82,8 @@ pub enum Action {
     WaitReady {
         timeout_secs: u64,
     },
+    /// A declared topic created, raised or configured once the brokers are ready.
+    Topic(TopicChange),
     /// A distribution of a version no longer used, removed once the new one runs.
     RemoveDist {
         dir: PathBuf,
@@ -98,6 +104,8 @@ pub enum Conflict {
     Data(#[from] crate::datacheck::DataProblem),
     #[error("processes of this environment run that kafkup does not account for: {}", list(.0))]
     Strays(Vec<crate::runner::strays::Stray>),
+    #[error(transparent)]
+    Topics(#[from] crate::topics::Refused),
 }
 
 fn list(items: &[impl fmt::Display]) -> String {
@@ -114,6 +122,7 @@ impl crate::error::Diagnose for Conflict {
             Conflict::ModeChange { .. } => crate::error::ExitCode::Usage,
             Conflict::Data(e) => e.exit_code(),
             Conflict::Strays(_) => crate::error::ExitCode::Error,
+            Conflict::Topics(e) => e.exit_code(),
         }
     }
     fn help(&self) -> Option<String> {
@@ -126,6 +135,7 @@ impl crate::error::Diagnose for Conflict {
                 "an earlier run left them (kafkup no longer knows them): stop them (`kill {}`), then run setup again",
                 strays.iter().map(|s| s.pid.to_string()).collect::<Vec<_>>().join(" ")
             )),
+            Conflict::Topics(e) => e.help(),
         }
     }
 }
@@ -181,6 +191,7 @@ pub fn decide(
     if !seen.strays.is_empty() {
         return Err(Conflict::Strays(seen.strays.clone()));
     }
+    let topics = crate::topics::plan(&want.topics, seen.topics.as_ref(), want.brokers())?;
 
     let was = previous.and_then(|p| p.settings.as_ref());
     let changes = was.map(|was| was.changes(&want.kept)).unwrap_or_default();
@@ -219,6 +230,7 @@ pub fn decide(
     actions.push(Action::WaitReady {
         timeout_secs: want.ready_timeout_secs,
     });
+    actions.extend(topics.into_iter().map(Action::Topic));
     actions.extend(retired_dists(previous, want));
     let selftest_due = !starting.is_empty()
         || !changed.is_empty()
@@ -461,6 +473,7 @@ impl fmt::Display for Action {
                     "wait      up to {timeout_secs} s for the readiness probes"
                 )
             }
+            Action::Topic(change) => write!(f, "{change}"),
             Action::RemoveDist { dir } => {
                 write!(f, "remove    the replaced distribution {}", dir.display())
             }
