@@ -3,7 +3,7 @@
 
 use crate::probe::{self, NodeProbe, ProbeOutcome, TopicAccess};
 use crate::report::Reporter;
-use crate::runner::{AnyRunner, NotRunning, Runner};
+use crate::runner::{AnyRunner, NotRunning, Runner, ServiceState};
 use crate::spec::{ProbeSpec, ServiceSpec};
 use crate::vocab::NodeId;
 use anyhow::Result;
@@ -22,12 +22,12 @@ pub async fn start_all(
     reporter: &dyn Reporter,
 ) -> Result<()> {
     for (spec, command) in services {
-        let was_running = runner.state(spec.name).await?.is_running();
+        let before = runner.state(spec.name).await?;
         let state = runner.start(spec, command).await?;
-        let verb = if was_running {
-            "was already running"
-        } else {
-            "started"
+        let verb = match before {
+            ServiceState::Running { .. } => "was already running",
+            ServiceState::Paused { .. } => "was paused and continues",
+            _ => "started",
         };
         reporter.step(&format!("{} {verb} ({})", spec.name, state.describe()));
     }
@@ -124,7 +124,7 @@ impl crate::error::Diagnose for NotAllReady {
     }
     fn help(&self) -> Option<String> {
         Some(
-            "`kafkup start` starts what is stopped (`kafkup setup` after a teardown); `kafkup logs SERVICE` shows why one failed"
+            "`kafkup start` starts what is stopped and continues what is paused (`kafkup setup` after a teardown); `kafkup logs SERVICE` shows why one failed"
                 .into(),
         )
     }

@@ -43,6 +43,8 @@ pub enum StartReason {
     NotRunning(String),
     /// It runs, but what it runs changed.
     Restart(Vec<String>),
+    /// It was paused (`kafkup pause`): continued where it stopped, not started anew.
+    Paused,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,7 +255,7 @@ fn stops_and_starts(
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     for launch in want.launches.iter().rev() {
-        if let (true, Some(why)) = (running(seen, launch.id), restarts.get(&launch.id)) {
+        if let (true, Some(why)) = (up(seen, launch.id), restarts.get(&launch.id)) {
             actions.push(Action::Stop {
                 service: launch.id,
                 reason: why.join(", "),
@@ -270,7 +272,8 @@ fn stops_and_starts(
     for name in starting {
         let known = previous.and_then(|p| p.service(*name)).is_some();
         let reason = match restarts.get(name) {
-            Some(why) if running(seen, *name) => StartReason::Restart(why.clone()),
+            Some(why) if up(seen, *name) => StartReason::Restart(why.clone()),
+            None if up(seen, *name) => StartReason::Paused,
             _ if !known => StartReason::NotRunning("new".into()),
             _ => StartReason::NotRunning(state_words(seen, *name)),
         };
@@ -286,6 +289,11 @@ fn running(seen: &Observed, name: NodeId) -> bool {
     seen.services
         .get(&name)
         .is_some_and(ServiceState::is_running)
+}
+
+/// Running or paused: its processes exist (a paused one is continued, or stopped to restart).
+fn up(seen: &Observed, name: NodeId) -> bool {
+    seen.services.get(&name).is_some_and(ServiceState::is_up)
 }
 
 fn state_words(seen: &Observed, name: NodeId) -> String {
@@ -339,15 +347,13 @@ fn restart_reasons(
             Some(record) if record.command != launch.command => {
                 why.push(command_change(&record.command, &launch.command))
             }
-            None if running(seen, name) => {
-                why.push("it was not started by this configuration".into())
-            }
+            None if up(seen, name) => why.push("it was not started by this configuration".into()),
             _ => {}
         }
         // A unit that requires a restarted one is restarted with it (systemd's Requires=).
         for dep in &launch.spec.requires {
             if want.runner.kind == RunnerKind::Systemd
-                && running(seen, *dep)
+                && up(seen, *dep)
                 && reasons.contains_key(dep)
             {
                 why.push(format!("{dep}, which it requires, restarts"));
@@ -467,6 +473,10 @@ impl fmt::Display for Action {
                 service,
                 reason: StartReason::Restart(why),
             } => write!(f, "restart   {service}: {}", why.join(", ")),
+            Action::Start {
+                service,
+                reason: StartReason::Paused,
+            } => write!(f, "resume    {service} (paused)"),
             Action::WaitReady { timeout_secs } => {
                 write!(
                     f,

@@ -76,8 +76,6 @@ pub async fn topic_ready_with(admin: &Admin, topic: &str) -> Result<TopicDescrip
     Ok(description)
 }
 
-/// What a probe looks at, in words.
-
 /// Creates `topic` (1 partition, replication 1) unless it exists, then checks its leaders.
 pub async fn ensure_topic_ready(
     bootstrap: &str,

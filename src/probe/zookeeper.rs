@@ -82,8 +82,6 @@ impl ZkServerInfo {
     }
 }
 
-/// The broker as the cluster metadata lists it.
-
 /// Connect and read limits of one four-letter word.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
@@ -109,7 +107,6 @@ impl Default for Timeouts {
 }
 
 /// Sends a four-letter word and returns the whole answer (ZooKeeper closes the
-
 /// connection after it). "Not serving" and "not in the whitelist" are errors.
 pub async fn four_letter_word(
     host: &str,

@@ -72,7 +72,7 @@ fn lines(d: &Decision) -> Vec<String> {
     d.actions.iter().map(|a| a.to_string()).collect()
 }
 
-fn find<'a>(d: &'a Decision, f: impl Fn(&Action) -> bool) -> Vec<&'a Action> {
+fn find(d: &Decision, f: impl Fn(&Action) -> bool) -> Vec<&Action> {
     d.actions.iter().filter(|a| f(a)).collect()
 }
 
@@ -344,4 +344,37 @@ fn topics_kafka_cannot_make_are_refused_before_anything() {
         crate::error::Diagnose::exit_code(&err),
         crate::error::ExitCode::Usage
     );
+}
+
+#[test]
+fn a_paused_node_is_resumed_or_stopped_to_restart_never_started_twice() {
+    let case = Case::new(Mode::Zookeeper, "");
+    let (m, mut seen) = case.set_up();
+    let paused = ServiceState::Paused {
+        pid: Some(101),
+        detail: "pid 101 (SIGSTOP)".into(),
+    };
+    seen.services.insert(KAFKA, paused);
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
+    assert!(
+        lines(&d).contains(&"resume    kafka (paused)".to_string()),
+        "{:#?}",
+        lines(&d)
+    );
+    assert!(find(&d, |a| matches!(a, Action::Stop { .. })).is_empty());
+    // Changed under it: stopped (a stop continues it first), then started anew.
+    let props = case.config_dir(KAFKA).join("server.properties");
+    seen.files.insert(props, Some("edited by hand\n".into()));
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
+    assert_eq!(
+        find(
+            &d,
+            |a| matches!(a, Action::Stop { service, .. } if *service == KAFKA)
+        )
+        .len(),
+        1
+    );
+    assert!(lines(&d)
+        .iter()
+        .any(|l| l.starts_with("restart   kafka: server.properties changed")));
 }
