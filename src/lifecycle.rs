@@ -34,12 +34,22 @@ pub async fn start_all(
     Ok(())
 }
 
-/// Stops the given services in reverse order, each within its grace period.
+/// Stops the given services in reverse order, each within its grace period. Paused ones are
+/// all continued first: a broker stopping cleanly needs its ZooKeeper or controllers awake.
 pub async fn stop_all(
     runner: &AnyRunner,
     specs: &[&ServiceSpec],
     reporter: &dyn Reporter,
 ) -> Result<()> {
+    for spec in specs {
+        if runner.state(spec.name).await?.is_paused() {
+            runner.resume(spec.name).await?;
+            reporter.step(&format!(
+                "{} was paused: continued, to stop cleanly",
+                spec.name
+            ));
+        }
+    }
     for spec in specs.iter().rev() {
         let outcome = runner.stop(spec.name, spec.stop_grace()).await?;
         reporter.step(&format!("{} {}", spec.name, outcome.describe()));

@@ -14,6 +14,8 @@ mod lifecycle;
 mod maven;
 mod messaging;
 mod mirror;
+mod nodes;
 mod render;
 mod services;
 mod systemd;
+mod topics;
