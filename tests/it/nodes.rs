@@ -56,6 +56,11 @@ fn a_killed_broker_reads_as_failed_and_start_brings_it_back() {
     let said = env.ok(&["kill", "kafka"]);
     assert!(said.contains("killed kafka"), "{said}");
     assert!(!pid_alive(pid), "the JVM is gone at once");
+    let log = std::fs::read_to_string(env.root().join("state/logs/kafka.log")).unwrap();
+    assert!(
+        !log.contains("Terminating process due to signal"),
+        "a crash, not a clean stop"
+    );
     let (code, kafka) = node_status(&env, "kafka");
     assert_eq!(code, 4, "not ready");
     assert_eq!(kafka["state"]["state"], "failed", "{kafka:#}");
