@@ -10,7 +10,7 @@ fn stderr_of(out: &std::process::Output) -> String {
 }
 
 /// `node`'s entry in `status --json`, with status's exit code.
-fn node_status(env: &TestEnv, node: &str) -> (i32, serde_json::Value) {
+pub fn node_status(env: &TestEnv, node: &str) -> (i32, serde_json::Value) {
     let (code, status) = env.status_json();
     let entry = status["services"]
         .as_array()
@@ -23,7 +23,7 @@ fn node_status(env: &TestEnv, node: &str) -> (i32, serde_json::Value) {
 }
 
 /// Whether a kcat metadata request answers within a few seconds.
-fn metadata_answers(bootstrap: &str) -> bool {
+pub fn metadata_answers(bootstrap: &str) -> bool {
     std::process::Command::new("timeout")
         .args(["15", "kcat", "-b", bootstrap, "-L", "-m", "4"])
         .output()
@@ -33,7 +33,7 @@ fn metadata_answers(bootstrap: &str) -> bool {
 }
 
 /// Metadata answers again within `limit` (a continued broker's clients reconnect first).
-fn answers_within(bootstrap: &str, limit: Duration) -> bool {
+pub fn answers_within(bootstrap: &str, limit: Duration) -> bool {
     let until = Instant::now() + limit;
     while Instant::now() < until {
         if metadata_answers(bootstrap) {
@@ -139,6 +139,12 @@ fn teardown_stops_paused_nodes_cleanly() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     let said = stderr_of(&out);
     assert!(!said.contains("killed"), "stopped, not killed: {said}");
+    for node in ["kafka", "zookeeper"] {
+        let stopped = said
+            .lines()
+            .any(|l| l.ends_with(&format!("{node} stopped")));
+        assert!(stopped, "{node} stopped cleanly: {said}");
+    }
     assert!(
         began.elapsed() < Duration::from_secs(15),
         "{:?}",
