@@ -67,19 +67,36 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
-    /// Start the services (all, or one).
+    /// Start the services (all, or one: zookeeper, kafka, kafka-2, …); a paused one continues.
     Start {
         service: Option<String>,
         #[arg(long, value_name = "SECS", help = WAIT_AS_SETUP_HELP)]
         wait: Option<u64>,
     },
-    /// Stop the services gracefully, then kill after a timeout.
+    /// Stop the services (all, or one) gracefully, then kill after a timeout.
     Stop { service: Option<String> },
     /// Stop, then start.
     Restart {
         service: Option<String>,
         #[arg(long, value_name = "SECS", help = WAIT_AS_SETUP_HELP)]
         wait: Option<u64>,
+    },
+    /// Kill a node at once, as a crash would: SIGKILL (systemd: `systemctl kill -s KILL`, which
+    /// restarts it; docker: the Engine's kill). `kafkup start NODE` brings it back.
+    Kill {
+        /// A node: zookeeper, kafka (kafka-2, controller-1, … where a role has several).
+        node: String,
+    },
+    /// Freeze a node where it is, a hung node: its ports stay open and nothing answers (SIGSTOP
+    /// of its processes; docker: the Engine's pause). `kafkup resume NODE` continues it.
+    Pause {
+        /// A node: zookeeper, kafka (kafka-2, controller-1, … where a role has several).
+        node: String,
+    },
+    /// Continue a paused node (SIGCONT; docker: the Engine's unpause).
+    Resume {
+        /// A node: zookeeper, kafka (kafka-2, controller-1, … where a role has several).
+        node: String,
     },
     /// Each service: runner, pid, ports and probe results.
     Status,

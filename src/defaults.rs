@@ -62,6 +62,8 @@ pub const READY_TIMEOUT_SECS: u64 = 120;
 pub const PROBE_ONCE_SECS: u64 = 2;
 /// How long `kafkup selftest` may take.
 pub const SELFTEST_TIMEOUT_SECS: u64 = 60;
+/// How long each admin request of setup's declared topics may take (create, raise, configure).
+pub const TOPIC_ADMIN_TIMEOUT_SECS: u64 = 30;
 /// How many messages the self-test sends (`setup`'s and `kafkup selftest`'s).
 pub const SELFTEST_MESSAGES: u32 = 100;
 

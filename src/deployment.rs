@@ -56,6 +56,8 @@ pub struct Deployment {
     /// What the environment records of its settings (with the runner chosen), for the next
     /// `setup` to start from.
     pub kept: crate::settings::Layer,
+    /// The topics setup makes sure of once the brokers are ready.
+    pub topics: Vec<crate::topics::TopicDecl>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +142,7 @@ impl Deployment {
             class_archive: settings.class_archive,
             image: settings.image.clone(),
             java_home: settings.java_home.clone(),
+            topics: settings.topics.clone(),
         })
     }
 
@@ -159,6 +162,11 @@ impl Deployment {
 
     pub fn launch(&self, id: NodeId) -> Option<&Launch> {
         self.launches.iter().find(|l| l.id == id)
+    }
+
+    /// How many brokers: the most replicas a topic can have.
+    pub fn brokers(&self) -> usize {
+        self.topology.of_role(Role::Kafka).count()
     }
 
     /// The nodes of `role`, in start order.

@@ -29,5 +29,6 @@ pub mod selftest;
 pub mod settings;
 pub mod spec;
 pub mod state;
+pub mod topics;
 pub mod topology;
 pub mod vocab;

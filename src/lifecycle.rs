@@ -4,7 +4,7 @@
 use crate::poll::Attempt;
 use crate::probe::{self, NodeProbe, ProbeOutcome, TopicAccess};
 use crate::report::Reporter;
-use crate::runner::{AnyRunner, NotRunning, Runner, StopOutcome};
+use crate::runner::{AnyRunner, NotRunning, Runner, ServiceState, StopOutcome};
 use crate::spec::{ProbeSpec, ServiceSpec};
 use crate::vocab::NodeId;
 use anyhow::Result;
@@ -23,12 +23,12 @@ pub async fn start_all(
     reporter: &dyn Reporter,
 ) -> Result<()> {
     for (spec, command) in services {
-        let was_running = runner.state(spec.name).await?.is_running();
+        let before = runner.state(spec.name).await?;
         let state = runner.start(spec, command).await?;
-        let verb = if was_running {
-            "was already running"
-        } else {
-            "started"
+        let verb = match before {
+            ServiceState::Running { .. } => "was already running",
+            ServiceState::Paused { .. } => "was paused and continues",
+            _ => "started",
         };
         reporter.step(&format!("{} {verb} ({})", spec.name, state.describe()));
     }
@@ -44,13 +44,23 @@ pub struct Stopped {
 
 /// Stops the given services in reverse order, each within its grace period; then checks
 /// that nothing serves their ports any more, so that no caller says "stopped" (or deletes
-/// data) while something it cannot see still serves them.
+/// data) while something it cannot see still serves them. Paused ones are all continued
+/// first: a broker stopping cleanly needs its ZooKeeper or controllers awake.
 pub async fn stop_all(
     runner: &AnyRunner,
     specs: &[&ServiceSpec],
     reporter: &dyn Reporter,
 ) -> Result<Vec<Stopped>> {
     let mut stopped = Vec::with_capacity(specs.len());
+    for spec in specs {
+        if runner.state(spec.name).await?.is_paused() {
+            runner.resume(spec.name).await?;
+            reporter.step(&format!(
+                "{} was paused: continued, to stop cleanly",
+                spec.name
+            ));
+        }
+    }
     for spec in specs.iter().rev() {
         let outcome = runner.stop(spec.name, spec.stop_grace()).await?;
         reporter.step(&format!("{} {}", spec.name, outcome.describe()));
@@ -190,7 +200,7 @@ impl crate::error::Diagnose for NotAllReady {
     }
     fn help(&self) -> Option<String> {
         Some(
-            "`kafkup start` starts what is stopped (`kafkup setup` after a teardown); `kafkup logs SERVICE` shows why one failed"
+            "`kafkup start` starts what is stopped and continues what is paused (`kafkup setup` after a teardown); `kafkup logs SERVICE` shows why one failed"
                 .into(),
         )
     }

@@ -346,7 +346,7 @@ mod tests {
 
     #[test]
     fn start_order_puts_what_others_need_first() {
-        let mut ids = vec![
+        let mut ids = [
             NodeId::of(Role::Kafka, 2, 2),
             NodeId::solo(Role::Zookeeper),
             NodeId::of(Role::Kafka, 1, 2),

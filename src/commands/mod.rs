@@ -1,6 +1,7 @@
 //! One function per command; `run` dispatches. Results go to stdout, progress to the reporter.
 
 mod consume;
+mod fault;
 mod fetch;
 mod logs;
 mod produce;
@@ -61,6 +62,15 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
         Command::Restart { service, wait } => {
             let _lock = lock::acquire(&paths(&ctx)?)?;
             service::restart(&ctx, service.as_deref(), *wait).await
+        }
+        Command::Kill { node } | Command::Pause { node } | Command::Resume { node } => {
+            let _lock = lock::acquire(&paths(&ctx)?)?;
+            let fault = match &cli.command {
+                Command::Kill { .. } => fault::Fault::Kill,
+                Command::Pause { .. } => fault::Fault::Pause,
+                _ => fault::Fault::Resume,
+            };
+            fault::run(&ctx, fault, node).await
         }
         Command::Status => status::run(&ctx).await,
         Command::Probe { wait } => service::probe(&ctx, *wait).await,

@@ -66,7 +66,8 @@ async fn start_and_wait(
     env.check_data().await?;
     let mut ports = Vec::new();
     for r in &records {
-        if !runner.state(r.spec.name).await?.is_running() {
+        // A paused service holds its ports: it is continued, not started anew.
+        if !runner.state(r.spec.name).await?.is_up() {
             ports.extend(r.spec.ports.iter().map(|p| (*p, r.spec.name.name())));
         }
     }

@@ -356,7 +356,17 @@ async fn check_ports(
             _ => false,
         })
     };
-    let starting = decision.starts();
+    // A paused node is continued: it holds its ports.
+    let resumed = |node| {
+        decision.actions.iter().any(|a| {
+            matches!(a, Action::Start { service, reason: StartReason::Paused } if *service == node)
+        })
+    };
+    let starting: Vec<_> = decision
+        .starts()
+        .into_iter()
+        .filter(|n| !resumed(*n))
+        .collect();
     let ports: Vec<(u16, String)> = want
         .ports()
         .into_iter()

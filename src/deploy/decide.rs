@@ -8,6 +8,7 @@ use crate::deployment::Deployment;
 use crate::render::RenderedFile;
 use crate::runner::ServiceState;
 use crate::state::Manifest;
+use crate::topics::{TopicChange, TopicSeen};
 use crate::vocab::{Mode, NodeId, Role, RunnerKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -24,6 +25,9 @@ pub struct Observed {
     pub data: crate::datacheck::DataSeen,
     /// JVMs of this environment that no runner accounts for.
     pub strays: Vec<crate::runner::strays::Stray>,
+    /// The declared topics as the cluster has them (those that exist); None where they could
+    /// not be looked at (no broker running, or none answered).
+    pub topics: Option<BTreeMap<String, TopicSeen>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +43,8 @@ pub enum StartReason {
     NotRunning(String),
     /// It runs, but what it runs changed.
     Restart(Vec<String>),
+    /// It was paused (`kafkup pause`): continued where it stopped, not started anew.
+    Paused,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +88,8 @@ pub enum Action {
     WaitReady {
         timeout_secs: u64,
     },
+    /// A declared topic created, raised or configured once the brokers are ready.
+    Topic(TopicChange),
     /// A distribution of a version no longer used, removed once the new one runs.
     RemoveDist {
         dir: PathBuf,
@@ -110,6 +118,8 @@ pub enum Conflict {
     },
     #[error("{from} would become {to}, but a container's data volume cannot be renamed")]
     VolumeRename { from: NodeId, to: NodeId },
+    #[error(transparent)]
+    Topics(#[from] crate::topics::Refused),
 }
 
 fn list(items: &[impl fmt::Display]) -> String {
@@ -129,6 +139,7 @@ impl crate::error::Diagnose for Conflict {
             Conflict::Shrink { .. } | Conflict::VolumeRename { .. } => {
                 crate::error::ExitCode::Usage
             }
+            Conflict::Topics(e) => e.exit_code(),
         }
     }
     fn help(&self) -> Option<String> {
@@ -147,6 +158,7 @@ impl crate::error::Diagnose for Conflict {
             Conflict::VolumeRename { .. } => Some(
                 "set up the docker environment with its final size from the start, or use the process or systemd runner, which move the data".into()
             ),
+            Conflict::Topics(e) => e.help(),
         }
     }
 }
@@ -211,6 +223,7 @@ pub fn decide(
         let (from, to) = (r.from, r.to);
         return Err(Conflict::VolumeRename { from, to });
     }
+    let topics = crate::topics::plan(&want.topics, seen.topics.as_ref(), want.brokers())?;
 
     let was = previous.and_then(|p| p.settings.as_ref());
     let changes = was.map(|was| was.changes(&want.kept)).unwrap_or_default();
@@ -258,6 +271,7 @@ pub fn decide(
     actions.push(Action::WaitReady {
         timeout_secs: want.ready_timeout_secs,
     });
+    actions.extend(topics.into_iter().map(Action::Topic));
     actions.extend(retired_dists(previous, want));
     let selftest_due = !starting.is_empty()
         || !changed.is_empty()
@@ -299,7 +313,7 @@ fn stops_and_starts(
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     for launch in want.launches.iter().rev() {
-        if let (true, Some(why)) = (running(seen, launch.id), restarts.get(&launch.id)) {
+        if let (true, Some(why)) = (up(seen, launch.id), restarts.get(&launch.id)) {
             actions.push(Action::Stop {
                 service: launch.id,
                 reason: why.join(", "),
@@ -316,7 +330,8 @@ fn stops_and_starts(
     for name in starting {
         let known = previous.and_then(|p| p.service(*name)).is_some();
         let reason = match restarts.get(name) {
-            Some(why) if running(seen, *name) => StartReason::Restart(why.clone()),
+            Some(why) if up(seen, *name) => StartReason::Restart(why.clone()),
+            None if up(seen, *name) => StartReason::Paused,
             _ if !known => StartReason::NotRunning("new".into()),
             _ => StartReason::NotRunning(state_words(seen, *name)),
         };
@@ -332,6 +347,11 @@ fn running(seen: &Observed, name: NodeId) -> bool {
     seen.services
         .get(&name)
         .is_some_and(ServiceState::is_running)
+}
+
+/// Running or paused: its processes exist (a paused one is continued, or stopped to restart).
+fn up(seen: &Observed, name: NodeId) -> bool {
+    seen.services.get(&name).is_some_and(ServiceState::is_up)
 }
 
 fn state_words(seen: &Observed, name: NodeId) -> String {
@@ -385,15 +405,13 @@ fn restart_reasons(
             Some(record) if record.command != launch.command => {
                 why.push(command_change(&record.command, &launch.command))
             }
-            None if running(seen, name) => {
-                why.push("it was not started by this configuration".into())
-            }
+            None if up(seen, name) => why.push("it was not started by this configuration".into()),
             _ => {}
         }
         // A unit that requires a restarted one is restarted with it (systemd's Requires=).
         for dep in &launch.spec.requires {
             if want.runner.kind == RunnerKind::Systemd
-                && running(seen, *dep)
+                && up(seen, *dep)
                 && reasons.contains_key(dep)
             {
                 why.push(format!("{dep}, which it requires, restarts"));
@@ -527,12 +545,17 @@ impl fmt::Display for Action {
                 service,
                 reason: StartReason::Restart(why),
             } => write!(f, "restart   {service}: {}", why.join(", ")),
+            Action::Start {
+                service,
+                reason: StartReason::Paused,
+            } => write!(f, "resume    {service} (paused)"),
             Action::WaitReady { timeout_secs } => {
                 write!(
                     f,
                     "wait      up to {timeout_secs} s for the readiness probes"
                 )
             }
+            Action::Topic(change) => write!(f, "{change}"),
             Action::RemoveDist { dir } => {
                 write!(f, "remove    the replaced distribution {}", dir.display())
             }

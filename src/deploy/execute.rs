@@ -8,11 +8,13 @@ use crate::deployment::Deployment;
 use crate::error::Problem;
 use crate::fetch::{FetchError, Installed};
 use crate::lifecycle;
+use crate::messaging::admin::Admin;
 use crate::probe;
 use crate::report::Reporter;
 use crate::runner::{AnyRunner, Runner, Tool};
 use crate::spec::{ProbeSpec, ServiceSpec};
 use crate::state::{self, InstalledDist, Manifest, ServiceRecord};
+use crate::topics::{TopicChange, TopicDecl};
 use crate::vocab::{NodeId, Role};
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
@@ -95,6 +97,7 @@ impl Run<'_, '_> {
             }
             Action::Start { service, .. } => self.start(*service).await?,
             Action::WaitReady { timeout_secs } => self.wait(*timeout_secs, started).await?,
+            Action::Topic(change) => self.topic(change).await?,
             Action::RemoveDist { dir } => self.remove_dist(dir)?,
             Action::SelfTest => self.selftest().await?,
         }
@@ -425,6 +428,34 @@ impl Run<'_, '_> {
         ))
     }
 
+    /// A declared topic's change through the admin API; topics that could not be looked at
+    /// before are looked at now, and what they need is done (or refused) here.
+    async fn topic(&self, change: &TopicChange) -> Result<()> {
+        let want = self.ex.want;
+        let timeout = Duration::from_secs(crate::defaults::TOPIC_ADMIN_TIMEOUT_SECS);
+        let admin = Admin::new(&want.bootstrap_server(), timeout)?;
+        let done = match change {
+            TopicChange::Ensure(declared) => self.ensure_topics(&admin, declared).await,
+            change => apply_topic(&admin, change, self.ex.reporter).await,
+        };
+        admin.close().await;
+        done
+    }
+
+    async fn ensure_topics(&self, admin: &Admin, declared: &[TopicDecl]) -> Result<()> {
+        let names: Vec<&str> = declared.iter().map(|t| t.name.as_str()).collect();
+        let seen = admin.topics_seen(&names).await?;
+        let changes = crate::topics::plan(declared, Some(&seen), self.ex.want.brokers())?;
+        for change in &changes {
+            apply_topic(admin, change, self.ex.reporter).await?;
+        }
+        if changes.is_empty() {
+            let step = format!("declared topics as declared already: {}", names.join(", "));
+            self.ex.reporter.step(&step);
+        }
+        Ok(())
+    }
+
     fn remove_dist(&mut self, dir: &Path) -> Result<()> {
         if dir.starts_with(&self.ex.want.paths.install) && dir.is_dir() {
             fs_err::remove_dir_all(dir)?;
@@ -475,6 +506,29 @@ impl Run<'_, '_> {
         self.record_services();
         self.save()
     }
+}
+
+/// Creates, raises or configures a topic, and says so.
+async fn apply_topic(admin: &Admin, change: &TopicChange, reporter: &dyn Reporter) -> Result<()> {
+    let said = match change {
+        TopicChange::Create(decl) => {
+            admin.create_declared(decl).await?;
+            format!("created topic {decl}")
+        }
+        TopicChange::AddPartitions { name, from, to } => {
+            admin.add_partitions(name, *to).await?;
+            format!("topic {name}: {from} → {to} partitions")
+        }
+        TopicChange::SetConfigs { name, changes } => {
+            let set = changes.iter().map(|c| (c.key.clone(), c.now.clone()));
+            admin.set_topic_configs(name, &set.collect()).await?;
+            let keys: Vec<&str> = changes.iter().map(|c| c.key.as_str()).collect();
+            format!("topic {name}: set {}", keys.join(", "))
+        }
+        TopicChange::Ensure(_) => unreachable!("ensured topics are planned first"),
+    };
+    reporter.step(&said);
+    Ok(())
 }
 
 /// The manifest's `kafka_port` (what `--bootstrap-server`-less clients dial): the first

@@ -4,9 +4,11 @@
 use super::decide::Observed;
 use crate::datacheck::{holds_kafka_data, holds_zookeeper_data};
 use crate::deployment::Deployment;
+use crate::messaging::admin::Admin;
 use crate::runner::{AnyRunner, Runner, RunnerError};
 use crate::state::Manifest;
 use crate::vocab::{NodeId, Role, RunnerKind};
+use std::collections::BTreeMap;
 
 pub async fn observe(
     runner: &AnyRunner,
@@ -50,7 +52,33 @@ pub async fn observe(
             seen.installed_dists.insert(dist.dir.clone());
         }
     }
+    seen.topics = topics_seen(want, &seen).await;
     Ok(seen)
+}
+
+/// How long a running broker has to describe the declared topics before they are looked at
+/// after readiness instead.
+const TOPICS_LOOK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The declared topics that exist, as a running broker describes them; None when there are
+/// none to look at, no broker runs, or none answers in time.
+async fn topics_seen(
+    want: &Deployment,
+    seen: &Observed,
+) -> Option<BTreeMap<String, crate::topics::TopicSeen>> {
+    let up = want
+        .of_role(Role::Kafka)
+        .any(|l| seen.services.get(&l.id).is_some_and(|s| s.is_running()));
+    if want.topics.is_empty() || !up {
+        return None;
+    }
+    let admin = Admin::new(&want.bootstrap_server(), TOPICS_LOOK).ok()?;
+    let names: Vec<&str> = want.topics.iter().map(|t| t.name.as_str()).collect();
+    let described = admin.topics_seen(&names).await;
+    admin.close().await;
+    described
+        .inspect_err(|e| tracing::debug!("the declared topics could not be looked at yet: {e}"))
+        .ok()
 }
 
 /// Node data directories on the host that hold data of a node the deployment does not have.

@@ -5,12 +5,17 @@ pub use super::{client_config, QuietContext};
 
 use super::blocking;
 use crate::error::Diagnose;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication, TopicResult};
+use crate::topics::{TopicDecl, TopicSeen};
+use rdkafka::admin::{
+    AdminClient, AdminOptions, AlterConfig, ConfigSource, NewPartitions, NewTopic,
+    ResourceSpecifier, TopicReplication, TopicResult,
+};
 use rdkafka::error::KafkaError;
 use rdkafka::metadata::Metadata;
 use rdkafka::producer::{BaseProducer, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -26,6 +31,9 @@ pub enum AdminError {
     AlreadyExists { topic: String },
     #[error("topic `{topic}` does not exist")]
     UnknownTopic { topic: String },
+    /// Listed, but without partitions or with an error (just created, or being deleted).
+    #[error("topic `{topic}` is not settled yet (no partitions listed, or an error)")]
+    NotSettled { topic: String },
     /// The broker answered, and said no (bad replication factor, deletion disabled, …).
     #[error("the broker refused to {op} `{name}`: {code}")]
     Rejected {
@@ -55,6 +63,9 @@ impl Diagnose for AdminError {
                 "is the broker running and is the address right? `kafkup status` shows it".into(),
             ),
             AdminError::Rejected { .. } => None,
+            AdminError::NotSettled { .. } => {
+                Some("run setup again in a moment; `kafkup topic describe` shows it".into())
+            }
         }
     }
 }
@@ -185,12 +196,141 @@ impl Admin {
             partitions,
             TopicReplication::Fixed(replication_factor),
         );
+        self.create(&topic).await
+    }
+
+    /// Creates a declared topic; a count it leaves out is the broker's default.
+    pub async fn create_declared(&self, decl: &TopicDecl) -> Result<(), AdminError> {
+        // -1: the broker's num.partitions and default.replication.factor (Kafka 2.4+).
+        let partitions = decl.partitions.map_or(-1, |p| p as i32);
+        let replication = decl.replication_factor.map_or(-1, i32::from);
+        let mut topic = NewTopic::new(&decl.name, partitions, TopicReplication::Fixed(replication));
+        for (key, value) in &decl.configs {
+            topic = topic.set(key, value);
+        }
+        self.create(&topic).await
+    }
+
+    async fn create(&self, topic: &NewTopic<'_>) -> Result<(), AdminError> {
         let results = self
             .admin_client()?
-            .create_topics([&topic], &self.options())
+            .create_topics([topic], &self.options())
             .await
             .map_err(|e| self.request_error("create topic", e))?;
-        single_result("create topic", name, results)
+        single_result("create topic", topic.name, results)
+    }
+
+    /// Raises the partition count of `name` to `total`.
+    pub async fn add_partitions(&self, name: &str, total: u32) -> Result<(), AdminError> {
+        let partitions = NewPartitions::new(name, total as usize);
+        let results = self
+            .admin_client()?
+            .create_partitions([&partitions], &self.options())
+            .await
+            .map_err(|e| self.request_error("add partitions to", e))?;
+        single_result("add partitions to", name, results)
+    }
+
+    /// The declared topics of `names` that exist, with their partitions, replication factor
+    /// and configuration.
+    pub async fn topics_seen(
+        &self,
+        names: &[&str],
+    ) -> Result<BTreeMap<String, TopicSeen>, AdminError> {
+        let metadata = self.metadata(None).await?;
+        let mut seen = BTreeMap::new();
+        for topic in metadata
+            .topics()
+            .iter()
+            .filter(|t| names.contains(&t.name()))
+        {
+            let described = describe(&metadata, topic.name());
+            let description = match described {
+                Err(AdminError::UnknownTopic { .. }) => continue,
+                Err(e) => return Err(e),
+                Ok(d) if d.partitions.is_empty() || d.error.is_some() => {
+                    return Err(AdminError::NotSettled { topic: d.name })
+                }
+                Ok(d) => d,
+            };
+            let replicas = description.partitions.iter().map(|p| p.replicas.len());
+            let topic = TopicSeen {
+                partitions: description.partitions.len() as u32,
+                replication_factor: replicas.max().unwrap_or(0) as u16,
+                configs: BTreeMap::new(),
+            };
+            seen.insert(description.name, topic);
+        }
+        for (name, topic) in seen.iter_mut() {
+            topic.configs = self
+                .topic_configs(name)
+                .await?
+                .into_iter()
+                .map(|(key, value, _)| (key, value))
+                .collect();
+        }
+        Ok(seen)
+    }
+
+    /// Every config of topic `name` with a value: key, value and whether the topic sets it
+    /// itself (not a broker's default).
+    async fn topic_configs(&self, name: &str) -> Result<Vec<(String, String, bool)>, AdminError> {
+        let results = self
+            .admin_client()?
+            .describe_configs([&ResourceSpecifier::Topic(name)], &self.options())
+            .await
+            .map_err(|e| self.request_error("describe the configs of", e))?;
+        let resource = match results.into_iter().next() {
+            Some(Ok(resource)) => resource,
+            Some(Err(code)) => return Err(self.rejected("describe the configs of", name, code)),
+            None => return Ok(vec![]),
+        };
+        Ok(resource
+            .entries
+            .into_iter()
+            .filter_map(|e| {
+                let own = e.source == ConfigSource::DynamicTopic;
+                Some((e.name, e.value?, own))
+            })
+            .collect())
+    }
+
+    /// Sets configs of topic `name`, keeping the others it sets itself (AlterConfigs replaces
+    /// a topic's whole set; librdkafka's crate has no incremental form).
+    pub async fn set_topic_configs(
+        &self,
+        name: &str,
+        set: &BTreeMap<String, String>,
+    ) -> Result<(), AdminError> {
+        let mut configs: BTreeMap<String, String> = self
+            .topic_configs(name)
+            .await?
+            .into_iter()
+            .filter(|(_, _, own)| *own)
+            .map(|(key, value, _)| (key, value))
+            .collect();
+        configs.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut alter = AlterConfig::new(ResourceSpecifier::Topic(name));
+        for (key, value) in &configs {
+            alter = alter.set(key, value);
+        }
+        let results = self
+            .admin_client()?
+            .alter_configs([&alter], &self.options())
+            .await
+            .map_err(|e| self.request_error("set the configs of", e))?;
+        match results.into_iter().next() {
+            Some(Err((_, code))) => Err(self.rejected("set the configs of", name, code)),
+            _ => Ok(()),
+        }
+    }
+
+    fn rejected(&self, op: &'static str, name: &str, code: RDKafkaErrorCode) -> AdminError {
+        AdminError::Rejected {
+            op,
+            name: name.to_string(),
+            code,
+        }
     }
 
     pub async fn delete_topic(&self, name: &str) -> Result<(), AdminError> {

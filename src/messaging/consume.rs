@@ -316,7 +316,11 @@ impl<W: Write> Reader<'_, W> {
                     segment: Some(segment),
                     value: value.to_vec(),
                     position,
-                    meta: self.job.json.then(|| meta(message)).unwrap_or_default(),
+                    meta: if self.job.json {
+                        meta(message)
+                    } else {
+                        Default::default()
+                    },
                 };
                 let reassembler = self
                     .reassembler

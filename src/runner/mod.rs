@@ -42,28 +42,102 @@ pub enum ServiceState {
     Failed { detail: String },
     /// Cannot be told (a pid file another user's kafkup wrote): maybe running, maybe not.
     Unknown { detail: String },
+    /// Frozen where it is (`kafkup pause`): its processes exist and hold their ports, but do
+    /// nothing until resumed.
+    Paused { pid: Option<u32>, detail: String },
 }
 
 impl ServiceState {
+    /// Running and not paused.
     pub fn is_running(&self) -> bool {
         matches!(self, ServiceState::Running { .. })
     }
 
+    pub fn is_paused(&self) -> bool {
+        matches!(self, ServiceState::Paused { .. })
+    }
+
+    /// Its processes exist (running or paused): they hold its ports.
+    pub fn is_up(&self) -> bool {
+        self.is_running() || self.is_paused()
+    }
+
     pub fn pid(&self) -> Option<u32> {
         match self {
-            ServiceState::Running { pid, .. } => *pid,
+            ServiceState::Running { pid, .. } | ServiceState::Paused { pid, .. } => *pid,
             _ => None,
         }
     }
 
-    /// "running, pid 12 (log …)", "stopped", "failed: …".
+    /// "running, pid 12 (log …)", "stopped", "failed: …", "paused, …".
     pub fn describe(&self) -> String {
         match self {
             ServiceState::Running { detail, .. } => format!("running, {detail}"),
             ServiceState::Stopped => "stopped".into(),
             ServiceState::Failed { detail } => format!("failed: {detail}"),
             ServiceState::Unknown { detail } => format!("unknown: {detail}"),
+            ServiceState::Paused { detail, .. } => format!("paused, {detail}"),
         }
+    }
+
+    /// The same process seen as paused (what a runner reports once it froze it).
+    fn paused(self, how: &str) -> ServiceState {
+        match self {
+            ServiceState::Running { pid, detail } => ServiceState::Paused {
+                pid,
+                detail: format!("{detail} ({how})"),
+            },
+            other => other,
+        }
+    }
+}
+
+/// Whether process `pid` is stopped by a signal (SIGSTOP): state `T` in /proc.
+fn stopped_by_signal(pid: u32) -> bool {
+    procfs::process::Process::new(pid as i32)
+        .and_then(|p| p.stat())
+        .is_ok_and(|s| s.state == 'T')
+}
+
+/// How long a kill, pause or resume may take to show in a service's state.
+const FAULT_WAIT: Duration = Duration::from_secs(10);
+
+/// Waits (at most [`FAULT_WAIT`]) until `runner` sees `name` in a state `done` accepts; `what`
+/// the state is, for the error.
+async fn settle<R: Runner>(
+    runner: &R,
+    name: NodeId,
+    what: &'static str,
+    done: impl Fn(&ServiceState) -> bool,
+) -> Result<(), RunnerError> {
+    let deadline = tokio::time::Instant::now() + FAULT_WAIT;
+    let attempt = || async {
+        match runner.state(name).await {
+            Ok(state) if done(&state) => crate::poll::Attempt::Ready(()),
+            Ok(_) => crate::poll::Attempt::NotYet(None),
+            Err(e) => crate::poll::Attempt::Failed(Some(e)),
+        }
+    };
+    match crate::poll::until(deadline, Duration::from_millis(50), attempt).await {
+        Ok(()) => Ok(()),
+        Err(crate::poll::Stop::Failed {
+            failure: Some(e), ..
+        }) => Err(e),
+        Err(_) => Err(RunnerError::NotSettled {
+            name,
+            what,
+            secs: FAULT_WAIT.as_secs(),
+        }),
+    }
+}
+
+/// Why a paused service does not answer, for waits that fail early.
+fn paused_not_running(name: NodeId) -> NotRunning {
+    NotRunning {
+        service: name,
+        how: format!("is paused (`kafkup resume {name}` continues it)"),
+        log_tail: vec![],
+        log_name: String::new(),
     }
 }
 
@@ -330,14 +404,28 @@ pub trait Runner: Send + Sync {
         async { Ok(()) }
     }
 
-    /// Starts the service unless it already runs; a running service is left alone (same pid).
+    /// Starts the service unless it already runs; a running service is left alone (same pid),
+    /// a paused one is continued.
     fn start(
         &self,
         spec: &ServiceSpec,
         command: &[String],
     ) -> impl Future<Output = Result<ServiceState, RunnerError>> + Send;
 
-    /// Asks the service to stop, waits up to `grace`, then kills it.
+    /// Kills the service at once, as a crash would: SIGKILL, no clean shutdown (and no
+    /// class-data archive written); a paused one too. Returns once its process is gone; what
+    /// happens next is the runner's own (systemd restarts it).
+    fn kill(&self, name: NodeId) -> impl Future<Output = Result<(), RunnerError>> + Send;
+
+    /// Freezes the running service where it is (a hung node: its ports stay open, nothing
+    /// answers); returns once it is frozen.
+    fn pause(&self, name: NodeId) -> impl Future<Output = Result<(), RunnerError>> + Send;
+
+    /// Continues a paused service where it stopped.
+    fn resume(&self, name: NodeId) -> impl Future<Output = Result<(), RunnerError>> + Send;
+
+    /// Asks the service to stop, waits up to `grace`, then kills it. A paused service is
+    /// continued first (frozen, it could not act on SIGTERM).
     fn stop(
         &self,
         name: NodeId,
@@ -452,6 +540,15 @@ impl Runner for AnyRunner {
     async fn stop(&self, name: NodeId, grace: Duration) -> Result<StopOutcome, RunnerError> {
         dispatch!(self, r => r.stop(name, grace).await)
     }
+    async fn kill(&self, name: NodeId) -> Result<(), RunnerError> {
+        dispatch!(self, r => r.kill(name).await)
+    }
+    async fn pause(&self, name: NodeId) -> Result<(), RunnerError> {
+        dispatch!(self, r => r.pause(name).await)
+    }
+    async fn resume(&self, name: NodeId) -> Result<(), RunnerError> {
+        dispatch!(self, r => r.resume(name).await)
+    }
     async fn state(&self, name: NodeId) -> Result<ServiceState, RunnerError> {
         dispatch!(self, r => r.state(name).await)
     }
@@ -515,6 +612,12 @@ pub enum RunnerError {
         owner: Option<crate::files::Owner>,
         reason: String,
     },
+    #[error("{name} was not {what} {secs} s later")]
+    NotSettled {
+        name: NodeId,
+        what: &'static str,
+        secs: u64,
+    },
     #[error("cannot {action}: {reason}")]
     Engine { action: String, reason: String },
     #[error("the image {image} is not here and could not be pulled: {reason}")]
@@ -565,6 +668,9 @@ impl Diagnose for RunnerError {
             RunnerError::PidFileUnreadable { path, .. } => Some(format!(
                 "check the permissions of {}; nothing was stopped or removed",
                 path.display()
+            )),
+            RunnerError::NotSettled { name, .. } => Some(format!(
+                "`kafkup status` shows what {name} is now; `kafkup logs {name}` what it said"
             )),
             RunnerError::Engine { .. } => Some(
                 "the Docker Engine said so above; `docker info` shows the daemon's state".into(),

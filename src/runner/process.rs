@@ -171,9 +171,13 @@ impl ProcessRunner {
     }
 
     fn running_state(&self, name: NodeId, pid: u32) -> ServiceState {
-        ServiceState::Running {
+        let state = ServiceState::Running {
             pid: Some(pid),
             detail: format!("pid {pid}, log {}", self.log_file(name).display()),
+        };
+        match super::stopped_by_signal(pid) {
+            true => state.paused("SIGSTOP"),
+            false => state,
         }
     }
 
@@ -296,6 +300,9 @@ impl Runner for ProcessRunner {
         spec: &ServiceSpec,
         command: &[String],
     ) -> Result<ServiceState, RunnerError> {
+        if self.state(spec.name).await?.is_paused() {
+            self.resume(spec.name).await?;
+        }
         self.launch(spec, command)
     }
 
@@ -309,6 +316,9 @@ impl Runner for ProcessRunner {
                 return Ok(StopOutcome::NotRunning);
             }
         };
+        if super::stopped_by_signal(record.pid) {
+            self.signal(name, record.pid, Signal::SIGCONT)?;
+        }
         self.signal(name, record.pid, Signal::SIGTERM)?;
         let outcome = if self.wait_gone(name, &record, grace).await {
             StopOutcome::Terminated
@@ -326,6 +336,38 @@ impl Runner for ProcessRunner {
         Ok(outcome)
     }
 
+    /// SIGKILL to its process group; the pid file stays, so the service reads as failed
+    /// (as after a crash) until `start`.
+    async fn kill(&self, name: NodeId) -> Result<(), RunnerError> {
+        let Observed::Running(record) = self.observe(name) else {
+            return Ok(());
+        };
+        self.signal(name, record.pid, Signal::SIGKILL)?;
+        match self.wait_gone(name, &record, KILL_WAIT).await {
+            true => Ok(()),
+            false => Err(RunnerError::Unkillable {
+                name,
+                pid: record.pid,
+            }),
+        }
+    }
+
+    /// SIGSTOP to its process group.
+    async fn pause(&self, name: NodeId) -> Result<(), RunnerError> {
+        if let Observed::Running(record) = self.observe(name) {
+            self.signal(name, record.pid, Signal::SIGSTOP)?;
+        }
+        super::settle(self, name, "paused", ServiceState::is_paused).await
+    }
+
+    /// SIGCONT to its process group.
+    async fn resume(&self, name: NodeId) -> Result<(), RunnerError> {
+        if let Observed::Running(record) = self.observe(name) {
+            self.signal(name, record.pid, Signal::SIGCONT)?;
+        }
+        super::settle(self, name, "continued", |s| !s.is_paused()).await
+    }
+
     async fn state(&self, name: NodeId) -> Result<ServiceState, RunnerError> {
         Ok(match self.observe(name) {
             Observed::NoPidFile => ServiceState::Stopped,
@@ -341,6 +383,9 @@ impl Runner for ProcessRunner {
 
     async fn alive(&self, name: NodeId) -> Result<(), NotRunning> {
         match self.observe(name) {
+            Observed::Running(r) if super::stopped_by_signal(r.pid) => {
+                Err(super::paused_not_running(name))
+            }
             Observed::Running(_) => Ok(()),
             Observed::Unreadable(e) => Err(NotRunning {
                 service: name,
@@ -715,6 +760,43 @@ mod tests {
                 read_stat(pid).is_some_and(|(s, _)| s != 'Z'),
                 "the process was left alone"
             );
+        }
+
+        #[tokio::test]
+        async fn a_paused_service_is_frozen_until_resumed_and_a_killed_one_reads_as_failed() {
+            let env = Env::new();
+            env.launch("sleep 30");
+            let pid = env.pid().await;
+            // Past its fork: a shell stopped inside vfork() stays in D, never T.
+            env.eventually("the shell waiting for sleep", || async {
+                read_stat(pid).is_some_and(|(s, _)| s == 'S')
+            })
+            .await;
+            env.runner.pause(KAFKA).await.unwrap();
+            let paused = env.state().await;
+            assert!(matches!(paused, ServiceState::Paused { pid: Some(p), .. } if p == pid));
+            assert_eq!(read_stat(pid).unwrap().0, 'T');
+            let why = env.runner.alive(KAFKA).await.unwrap_err();
+            assert!(why.how.contains("`kafkup resume kafka`"), "{why}");
+            env.runner.resume(KAFKA).await.unwrap();
+            assert_eq!(env.pid().await, pid, "the same process goes on");
+            assert_eq!(env.runner.alive(KAFKA).await, Ok(()));
+            // A stop of a paused service continues it first, so SIGTERM ends it at once.
+            env.runner.pause(KAFKA).await.unwrap();
+            let started = Instant::now();
+            let outcome = env.stop(Duration::from_secs(20)).await;
+            assert_eq!(outcome, StopOutcome::Terminated);
+            assert!(started.elapsed() < Duration::from_secs(5));
+            // A kill is a crash: the pid file stays, the state says the process is gone.
+            env.launch("sleep 30");
+            let pid = env.pid().await;
+            env.runner.kill(KAFKA).await.unwrap();
+            assert!(matches!(env.state().await, ServiceState::Failed { .. }));
+            assert!(read_stat(pid).is_none_or(|(s, _)| s == 'Z'), "it is gone");
+            assert!(env.runner.pid_file(KAFKA).exists());
+            env.launch("sleep 30");
+            assert!(env.pid().await != pid, "started anew");
+            env.stop(Duration::from_secs(5)).await;
         }
 
         #[tokio::test]

@@ -51,6 +51,8 @@ pub async fn stop(strays: &[Stray], grace: std::time::Duration) -> Result<(), Ve
     for signal in [Signal::SIGTERM, Signal::SIGKILL] {
         for s in strays.iter().filter(|s| !gone(s)) {
             let _ = kill(Pid::from_raw(s.pid as i32), signal);
+            // A paused (SIGSTOPped) JVM acts on SIGTERM only once continued.
+            let _ = kill(Pid::from_raw(s.pid as i32), Signal::SIGCONT);
         }
         let deadline = tokio::time::Instant::now() + grace;
         let all_gone = || async {

@@ -73,7 +73,7 @@ impl UnitState {
             restarts: num("NRestarts") as u32,
             result: get("Result"),
             exit_code,
-            exit_status: num("ExecMainStatus") as i32,
+            exit_status: num("ExecMainStatus"),
             invocation: get("InvocationID"),
             since: get("ActiveEnterTimestamp"),
         }
@@ -355,6 +355,9 @@ impl Runner for SystemdRunner {
         spec: &ServiceSpec,
         java_command: &[String],
     ) -> Result<ServiceState, RunnerError> {
+        if self.state(spec.name).await?.is_paused() {
+            self.resume(spec.name).await?;
+        }
         let unit = self.unit(spec.name);
         // An explicit start also clears a start limit hit earlier.
         let _ = command("systemctl", &["reset-failed", &unit]).await;
@@ -366,6 +369,9 @@ impl Runner for SystemdRunner {
     /// `systemctl stop` sends SIGTERM and, after the unit's TimeoutStopSec (the spec's grace),
     /// SIGKILL; it returns when the unit is down.
     async fn stop(&self, name: NodeId, _grace: Duration) -> Result<StopOutcome, RunnerError> {
+        if self.state(name).await?.is_paused() {
+            self.resume(name).await?;
+        }
         let before = self.show(name).await?;
         if !before.to_service_state("").is_running() {
             // A unit that restarts by itself must not come back now.
@@ -380,8 +386,33 @@ impl Runner for SystemdRunner {
         })
     }
 
+    /// `systemctl kill -s KILL`: every process of the unit; systemd sees a crash and, as the
+    /// unit says (Restart=on-failure), starts it again after RestartSec.
+    async fn kill(&self, name: NodeId) -> Result<(), RunnerError> {
+        let before = self.show(name).await?.main_pid;
+        command("systemctl", &["kill", "-s", "KILL", &self.unit(name)]).await?;
+        let gone = |s: &ServiceState| s.pid() != Some(before) || before == 0;
+        super::settle(self, name, "killed", gone).await
+    }
+
+    /// `systemctl kill -s SIGSTOP`: every process of the unit stops where it is.
+    async fn pause(&self, name: NodeId) -> Result<(), RunnerError> {
+        command("systemctl", &["kill", "-s", "SIGSTOP", &self.unit(name)]).await?;
+        super::settle(self, name, "paused", ServiceState::is_paused).await
+    }
+
+    async fn resume(&self, name: NodeId) -> Result<(), RunnerError> {
+        command("systemctl", &["kill", "-s", "SIGCONT", &self.unit(name)]).await?;
+        super::settle(self, name, "continued", |s| !s.is_paused()).await
+    }
+
+    /// What systemd says; a running unit whose main process is stopped by a signal is paused.
     async fn state(&self, name: NodeId) -> Result<ServiceState, RunnerError> {
-        Ok(self.show(name).await?.to_service_state(&self.unit(name)))
+        let state = self.show(name).await?.to_service_state(&self.unit(name));
+        match state.pid().is_some_and(super::stopped_by_signal) {
+            true => Ok(state.paused("SIGSTOP")),
+            false => Ok(state),
+        }
     }
 
     async fn alive(&self, name: NodeId) -> Result<(), NotRunning> {
@@ -400,6 +431,9 @@ impl Runner for SystemdRunner {
         // systemd is bringing it back (Restart=on-failure): a wait goes on; a unit that keeps
         // failing hits its start limit and is "failed" soon enough.
         let restarting = state.active == "activating" && state.sub == "auto-restart";
+        if state.main_pid > 0 && super::stopped_by_signal(state.main_pid) {
+            return Err(super::paused_not_running(name));
+        }
         if restarting || state.to_service_state(&unit).is_running() {
             return Ok(());
         }

@@ -2,6 +2,7 @@
 //! applies the default and checks the value. Pure.
 
 use super::SettingsError;
+use crate::topics::TopicDecl;
 use std::path::{Path, PathBuf};
 use url::Url;
 
@@ -139,6 +140,24 @@ pub fn jvm_options() -> impl Resolve<Vec<String>, Vec<String>> {
             }),
             None => Ok(options),
         }
+    }
+}
+
+/// Declared topics, each checked (a table from the config file was not parsed by `--topic`'s
+/// rules), and each name once.
+pub fn topics() -> impl Resolve<Vec<TopicDecl>, Vec<TopicDecl>> {
+    |_, value| {
+        let topics = value.unwrap_or_default();
+        for (i, topic) in topics.iter().enumerate() {
+            topic.check().map_err(SettingsError::BadTopic)?;
+            if topics[..i].iter().any(|t| t.name == topic.name) {
+                return Err(SettingsError::BadTopic(format!(
+                    "topic `{}` is declared twice",
+                    topic.name
+                )));
+            }
+        }
+        Ok(topics)
     }
 }
 

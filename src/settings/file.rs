@@ -22,16 +22,34 @@ pub fn parse_config(text: &str) -> Result<Layer, String> {
             let line = text[..span.start].matches('\n').count() + 1;
             let whole = text.lines().nth(line - 1).unwrap_or("").trim();
             match whole.strip_prefix('[') {
-                // kafkup's keys are all top-level: a table is the mistake itself.
+                // The table itself: an unknown one, or one that lacks a key (a topic's name).
                 Some(_) => format!("line {line}, table `{whole}`: "),
                 None => match config_key(text, span.start, whole) {
-                    Some(key) => format!("line {line}, key `{key}`: "),
+                    Some(key) => format!("line {line}, key `{}`: ", in_table(text, line, &key)),
                     None => format!("line {line}: "),
                 },
             }
         });
         format!("{}{}", location.unwrap_or_default(), e.message())
     })
+}
+
+/// `key` with the table it is in (`topics.partitions` below `[[topics]]`), for a key on line
+/// `line` (from 1).
+fn in_table(text: &str, line: usize, key: &str) -> String {
+    let header = text
+        .lines()
+        .take(line - 1)
+        .map(str::trim)
+        .filter(|l| l.starts_with('['))
+        .last();
+    match header {
+        Some(h) => {
+            let h = h.split('#').next().unwrap_or(h).trim();
+            format!("{}.{key}", h.trim_matches(|c| c == '[' || c == ']').trim())
+        }
+        None => key.to_string(),
+    }
 }
 
 /// The key whose value starts at `at`, or (when the error is about the key itself) the key of

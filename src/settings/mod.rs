@@ -14,10 +14,11 @@ use crate::catalog;
 use crate::defaults as d;
 use crate::error::{Diagnose, ExitCode};
 use crate::paths::Paths;
+use crate::topics::TopicDecl;
 use crate::vocab::{Backend, Mode, SourceChoice};
 use check::{
     count, count_given, jvm_options, maybe_version, one_of, or, or_str, path, paths, port,
-    some_heap, some_port, urls, version,
+    some_heap, some_port, topics, urls, version,
 };
 use const_format::formatcp;
 use declare::declare_settings;
@@ -139,6 +140,13 @@ declare_settings! {
     #[arg(long = "no-class-archive", num_args = 0, default_missing_value = "false",
         value_parser = clap::value_parser!(bool))]
     class_archive: bool => bool = or(true);
+    /// A topic setup makes sure of: created where missing, partitions raised, configs set (in
+    /// the config file [[topics]] with name, partitions, replication_factor and configs); never
+    /// deleted (repeatable; KAFKUP_TOPICS is comma-separated; the list replaces the config
+    /// file's).
+    #[arg(long = "topic", env = "KAFKUP_TOPICS", value_name = "NAME[:PARTITIONS[:REPLICATION]]",
+        value_delimiter = ',')]
+    topics: Vec<TopicDecl> => Vec<TopicDecl> = topics(), kept;
 }
 
 /// A setting an environment recorded, and the value a new `setup` gives it.
@@ -151,16 +159,32 @@ pub struct Change {
 
 impl Change {
     fn new<T: serde::Serialize>(key: &'static str, was: &T, now: &T) -> Change {
-        let text = |v: &T| match serde_json::to_value(v) {
-            Ok(serde_json::Value::String(s)) => s,
-            Ok(other) => other.to_string(),
-            Err(_) => "?".into(),
-        };
+        let text = |v: &T| serde_json::to_value(v).map_or_else(|_| "?".into(), |v| said(&v));
         Change {
             key,
             was: text(was),
             now: text(now),
         }
+    }
+}
+
+/// A value in words: lists joined by `; `, tables as `key=value` pairs (`name=orders
+/// partitions=3`), an empty list as `none`.
+fn said(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "none".into(),
+        Value::Array(items) => items.iter().map(said).collect::<Vec<_>>().join("; "),
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(k, v)| match v {
+                Value::Object(_) => format!("{k}={{{}}}", said(v)),
+                _ => format!("{k}={}", said(v)),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
     }
 }
 
@@ -218,6 +242,8 @@ pub enum SettingsError {
     BadJvmOption { key: &'static str, value: String },
     #[error("{what}")]
     Invalid { what: String, help: String },
+    #[error("{0}")]
+    BadTopic(String),
     #[error(transparent)]
     Catalog(#[from] catalog::CatalogError),
 }
@@ -237,6 +263,7 @@ impl Diagnose for SettingsError {
             SettingsError::PortClash { .. } | SettingsError::PortZero { .. } => Some("choose distinct ports with --kafka-port, --zookeeper-port and --controller-port".into()),
             SettingsError::BadHeap { .. } => None,
             SettingsError::BadJvmOption { .. } => Some("for example kafka_jvm_options = [\"-XX:TieredStopAtLevel=4\", \"-Dsome.property=value\"]".into()),
+            SettingsError::BadTopic(_) => Some("--topic NAME[:PARTITIONS[:REPLICATION]], or [[topics]] tables with name, partitions, replication_factor and configs in the config file".into()),
             SettingsError::Catalog(e) => Diagnose::help(e),
             SettingsError::Invalid { help, .. } => Some(help.clone()),
         }

@@ -164,3 +164,80 @@ fn another_mode_asked_for_drops_the_recorded_release() {
         "without it: 4.4.0 in ZooKeeper mode"
     );
 }
+
+const TOPICS: &str = r#"
+[[topics]]
+name = "orders"
+partitions = 3
+replication_factor = 1
+configs = { "cleanup.policy" = "compact", "retention.ms" = 86400000 }
+
+[[topics]]
+name = "events"
+"#;
+
+#[test]
+fn topics_come_from_tables_or_flags_and_flags_replace_the_file() {
+    let s = resolve(Layer::default(), TOPICS).unwrap();
+    let names: Vec<&str> = s.topics.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["orders", "events"]);
+    assert_eq!(s.topics[0].partitions, Some(3));
+    assert_eq!(s.topics[0].configs["retention.ms"], "86400000");
+    assert_eq!(s.topics[1].replication_factor, None);
+    let s = resolve(flags(&["--topic", "audit:2:1", "--topic", "logs"]), TOPICS).unwrap();
+    let names: Vec<&str> = s.topics.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["audit", "logs"]);
+    assert_eq!(s.topics[0].partitions, Some(2));
+    assert!(resolve(Layer::default(), "").unwrap().topics.is_empty());
+}
+
+#[test]
+fn bad_topics_are_refused_with_what_is_wrong() {
+    let twice = resolve(flags(&["--topic", "a", "--topic", "a:2"]), "").unwrap_err();
+    assert!(
+        twice.to_string().contains("`a` is declared twice"),
+        "{twice}"
+    );
+    let named = resolve(Layer::default(), "[[topics]]\nname = \"a b\"\n").unwrap_err();
+    assert!(
+        named.to_string().contains("only letters, digits"),
+        "{named}"
+    );
+    assert!(named.help().unwrap().contains("--topic NAME[:PARTITIONS"));
+    let zero = resolve(
+        Layer::default(),
+        "[[topics]]\nname = \"a\"\npartitions = 0\n",
+    );
+    assert!(zero.unwrap_err().to_string().contains("at least 1"));
+    let err = parse_config("mode = \"kraft\"\n[[topics]]\nname = \"a\"\npartitions = \"three\"\n")
+        .unwrap_err();
+    assert!(err.contains("line 4, key `topics.partitions`"), "{err}");
+    let err = parse_config("[[topics]]\npartitons = 3\n").unwrap_err();
+    assert!(err.contains("line 2, key `topics.partitons`"), "{err}");
+    let err = parse_config("[[topics]]\npartitions = 3\n").unwrap_err();
+    assert!(err.contains("missing field `name`"), "{err}");
+    assert!(err.contains("line 1, table `[[topics]]`"), "{err}");
+    assert!(Flags::try_parse_from(["kafkup", "--topic", "a:0"]).is_err());
+}
+
+#[test]
+fn topics_are_recorded_and_a_changed_list_is_said() {
+    let first = resolve(Layer::default(), TOPICS).unwrap();
+    let recorded = first.kept();
+    let again = Settings::resolve([Layer::default(), recorded.clone()]).unwrap();
+    assert_eq!(again.topics, first.topics, "a plain setup keeps them");
+    let json = serde_json::to_string(&recorded).unwrap();
+    let read: Layer = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        read.topics, recorded.topics,
+        "the manifest keeps them whole"
+    );
+    let moved = Settings::resolve([flags(&["--topic", "orders:6"]), recorded.clone()]).unwrap();
+    let changes = recorded.changes(&moved.kept());
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        changes[0].to_string(),
+        "topics configs={cleanup.policy=compact retention.ms=86400000} name=orders partitions=3 \
+         replication_factor=1; name=events → name=orders partitions=6"
+    );
+}

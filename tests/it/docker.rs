@@ -6,6 +6,7 @@
 use crate::env::{free_port, kcat_consume_all, kcat_produce, lines, TestEnv};
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
 
 /// The image the tests run services from (built locally: no registry is reachable).
 fn image() -> String {
@@ -264,6 +265,64 @@ fn zookeeper_mode_under_docker() {
 #[test]
 fn kraft_mode_under_docker() {
     under_docker("kraft");
+}
+
+/// `kill`, `pause` and `resume` through the Engine: a killed container exited 137 and reads as
+/// failed until `start`; a paused one is frozen (the Engine says so, clients get no answer)
+/// until `resume`; teardown unpauses before it stops, so the broker stops cleanly.
+#[test]
+fn kill_pause_and_resume_under_docker() {
+    use crate::nodes::{answers_within, metadata_answers, node_status};
+    let env = TestEnv::new();
+    setup(&env, "kraft", &["--no-selftest"]);
+    let bootstrap = env.bootstrap();
+    let id = container_id(&env, "kafka");
+    env.ok(&["pause", "kafka"]);
+    assert_eq!(
+        docker_text(&["inspect", "-f", "{{.State.Paused}}", &id]),
+        "true"
+    );
+    let (code, kafka) = node_status(&env, "kafka");
+    assert_eq!(
+        (code, &kafka["state"]["state"]),
+        (4, &"paused".into()),
+        "{kafka:#}"
+    );
+    assert!(
+        !metadata_answers(&bootstrap),
+        "a paused broker answers nothing"
+    );
+    env.ok(&["resume", "kafka"]);
+    assert!(answers_within(&bootstrap, Duration::from_secs(30)));
+
+    let sent = lines("docker-kill", 50);
+    kcat_produce(&bootstrap, "nodes", &sent);
+    env.ok(&["kill", "kafka"]);
+    assert_eq!(
+        docker_text(&["inspect", "-f", "{{.State.ExitCode}}", &id]),
+        "137"
+    );
+    let (code, kafka) = node_status(&env, "kafka");
+    assert_eq!(
+        (code, &kafka["state"]["state"]),
+        (4, &"failed".into()),
+        "{kafka:#}"
+    );
+    env.ok(&["start", "kafka"]);
+    assert_eq!(kcat_consume_all(&bootstrap, "nodes"), sent);
+
+    env.ok(&["pause", "kafka"]);
+    let out = env.run(&["teardown", "--purge"]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!said.contains("killed"), "stopped, not killed: {said}");
+    let stopped = said.lines().any(|l| l.ends_with("kafka stopped"));
+    assert!(stopped, "stopped cleanly, not removed as it was: {said}");
+    let (containers, volumes, networks) = labelled(&env);
+    assert!(
+        containers.is_empty() && volumes.is_empty() && networks.is_empty(),
+        "nothing labelled is left: {containers:?} {volumes:?} {networks:?}"
+    );
 }
 
 /// Removes a container when the test ends, whatever happened.

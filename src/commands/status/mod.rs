@@ -133,6 +133,12 @@ async fn look(
             }
             Err(e) => (false, e.to_string()),
         }
+    } else if state.is_paused() {
+        let how = format!(
+            "not probed: paused (`kafkup resume {}` continues it)",
+            spec.name
+        );
+        (false, how)
     } else {
         (false, "not probed: not running".to_string())
     };

@@ -46,6 +46,7 @@ impl Case {
             installed_dists: want.dists().iter().map(|d| d.dir.clone()).collect(),
             strays: vec![],
             data: data_of(&dirs, Some("cluster-1"), want.mode),
+            topics: Some(BTreeMap::new()),
         };
         (m, seen)
     }
@@ -99,7 +100,7 @@ fn lines(d: &Decision) -> Vec<String> {
     d.actions.iter().map(|a| a.to_string()).collect()
 }
 
-fn find<'a>(d: &'a Decision, f: impl Fn(&Action) -> bool) -> Vec<&'a Action> {
+fn find(d: &Decision, f: impl Fn(&Action) -> bool) -> Vec<&Action> {
     d.actions.iter().filter(|a| f(a)).collect()
 }
 
@@ -299,4 +300,112 @@ fn jvms_nothing_records_are_refused_with_their_pids() {
     assert!(crate::error::Diagnose::help(&err)
         .unwrap()
         .contains("kill 4242"));
+}
+
+const ORDERS: &str =
+    "[[topics]]\nname = \"orders\"\npartitions = 3\nconfigs = { \"retention.ms\" = 1000 }\n";
+
+fn topic(partitions: u32, retention: &str) -> crate::topics::TopicSeen {
+    crate::topics::TopicSeen {
+        partitions,
+        replication_factor: 1,
+        configs: BTreeMap::from([("retention.ms".to_string(), retention.to_string())]),
+    }
+}
+
+#[test]
+fn declared_topics_are_made_after_readiness_and_before_the_selftest() {
+    let case = Case::new(Mode::Kraft, ORDERS);
+    let d = decide(None, case.desired(), &Observed::default()).unwrap();
+    let all = lines(&d);
+    let wait = all.iter().position(|l| l.starts_with("wait")).unwrap();
+    assert!(
+        all[wait + 1].starts_with("ensure    topics orders once the brokers are ready"),
+        "{all:#?}"
+    );
+    assert_eq!(
+        all.last().unwrap().split_whitespace().next(),
+        Some("selftest")
+    );
+    let (m, mut seen) = case.set_up();
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
+    assert_eq!(
+        lines(&d).last().unwrap(),
+        "create    topic orders (3 partitions, the broker's default replication factor, retention.ms=1000)"
+    );
+    assert!(!d.changes_nothing(), "a topic to create is a change");
+    seen.topics = Some(BTreeMap::from([("orders".into(), topic(2, "5"))]));
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
+    let topics: Vec<String> = lines(&d)
+        .into_iter()
+        .filter(|l| l.contains("topic "))
+        .collect();
+    assert_eq!(
+        topics,
+        [
+            "raise     topic orders from 2 to 3 partitions",
+            "configure topic orders: retention.ms 5 → 1000"
+        ]
+    );
+    seen.topics = Some(BTreeMap::from([("orders".into(), topic(3, "1000"))]));
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
+    assert!(d.changes_nothing(), "{:#?}", lines(&d));
+}
+
+#[test]
+fn topics_kafka_cannot_make_are_refused_before_anything() {
+    let case = Case::new(
+        Mode::Kraft,
+        "[[topics]]\nname = \"wide\"\nreplication_factor = 2\n",
+    );
+    let err = decide(None, case.desired(), &Observed::default()).unwrap_err();
+    assert!(matches!(err, Conflict::Topics(_)), "{err}");
+    assert!(err
+        .to_string()
+        .contains("replication factor 2 needs 2 brokers; this environment has 1"));
+    let case = Case::new(Mode::Kraft, ORDERS);
+    let (m, mut seen) = case.set_up();
+    seen.topics = Some(BTreeMap::from([("orders".into(), topic(5, "1000"))]));
+    let err = decide(Some(&m), case.desired(), &seen).unwrap_err();
+    assert!(
+        err.to_string().contains("topic orders has 5 partitions"),
+        "{err}"
+    );
+    assert_eq!(
+        crate::error::Diagnose::exit_code(&err),
+        crate::error::ExitCode::Usage
+    );
+}
+
+#[test]
+fn a_paused_node_is_resumed_or_stopped_to_restart_never_started_twice() {
+    let case = Case::new(Mode::Zookeeper, "");
+    let (m, mut seen) = case.set_up();
+    let paused = ServiceState::Paused {
+        pid: Some(101),
+        detail: "pid 101 (SIGSTOP)".into(),
+    };
+    seen.services.insert(KAFKA, paused);
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
+    assert!(
+        lines(&d).contains(&"resume    kafka (paused)".to_string()),
+        "{:#?}",
+        lines(&d)
+    );
+    assert!(find(&d, |a| matches!(a, Action::Stop { .. })).is_empty());
+    // Changed under it: stopped (a stop continues it first), then started anew.
+    let props = case.config_dir(KAFKA).join("server.properties");
+    seen.files.insert(props, Some("edited by hand\n".into()));
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
+    assert_eq!(
+        find(
+            &d,
+            |a| matches!(a, Action::Stop { service, .. } if *service == KAFKA)
+        )
+        .len(),
+        1
+    );
+    assert!(lines(&d)
+        .iter()
+        .any(|l| l.starts_with("restart   kafka: server.properties changed")));
 }

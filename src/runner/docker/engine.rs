@@ -162,7 +162,19 @@ impl Engine {
         let options = q::RemoveContainerOptionsBuilder::default()
             .force(true)
             .build();
-        match self.docker.remove_container(name, Some(options)).await {
+        let first = self
+            .docker
+            .remove_container(name, Some(options.clone()))
+            .await;
+        let result = match first {
+            // Some Engines refuse to remove a paused container: unpause it, then again.
+            Err(e) if !not_found(&e) => {
+                let _ = self.docker.unpause_container(name).await;
+                self.docker.remove_container(name, Some(options)).await
+            }
+            other => other,
+        };
+        match result {
             Ok(()) => Ok(()),
             Err(e) if not_found(&e) => Ok(()),
             Err(e) => Err(engine("remove container", name, e)),

@@ -349,6 +349,9 @@ impl Runner for DockerRunner {
         spec: &ServiceSpec,
         command: &[String],
     ) -> Result<ServiceState, RunnerError> {
+        if self.state(spec.name).await?.is_paused() {
+            self.resume(spec.name).await?;
+        }
         if !self.state(spec.name).await?.is_running() {
             self.create(spec, command).await?;
         }
@@ -363,8 +366,12 @@ impl Runner for DockerRunner {
         self.state(spec.name).await
     }
 
-    /// SIGTERM, then SIGKILL after `grace` (not Docker's default 10 s).
+    /// SIGTERM, then SIGKILL after `grace` (not Docker's default 10 s). A paused container is
+    /// unpaused first: frozen, its JVM would only see the SIGKILL.
     async fn stop(&self, name: NodeId, grace: Duration) -> Result<StopOutcome, RunnerError> {
+        if self.state(name).await?.is_paused() {
+            self.resume(name).await?;
+        }
         if !self.state(name).await?.is_running() {
             return Ok(StopOutcome::NotRunning);
         }
@@ -388,6 +395,45 @@ impl Runner for DockerRunner {
         })
     }
 
+    /// The Engine's kill (SIGKILL): it exits 137, and stays down. A paused container is
+    /// unpaused first: not every Engine kills a frozen one.
+    async fn kill(&self, name: NodeId) -> Result<(), RunnerError> {
+        if self.state(name).await?.is_paused() {
+            self.resume(name).await?;
+        }
+        let container = self.name(name);
+        let options = q::KillContainerOptionsBuilder::default()
+            .signal("SIGKILL")
+            .build();
+        self.engine
+            .docker
+            .kill_container(&container, Some(options))
+            .await
+            .map_err(|e| engine("kill container", &container, e))?;
+        super::settle(self, name, "killed", |s| !s.is_up()).await
+    }
+
+    /// The Engine's pause: the cgroup freezer stops every process of the container.
+    async fn pause(&self, name: NodeId) -> Result<(), RunnerError> {
+        let container = self.name(name);
+        self.engine
+            .docker
+            .pause_container(&container)
+            .await
+            .map_err(|e| engine("pause container", &container, e))?;
+        super::settle(self, name, "paused", ServiceState::is_paused).await
+    }
+
+    async fn resume(&self, name: NodeId) -> Result<(), RunnerError> {
+        let container = self.name(name);
+        self.engine
+            .docker
+            .unpause_container(&container)
+            .await
+            .map_err(|e| engine("unpause container", &container, e))?;
+        super::settle(self, name, "continued", |s| !s.is_paused()).await
+    }
+
     async fn state(&self, name: NodeId) -> Result<ServiceState, RunnerError> {
         let Some(c) = self.inspect(name).await? else {
             return Ok(ServiceState::Stopped);
@@ -396,9 +442,13 @@ impl Runner for DockerRunner {
         if state.running == Some(true) {
             let id: String = c.id.unwrap_or_default().chars().take(12).collect();
             let pid = state.pid.filter(|p| *p > 0).map(|p| p as u32);
-            return Ok(ServiceState::Running {
+            let running = ServiceState::Running {
                 pid,
                 detail: format!("container {} ({id}), image {}", self.name(name), self.image),
+            };
+            return Ok(match state.paused == Some(true) {
+                true => running.paused("paused by the Engine"),
+                false => running,
             });
         }
         Ok(match Self::how_it_ended(&state) {
@@ -411,6 +461,7 @@ impl Runner for DockerRunner {
         let how = match self.state(name).await {
             Ok(ServiceState::Running { .. }) => return Ok(()),
             Ok(ServiceState::Failed { detail } | ServiceState::Unknown { detail }) => detail,
+            Ok(ServiceState::Paused { .. }) => return Err(super::paused_not_running(name)),
             Ok(ServiceState::Stopped) => "is not running".into(),
             Err(e) => format!("cannot be asked about ({e})"),
         };
