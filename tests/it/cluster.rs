@@ -183,7 +183,8 @@ fn a_killed_broker_loses_nothing_and_a_killed_controller_is_replaced() {
     let mut sent = produce_through(&env, topic, || kill_and_wait(victim, env.kafka_port + 1));
     env.ok(&["start", "kafka-2"]);
     let mut got = kcat_consume_all(&bootstrap, topic);
-    (got.sort(), sent.sort());
+    got.sort();
+    sent.sort();
     assert_eq!(got, sent, "every acknowledged line, once");
     let deadline = Instant::now() + Duration::from_secs(90);
     while isr_sizes(&bootstrap, topic) != [3, 3, 3] {
