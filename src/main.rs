@@ -148,6 +148,7 @@ diagnosed!(
     kafkup::deploy::decide::Conflict,
     kafkup::deployment::DeploymentError,
     kafkup::paths::DataInTempDir,
+    kafkup::topics::Refused,
 );
 
 #[cfg(test)]
