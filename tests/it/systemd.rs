@@ -434,6 +434,45 @@ fn kraft_mode_under_systemd() {
     under_systemd("kraft");
 }
 
+/// `kill`, `pause` and `resume` through systemd: a killed broker is restarted by systemd
+/// itself (Restart=on-failure); a paused one is frozen until `resume`; teardown continues a
+/// paused broker first, so it stops cleanly and no unit is left.
+#[test]
+fn kill_pause_and_resume_under_systemd() {
+    use crate::nodes::{answers_within, metadata_answers};
+    let m = Machine::boot("nodes");
+    m.ok(&["setup", "--mode", "kraft", "--no-selftest"]);
+    let unit = UNITS[1];
+    let pid = m.main_pid(unit);
+    m.ok(&["pause", "kafka"]);
+    let out = m.kafkup(&["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        status["services"][0]["state"]["state"], "paused",
+        "{status:#}"
+    );
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        !metadata_answers(&m.bootstrap()),
+        "a paused broker answers nothing"
+    );
+    m.ok(&["resume", "kafka"]);
+    assert!(answers_within(&m.bootstrap(), Duration::from_secs(30)));
+    assert_eq!(m.main_pid(unit), pid, "the same process goes on");
+
+    m.ok(&["kill", "kafka"]);
+    wait_ready(&m);
+    assert_ne!(m.main_pid(unit), pid, "systemd restarted the broker");
+
+    m.ok(&["pause", "kafka"]);
+    let said = m.ok(&["teardown", "--purge"]);
+    assert!(!said.contains("killed"), "stopped, not killed: {said}");
+    let stopped = said.lines().any(|l| l.ends_with("kafka stopped"));
+    assert!(stopped, "stopped cleanly: {said}");
+    let left = m.sh("systemctl list-units --all --no-legend 'kafkup-*' | wc -l");
+    assert_eq!(left, "0", "no unit is left");
+}
+
 /// No Java in the machine. On a terminal setup asks: "no" stops it and apt-get never runs,
 /// "yes" has the real apt-get install the JRE from Debian's packages (the container shares the
 /// host's network) and setup goes on; without a terminal `--install-java` does the same.
