@@ -409,3 +409,51 @@ fn a_paused_node_is_resumed_or_stopped_to_restart_never_started_twice() {
         .iter()
         .any(|l| l.starts_with("restart   kafka: server.properties changed")));
 }
+
+#[test]
+fn a_grown_environment_renames_its_only_broker_before_anything_starts() {
+    let one = Case::new(Mode::Kraft, "");
+    let (m, _) = one.set_up();
+    let three = Case::new(Mode::Kraft, "brokers = 3");
+    let d = decide(Some(&m), three.desired(), &three.nothing_there()).unwrap();
+    let at = |f: &dyn Fn(&Action) -> bool| d.actions.iter().position(f).unwrap();
+    let rename = at(&|a| matches!(a, Action::Rename(r) if r.from == KAFKA));
+    assert!(
+        rename < at(&|a| matches!(a, Action::Start { .. })),
+        "{:?}",
+        lines(&d)
+    );
+    assert!(rename < at(&|a| matches!(a, Action::FormatStorage { .. })));
+    let Action::Rename(r) = &d.actions[rename] else {
+        unreachable!()
+    };
+    assert_eq!(r.to.name(), "kafka-1");
+    assert!(r.data.0.ends_with("data/kafka") && r.data.1.ends_with("data/kafka-1"));
+}
+
+#[test]
+fn fewer_brokers_are_refused_and_docker_cannot_rename() {
+    let three = Case::new(Mode::Kraft, "brokers = 3");
+    let (m, seen) = three.set_up();
+    let one = Case::new(Mode::Kraft, "");
+    let refused = decide(Some(&m), one.desired(), &seen).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            Conflict::Shrink {
+                role: Role::Kafka,
+                was: 3,
+                wanted: 1
+            }
+        ),
+        "{refused}"
+    );
+
+    let (m, _) = Case::with_runner(Mode::Kraft, "", RunnerKind::Docker).set_up();
+    let docker = Case::with_runner(Mode::Kraft, "brokers = 3", RunnerKind::Docker);
+    let refused = decide(Some(&m), docker.desired(), &docker.nothing_there()).unwrap_err();
+    assert!(
+        matches!(refused, Conflict::VolumeRename { .. }),
+        "{refused}"
+    );
+}
