@@ -435,8 +435,9 @@ fn kraft_mode_under_systemd() {
 }
 
 /// `kill`, `pause` and `resume` through systemd: a killed broker is restarted by systemd
-/// itself (Restart=on-failure); a paused one is frozen until `resume`; teardown continues a
-/// paused broker first, so it stops cleanly and no unit is left.
+/// itself (Restart=on-failure); a paused one is frozen until `resume`; teardown of a paused
+/// broker stops it cleanly and leaves no unit (systemd itself sends SIGCONT after SIGTERM, so
+/// this holds even without kafkup's own resume before a stop).
 #[test]
 fn kill_pause_and_resume_under_systemd() {
     use crate::nodes::{answers_within, metadata_answers};
