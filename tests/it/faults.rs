@@ -224,8 +224,9 @@ fn pid_in(env: &TestEnv, service: &str) -> u32 {
 }
 
 /// A second Ctrl-C while setup stops what it started leaves the services running and says so.
-/// The broker is paused (SIGSTOP), so that stopping it surely takes until the second Ctrl-C;
-/// ZooKeeper, which setup stops after the broker, was never asked to stop and runs on.
+/// The broker is paused (SIGSTOP): setup continues it before stopping it, and its clean
+/// shutdown takes longer than the second Ctrl-C to come; ZooKeeper, which setup stops after
+/// the broker, was never asked to stop and runs on.
 #[test]
 fn a_second_ctrl_c_leaves_the_services_running_and_says_so() {
     let env = TestEnv::new();
@@ -244,8 +245,10 @@ fn a_second_ctrl_c_leaves_the_services_running_and_says_so() {
     // (gone already when setup's stop got as far as SIGKILL)
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(kafka as i32), Signal::SIGCONT);
     assert_eq!(status.code(), Some(130), "interrupted: {}", stderr.seen);
+    // kafkup continues the paused broker to stop it cleanly: by the time it looks, the broker
+    // may be gone (its SIGTERM was sent) or still shutting down; ZooKeeper was never asked.
     assert!(
-        rest.contains("zookeeper, kafka left running"),
+        rest.contains("zookeeper, kafka left running") || rest.contains("zookeeper left running"),
         "says what it left running: {rest}"
     );
     assert!(!rest.contains("stopped again"), "{rest}");
