@@ -224,29 +224,42 @@ fn pid_in(env: &TestEnv, service: &str) -> u32 {
 }
 
 /// A second Ctrl-C while setup stops what it started leaves the services running and says so.
-/// The broker is paused (SIGSTOP): setup continues it before stopping it, and its clean
-/// shutdown takes longer than the second Ctrl-C to come; ZooKeeper, which setup stops after
-/// the broker, was never asked to stop and runs on.
+/// Once setup says it stops what it started, the broker is kept frozen (SIGSTOP, sent again
+/// every millisecond: setup continues a paused node to stop it), so that stopping it surely
+/// takes until the second Ctrl-C; ZooKeeper, which setup stops after the broker, was never
+/// asked to stop and runs on.
 #[test]
 fn a_second_ctrl_c_leaves_the_services_running_and_says_so() {
+    use std::sync::atomic::{AtomicBool, Ordering};
     let env = TestEnv::new();
     let (mut child, mut stderr) = spawn_setup(&env);
     stderr.wait_for("waiting for ", Duration::from_secs(120));
     let (kafka, zookeeper) = (pid_in(&env, "kafka"), pid_in(&env, "zookeeper"));
-    signal(kafka, Signal::SIGSTOP);
     signal(child.id(), Signal::SIGINT);
     stderr.wait_for(
         "interrupt again to leave them running",
         Duration::from_secs(30),
     );
+    let thaw = std::sync::Arc::new(AtomicBool::new(false));
+    let freezer = {
+        let thaw = thaw.clone();
+        std::thread::spawn(move || {
+            let pid = nix::unistd::Pid::from_raw(kafka as i32);
+            while !thaw.load(Ordering::SeqCst) {
+                let _ = nix::sys::signal::kill(pid, Signal::SIGSTOP);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
     signal(child.id(), Signal::SIGINT);
     let rest = stderr.rest(Duration::from_secs(60));
     let status = wait_exit(&mut child, Duration::from_secs(10));
+    thaw.store(true, Ordering::SeqCst);
+    freezer.join().unwrap();
     // (gone already when setup's stop got as far as SIGKILL)
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(kafka as i32), Signal::SIGCONT);
     assert_eq!(status.code(), Some(130), "interrupted: {}", stderr.seen);
-    // kafkup continues the paused broker to stop it cleanly: by the time it looks, the broker
-    // may be gone (its SIGTERM was sent) or still shutting down; ZooKeeper was never asked.
+    // The broker reads as paused or running, as the freezer left it.
     assert!(
         rest.contains("zookeeper, kafka left running") || rest.contains("zookeeper left running"),
         "says what it left running: {rest}"
