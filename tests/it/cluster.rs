@@ -68,6 +68,7 @@ fn three_combined_kraft_nodes_on_processes() {
 
 #[test]
 fn three_brokers_on_a_zookeeper_ensemble_on_processes() {
+    let _ensemble = crate::env::one_ensemble_at_a_time();
     let env = TestEnv::cluster();
     env.setup("zookeeper", &["--brokers", "3", "--zookeepers", "3"]);
     let nodes = [

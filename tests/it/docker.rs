@@ -587,6 +587,7 @@ fn three_kraft_brokers_under_docker() {
 
 #[test]
 fn three_brokers_on_a_zookeeper_ensemble_under_docker() {
+    let _ensemble = crate::env::one_ensemble_at_a_time();
     let nodes = [
         ("zookeeper-1", "zookeeper"),
         ("zookeeper-2", "zookeeper"),

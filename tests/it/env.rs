@@ -18,6 +18,13 @@ pub fn fixtures_dir() -> PathBuf {
     dir
 }
 
+/// Held by a test that runs a ZooKeeper ensemble: its quorum and election ports (2888/3888 and
+/// up) are the same for every ensemble on this host, so two such tests never run at once.
+pub fn one_ensemble_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ENSEMBLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ENSEMBLE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The first of `n` consecutive ports [`free_port`] gave out together.
 pub fn free_ports(n: u16) -> u16 {
     loop {

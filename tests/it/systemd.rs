@@ -622,3 +622,52 @@ fn a_broker_grown_to_three_under_systemd() {
     assert_eq!(m.sh("ls /var/lib/kafkup 2>/dev/null | wc -l"), "0");
     assert!((0..3).all(|i| !port_open(m.kafka_port + i)));
 }
+
+/// Three brokers on a three-server ZooKeeper ensemble under systemd: six units, each active as
+/// the service user; kcat reads a replication-3 topic back through every broker.
+#[test]
+fn three_brokers_on_an_ensemble_under_systemd() {
+    let _ensemble = crate::env::one_ensemble_at_a_time();
+    let mut m = Machine::boot("ensemble");
+    m.kafka_port = crate::env::free_ports(8);
+    m.controller_port = m.kafka_port + 4;
+    m.zookeeper_port = crate::env::free_ports(3);
+    let args = [
+        "setup",
+        "--mode",
+        "zookeeper",
+        "--brokers",
+        "3",
+        "--zookeepers",
+        "3",
+    ];
+    let said = m.ok(&args);
+    assert!(said.contains("self-test passed"), "{said}");
+    for unit in [
+        "zookeeper-1",
+        "zookeeper-2",
+        "zookeeper-3",
+        "kafka-1",
+        "kafka-2",
+        "kafka-3",
+    ] {
+        let unit = format!("kafkup-{unit}.service");
+        assert_eq!(m.sh(&format!("systemctl is-active {unit}")), "active");
+        let user = m.sh(&format!("ps -o user= -p {}", m.main_pid(&unit)));
+        assert_eq!(user, "kafkup", "{unit} runs as the service user");
+    }
+    let topic = ["topic", "create", "replicated", "--partitions", "3"];
+    m.ok(&[&topic[..], &["--replication-factor", "3"]].concat());
+    let sent = lines("ensemble", 30);
+    kcat_produce(&m.bootstrap(), "replicated", &sent);
+    for i in 0..3 {
+        let broker = format!("127.0.0.1:{}", m.kafka_port + i);
+        let mut got = kcat_consume_all(&broker, "replicated");
+        got.sort();
+        let mut want = sent.clone();
+        want.sort();
+        assert_eq!(got, want, "through {broker}");
+    }
+    m.ok(&["teardown", "--purge"]);
+    assert_eq!(m.sh("find /etc/systemd -name 'kafkup-*' | wc -l"), "0");
+}
