@@ -251,15 +251,7 @@ pub fn decide(
             .collect();
         actions.push(Action::PrepareData { dirs });
     }
-    let unformatted = seen.data.unformatted();
-    let format = (want.mode == Mode::Kraft && !unformatted.is_empty()).then(|| {
-        // Nodes added to a cluster join it: its id, recorded or read from the others' data.
-        let known = previous.and_then(|p| p.cluster_id.clone().or(p.formatting.clone()));
-        Action::FormatStorage {
-            cluster_id: known.or(seen.data.cluster_id()),
-            nodes: unformatted,
-        }
-    });
+    let format = format_storage(previous, want, seen);
     let mut order = stops_and_starts(previous, want, seen, &restarts, &starting, format);
     // After the stops, before the installs: the new name's unit and data take their place.
     let at = order
@@ -280,6 +272,23 @@ pub fn decide(
         actions.push(Action::SelfTest);
     }
     Ok(Decision { actions })
+}
+
+/// KRaft storage of the nodes whose data directory holds none yet.
+fn format_storage(
+    previous: Option<&Manifest>,
+    want: &Deployment,
+    seen: &Observed,
+) -> Option<Action> {
+    let unformatted = seen.data.unformatted();
+    (want.mode == Mode::Kraft && !unformatted.is_empty()).then(|| {
+        // Nodes added to a cluster join it: its id, recorded or read from the others' data.
+        let known = previous.and_then(|p| p.cluster_id.clone().or(p.formatting.clone()));
+        Action::FormatStorage {
+            cluster_id: known.or(seen.data.cluster_id()),
+            nodes: unformatted,
+        }
+    })
 }
 
 /// Fewer nodes of a role than the environment has: their partitions (or votes) would go.
