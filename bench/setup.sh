@@ -126,7 +126,7 @@ floor_start() {
       x systemd-run --quiet --collect --unit=floor-kafka "$java_there" "${kafka_java[@]}" ;;
     docker)
       floor_container "$zk_name" zookeeper "${zk_java[@]}"
-      floor_container "$zk_name-floor-kafka" kafka "${kafka_java[@]}" ;;
+      floor_container "$kafka_name" kafka "${kafka_java[@]}" ;;
   esac
 }
 
@@ -134,7 +134,7 @@ floor_only_kafka() {
   case $runner in
     process) "$java_there" "${kafka_java[@]}" >"$work/floor-kafka.log" 2>&1 & floor_pids=("$!") ;;
     systemd) x systemd-run --quiet --collect --unit=floor-kafka "$java_there" "${kafka_java[@]}" ;;
-    docker) floor_container "$zk_name-floor-kafka" kafka "${kafka_java[@]}" ;;
+    docker) floor_container "$kafka_name" kafka "${kafka_java[@]}" ;;
   esac
 }
 
@@ -142,7 +142,7 @@ floor_stop() {
   case $runner in
     process) kill "${floor_pids[@]}" 2>/dev/null || true; wait "${floor_pids[@]}" 2>/dev/null || true; floor_pids=() ;;
     systemd) x systemctl stop floor-kafka floor-zookeeper 2>/dev/null || true ;;
-    docker) docker rm -f "$zk_name" "$zk_name-floor-kafka" >/dev/null 2>&1 || true ;;
+    docker) docker rm -f "$zk_name" "$kafka_name" >/dev/null 2>&1 || true ;;
   esac
 }
 
@@ -161,7 +161,7 @@ floor_once() {
   if [ "$mode" = kraft ] && [ "$runner" = docker ]; then
     # Format inside the container's own tmpfs first, then start the broker in it.
     t0=$(now)
-    docker run -d --name "$zk_name-floor-kafka" --network "$net" -p "127.0.0.1:$kafka_port:$kafka_port" \
+    docker run -d --name "$kafka_name" --network "$net" -p "127.0.0.1:$kafka_port:$kafka_port" \
       -v "$floor_root/install/$kafka_top:/opt/kafkup/$kafka_top:ro" -v "$floor_root/config/kafka:/etc/kafkup/kafka:ro" \
       --tmpfs /var/lib/kafkup/data/kafka --entrypoint sh "$image" -c \
       "java $(printf '%q ' "${format_java[@]}") >/dev/null && exec java $(printf '%q ' "${kafka_java[@]}")" >/dev/null
@@ -206,6 +206,10 @@ for runner_name in $runners; do
     prepare_floor
     zk_name=$(sed -n 's/^zookeeper.connect=\(.*\):.*/\1/p' "$floor_root/config/kafka/server.properties" 2>/dev/null || true)
     [ -n "$zk_name" ] || zk_name=kafkup-bench-floor-$$
+    # Under docker the broker advertises its container name to the environment's network (its
+    # inter-broker listener): the floor's broker container takes that name.
+    kafka_name=$(sed -n 's|^advertised.listeners=.*INTERNAL://\([^:]*\):.*|\1|p' "$floor_root/config/kafka/server.properties" 2>/dev/null || true)
+    [ -n "$kafka_name" ] || kafka_name=$zk_name-floor-kafka
     fl=() fi=() wa=() re=()
     for i in $(seq 1 "$rounds"); do
       if ((i % 2)); then f=$(floor_once); kr=$(kafkup_once); else kr=$(kafkup_once); f=$(floor_once); fi

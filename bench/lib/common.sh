@@ -49,7 +49,10 @@ now() { date +%s.%N; }
 wait_floor() {
   local zk_port=$1 kafka_port=$2 zk_ok=0 broker_ok=0
   [ "$zk_port" = 0 ] && zk_ok=1
+  local deadline=$((SECONDS + 60))
+  # Bounded by time, not only by tries: each try may wait seconds for its probes.
   for _ in $(seq 1 1200); do
+    [ "$SECONDS" -lt "$deadline" ] || break
     # Every probe is bounded: an nc that hung on a half-started ZooKeeper once stalled a run.
     [ $zk_ok = 1 ] || { [ "$(echo ruok | timeout 2 nc -q1 127.0.0.1 "$zk_port" 2>/dev/null)" = imok ] && zk_ok=1; }
     # kcat only once the port accepts connections: started earlier, librdkafka's reconnect
