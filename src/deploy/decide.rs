@@ -491,22 +491,8 @@ impl fmt::Display for Action {
             Action::Fetch {
                 artifact,
                 dir,
-                installed: true,
-            } => write!(
-                f,
-                "use       {} {}, verified and installed in {}",
-                artifact.project,
-                artifact.version,
-                dir.display()
-            ),
-            Action::Fetch { artifact, dir, .. } => write!(
-                f,
-                "fetch     {} {} ({}), verify it, unpack to {}",
-                artifact.project,
-                artifact.version,
-                artifact.file_name,
-                dir.display()
-            ),
+                installed,
+            } => f.write_str(&fetch_line(artifact, dir, *installed)),
             Action::WriteFile { path, change } => {
                 let what = match change {
                     FileChange::New => "new",
@@ -530,17 +516,7 @@ impl fmt::Display for Action {
                     .join(", ")
             ),
             Action::FormatStorage { cluster_id, nodes } => {
-                let names: Vec<String> = nodes.iter().map(|n| n.name()).collect();
-                let which = names.join(", ");
-                match cluster_id {
-                    None => write!(
-                        f,
-                        "format    KRaft storage of {which} with a new cluster id"
-                    ),
-                    Some(id) => {
-                        write!(f, "format    KRaft storage of {which} with cluster id {id}")
-                    }
-                }
+                f.write_str(&format_line(cluster_id.as_deref(), nodes))
             }
             Action::Stop { service, reason } => write!(f, "stop      {service}: {reason}"),
             Action::Install { service, runner } => {
@@ -574,6 +550,31 @@ impl fmt::Display for Action {
                 crate::defaults::SELFTEST_MESSAGES
             ),
         }
+    }
+}
+
+/// "use …" for a distribution that is in place, "fetch …" for one to download.
+fn fetch_line(artifact: &Artifact, dir: &Path, installed: bool) -> String {
+    let (project, version) = (&artifact.project, &artifact.version);
+    match installed {
+        true => format!(
+            "use       {project} {version}, verified and installed in {}",
+            dir.display()
+        ),
+        false => format!(
+            "fetch     {project} {version} ({}), verify it, unpack to {}",
+            artifact.file_name,
+            dir.display()
+        ),
+    }
+}
+
+fn format_line(cluster_id: Option<&str>, nodes: &[NodeId]) -> String {
+    let names: Vec<String> = nodes.iter().map(|n| n.name()).collect();
+    let which = names.join(", ");
+    match cluster_id {
+        None => format!("format    KRaft storage of {which} with a new cluster id"),
+        Some(id) => format!("format    KRaft storage of {which} with cluster id {id}"),
     }
 }
 

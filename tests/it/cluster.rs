@@ -7,6 +7,23 @@ use crate::env::{
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
+/// Three brokers, as `status` lists them (name, role).
+pub const THREE_BROKERS: [(&str, &str); 3] = [
+    ("kafka-1", "kafka"),
+    ("kafka-2", "kafka"),
+    ("kafka-3", "kafka"),
+];
+
+/// A ZooKeeper ensemble and three brokers, as `status` lists them.
+pub const ENSEMBLE_AND_THREE_BROKERS: [(&str, &str); 6] = [
+    ("zookeeper-1", "zookeeper"),
+    ("zookeeper-2", "zookeeper"),
+    ("zookeeper-3", "zookeeper"),
+    ("kafka-1", "kafka"),
+    ("kafka-2", "kafka"),
+    ("kafka-3", "kafka"),
+];
+
 /// Status lists every node ready, with its role, and one active controller.
 pub fn assert_all_ready(env: &TestEnv, nodes: &[(&str, &str)]) -> Value {
     let (code, status) = env.status_json();
@@ -55,11 +72,7 @@ fn three_combined_kraft_nodes_on_processes() {
         out.contains(&env.brokers(3).join(",")),
         "bootstrap list printed: {out}"
     );
-    let nodes = [
-        ("kafka-1", "kafka"),
-        ("kafka-2", "kafka"),
-        ("kafka-3", "kafka"),
-    ];
+    let nodes = THREE_BROKERS;
     let status = assert_all_ready(&env, &nodes);
     assert_eq!(status["bootstrap_server"], env.brokers(3).join(","));
     assert_replicated_through_every_broker(&env);
@@ -71,14 +84,7 @@ fn three_brokers_on_a_zookeeper_ensemble_on_processes() {
     let _ensemble = crate::env::one_ensemble_at_a_time();
     let env = TestEnv::cluster();
     env.setup("zookeeper", &["--brokers", "3", "--zookeepers", "3"]);
-    let nodes = [
-        ("zookeeper-1", "zookeeper"),
-        ("zookeeper-2", "zookeeper"),
-        ("zookeeper-3", "zookeeper"),
-        ("kafka-1", "kafka"),
-        ("kafka-2", "kafka"),
-        ("kafka-3", "kafka"),
-    ];
+    let nodes = ENSEMBLE_AND_THREE_BROKERS;
     assert_all_ready(&env, &nodes);
     assert_replicated_through_every_broker(&env);
     env.ok(&["teardown", "--purge"]);
@@ -231,14 +237,7 @@ fn one_broker_grows_to_three_with_its_data_and_shrinking_is_refused() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("kafka-reassign-partitions"), "{said}");
     assert!(!env.root().join("data/kafka").exists(), "the data moved");
-    assert_all_ready(
-        &env,
-        &[
-            ("kafka-1", "kafka"),
-            ("kafka-2", "kafka"),
-            ("kafka-3", "kafka"),
-        ],
-    );
+    assert_all_ready(&env, &THREE_BROKERS);
     for broker in env.brokers(3) {
         assert_eq!(kcat_consume_all(&broker, "demo"), sent, "through {broker}");
     }
@@ -248,13 +247,6 @@ fn one_broker_grows_to_three_with_its_data_and_shrinking_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("has 3 kafka node(s)"), "{err}");
     assert!(err.contains("kafka-reassign-partitions"), "{err}");
-    assert_all_ready(
-        &env,
-        &[
-            ("kafka-1", "kafka"),
-            ("kafka-2", "kafka"),
-            ("kafka-3", "kafka"),
-        ],
-    );
+    assert_all_ready(&env, &THREE_BROKERS);
     env.ok(&["teardown", "--purge"]);
 }

@@ -577,24 +577,13 @@ fn three_brokers_under_docker(mode: &str, extra: &[&str], nodes: &[(&str, &str)]
 
 #[test]
 fn three_kraft_brokers_under_docker() {
-    let brokers = [
-        ("kafka-1", "kafka"),
-        ("kafka-2", "kafka"),
-        ("kafka-3", "kafka"),
-    ];
+    let brokers = crate::cluster::THREE_BROKERS;
     three_brokers_under_docker("kraft", &[], &brokers);
 }
 
 #[test]
 fn three_brokers_on_a_zookeeper_ensemble_under_docker() {
     let _ensemble = crate::env::one_ensemble_at_a_time();
-    let nodes = [
-        ("zookeeper-1", "zookeeper"),
-        ("zookeeper-2", "zookeeper"),
-        ("zookeeper-3", "zookeeper"),
-        ("kafka-1", "kafka"),
-        ("kafka-2", "kafka"),
-        ("kafka-3", "kafka"),
-    ];
+    let nodes = crate::cluster::ENSEMBLE_AND_THREE_BROKERS;
     three_brokers_under_docker("zookeeper", &["--zookeepers", "3"], &nodes);
 }

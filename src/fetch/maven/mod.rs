@@ -233,21 +233,7 @@ fn report_signatures(
     sources: &Sources,
     reporter: &dyn Reporter,
 ) -> Tally {
-    let mut verified = 0;
-    let mut unknown: BTreeMap<(Project, String), Vec<String>> = BTreeMap::new();
-    let mut unpublished: Vec<String> = Vec::new();
-    for (jar, result) in lock.jars.iter().zip(done) {
-        let project = jar.coord.signing_project();
-        match (&result.signature, project) {
-            (SignatureCheck::Verified { .. }, _) => verified += 1,
-            (SignatureCheck::UnknownSigner { issuers }, Some(p)) => unknown
-                .entry((p, issuers.join(" / ")))
-                .or_default()
-                .push(jar.coord.file_name()),
-            (SignatureCheck::NotPublished, _) => unpublished.push(jar.coord.file_name()),
-            _ => {}
-        }
-    }
+    let (verified, unknown, unpublished) = sort_signatures(lock, done);
     let from: Vec<&str> = keys.iter().map(|k| k.from.as_str()).collect();
     let checked = format!(
         "{}: {verified} Apache jar signatures verified against {}",
@@ -306,6 +292,29 @@ fn report_signatures(
         signer_unknown: unknown_count,
         unsigned: unpublished.len(),
     }
+}
+
+/// Jars whose signatures the lock's projects expect, sorted: how many verified, those signed by
+/// a key not at hand (by project and signer), those without a signature.
+type SortedSignatures = (usize, BTreeMap<(Project, String), Vec<String>>, Vec<String>);
+
+fn sort_signatures(lock: &Lock, done: &[JarDone]) -> SortedSignatures {
+    let mut verified = 0;
+    let mut unknown: BTreeMap<(Project, String), Vec<String>> = BTreeMap::new();
+    let mut unpublished: Vec<String> = Vec::new();
+    for (jar, result) in lock.jars.iter().zip(done) {
+        let project = jar.coord.signing_project();
+        match (&result.signature, project) {
+            (SignatureCheck::Verified { .. }, _) => verified += 1,
+            (SignatureCheck::UnknownSigner { issuers }, Some(p)) => unknown
+                .entry((p, issuers.join(" / ")))
+                .or_default()
+                .push(jar.coord.file_name()),
+            (SignatureCheck::NotPublished, _) => unpublished.push(jar.coord.file_name()),
+            _ => {}
+        }
+    }
+    (verified, unknown, unpublished)
 }
 
 /// Whether the jars without a signature had none when the lock was made either.
