@@ -109,7 +109,10 @@ floor_reset() {
 wait_cluster() {
   local zk_ok=1
   [ "$mode" = zookeeper ] && zk_ok=0
+  local deadline=$((SECONDS + 90))
+  # Bounded by time, not only by tries: each try may wait seconds for its probes.
   for _ in $(seq 1 1800); do
+    [ "$SECONDS" -lt "$deadline" ] || break
     [ $zk_ok = 1 ] || { [ "$(echo ruok | timeout 2 nc -q1 127.0.0.1 "$zk_port" 2>/dev/null)" = imok ] && zk_ok=1; }
     if [ $zk_ok = 1 ] && timeout 2 nc -z 127.0.0.1 "$kafka_port" 2>/dev/null &&
       timeout 5 kcat -b "$bootstrap" -L 2>/dev/null | grep -q ' 3 brokers:'; then
@@ -135,7 +138,8 @@ for mode in $modes; do
     for p in $(seq 1 7); do nc -z 127.0.0.1 $((kafka_port + p)) 2>/dev/null && continue 2; done
     [ $((kafka_port + 7)) -lt 32000 ] && break
   done
-  zk_port=$(free_port) controller_port=$((kafka_port + 4))
+  # ZooKeeper on the free slot between the brokers' and the controllers' ports.
+  zk_port=$((kafka_port + 3)) controller_port=$((kafka_port + 4))
   bootstrap="127.0.0.1:$kafka_port,127.0.0.1:$((kafka_port + 1)),127.0.0.1:$((kafka_port + 2))"
   common=(--mirror "$mirror" --dist "$mirror" --backend process --mode "$mode" --brokers 3
     --kafka-port "$kafka_port" --zookeeper-port "$zk_port" --controller-port "$controller_port")

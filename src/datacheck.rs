@@ -178,12 +178,6 @@ impl Diagnose for DataProblem {
     }
 }
 
-/// Kafka's `meta.properties` `cluster.id`, if the data dir has been used.
-pub fn read_cluster_id(kafka_data: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(kafka_data.join("meta.properties")).ok()?;
-    cluster_id_in(&text)
-}
-
 /// The `cluster.id` of a `meta.properties` text.
 pub fn cluster_id_in(meta_properties: &str) -> Option<String> {
     meta_properties
@@ -341,8 +335,6 @@ mod tests {
             "#\nversion=1\ncluster.id=abcDEF123\nnode.id=1\n",
         )
         .unwrap();
-        assert_eq!(read_cluster_id(dir.path()).as_deref(), Some("abcDEF123"));
-        assert_eq!(read_cluster_id(&dir.path().join("nope")), None);
         let seen = DataSeen::observe(&[(KAFKA, dir.path().to_path_buf())]);
         assert_eq!(seen.cluster_id().as_deref(), Some("abcDEF123"));
         assert!(seen.unformatted().is_empty());

@@ -15,7 +15,7 @@ use crate::runner::{AnyRunner, Runner, Tool};
 use crate::spec::{ProbeSpec, ServiceSpec};
 use crate::state::{self, InstalledDist, Manifest, ServiceRecord};
 use crate::topics::{TopicChange, TopicDecl};
-use crate::vocab::{NodeId, Role};
+use crate::vocab::{Mode, NodeId, Role};
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -402,9 +402,11 @@ impl Run<'_, '_> {
         ));
         // ZooKeeper mode learns its id from the broker's data; KRaft records it before the
         // format, but a run killed before that save learns it here too.
-        let dirs = super::observe::data_dirs(self.ex.want);
-        let seen = self.ex.runner.data_seen(&dirs).await?;
-        self.manifest.cluster_id = seen.cluster_id().or(self.manifest.cluster_id.take());
+        if self.ex.want.mode == Mode::Zookeeper || self.manifest.cluster_id.is_none() {
+            let dirs = super::observe::data_dirs(self.ex.want);
+            let seen = self.ex.runner.data_seen(&dirs).await?;
+            self.manifest.cluster_id = seen.cluster_id().or(self.manifest.cluster_id.take());
+        }
         self.save()
     }
 

@@ -105,8 +105,6 @@ impl TopicDescription {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClusterInfo {
     pub cluster_id: Option<String>,
-    /// The broker the metadata names as controller (in KRaft mode any live broker).
-    pub controller_id: Option<i32>,
     pub brokers: Vec<BrokerAddress>,
     /// How many partitions (of every topic) each broker leads, by broker id.
     pub leaders: std::collections::BTreeMap<i32, usize>,
@@ -359,7 +357,7 @@ impl Admin {
         describe(&metadata, name)
     }
 
-    /// Brokers, cluster id and controller, from one metadata request.
+    /// Brokers, cluster id and the partitions each broker leads, from one metadata request.
     pub async fn cluster(&self) -> Result<ClusterInfo, AdminError> {
         self.cluster_within(self.timeout).await
     }
@@ -371,6 +369,17 @@ impl Admin {
             .await
     }
 
+    /// The controller the brokers name (DescribeCluster): in ZooKeeper mode the broker
+    /// ZooKeeper elected. A request of its own, asked only by `status`.
+    pub async fn controller(&self) -> Option<i32> {
+        let (meta, timeout) = (self.meta.clone(), self.timeout);
+        let ask = move || super::controller::controller_id(meta.client(), timeout);
+        blocking(move || Ok::<_, KafkaError>(ask()))
+            .await
+            .ok()
+            .flatten()
+    }
+
     async fn cluster_within(&self, timeout: Duration) -> Result<ClusterInfo, AdminError> {
         let meta = self.meta.clone();
         let answer = blocking(move || {
@@ -378,12 +387,11 @@ impl Admin {
             let metadata = fetch_metadata(&meta, None, timeout)?;
             // Both were cached by the metadata answer just received: no waiting.
             let cluster_id = client.fetch_cluster_id(Duration::ZERO);
-            let controller = super::controller::controller_id(client, timeout);
-            Ok((metadata, cluster_id, controller))
+            Ok((metadata, cluster_id))
         })
         .await
         .map_err(|e| self.request_error("metadata request", e))?;
-        let (metadata, cluster_id, controller) = answer;
+        let (metadata, cluster_id) = answer;
         let mut brokers: Vec<BrokerAddress> = metadata
             .brokers()
             .iter()
@@ -401,7 +409,6 @@ impl Admin {
         }
         Ok(ClusterInfo {
             cluster_id,
-            controller_id: controller,
             brokers,
             leaders,
         })

@@ -30,13 +30,18 @@ pub async fn facts(env: &Environment) -> ClusterFacts {
             .find(|n| crate::topology::server_id(*n) as i32 == id)
     };
     let mut facts = ClusterFacts::default();
-    let asked = match Admin::new(&env.manifest.bootstrap_server(), ASK_LIMIT) {
+    let zookeeper_mode = env.manifest.mode == Mode::Zookeeper;
+    let (asked, controller) = match Admin::new(&env.manifest.bootstrap_server(), ASK_LIMIT) {
         Ok(admin) => {
-            let answer = admin.reach().await;
+            let answer = admin.reach().await.ok();
+            let controller = match (zookeeper_mode, &answer) {
+                (true, Some(_)) => admin.controller().await,
+                _ => None,
+            };
             admin.close().await;
-            answer.ok()
+            (answer, controller)
         }
-        Err(_) => None,
+        Err(_) => (None, None),
     };
     if let Some(cluster) = asked {
         for n in nodes.iter().filter(|n| n.role() == Role::Kafka) {
@@ -45,9 +50,7 @@ pub async fn facts(env: &Environment) -> ClusterFacts {
                 .leads
                 .insert(*n, cluster.leaders.get(&id).copied().unwrap_or(0));
         }
-        if env.manifest.mode == Mode::Zookeeper {
-            facts.controller = cluster.controller_id.and_then(by_server_id);
-        }
+        facts.controller = controller.and_then(by_server_id);
     }
     if env.manifest.mode == Mode::Kraft {
         facts.controller = quorum_leader(env).await.and_then(by_server_id);
