@@ -114,6 +114,20 @@ pub enum Command {
         #[arg(long, default_value_t = d::SELFTEST_MESSAGES)]
         messages: u32,
     },
+    /// Print a ready client configuration of the environment's secured listener (the files
+    /// are kept in its config directory's clients/USER/).
+    ClientConfig {
+        /// java: client.properties (Java clients, Kafka's tools); librdkafka: kcat -F, librdkafka
+        /// and confluent-kafka; python: kafka-python and confluent-kafka settings.
+        #[arg(long, value_enum, default_value = "java")]
+        format: crate::security::clients::Format,
+        /// developer (topics, groups, transactions) or admin (a super user).
+        #[arg(long, default_value = crate::security::DEVELOPER,
+            value_parser = clap::builder::PossibleValuesParser::new(crate::security::USERS))]
+        user: String,
+    },
+    /// Show the users of a secured environment: their passwords (scram) or certificates (mtls).
+    Credentials,
     /// Show a service's log.
     Logs {
         /// A node: zookeeper or kafka (kafka-2, … where there are several).
@@ -260,6 +274,11 @@ pub struct ClientArgs {
     /// Talk to this broker instead of the environment under --root.
     #[arg(long, value_name = "HOST:PORT")]
     pub bootstrap_server: Option<String>,
+    /// librdkafka properties for that cluster (`security.protocol`, `ssl.*`, `sasl.*`; a
+    /// `kafkup client-config --format librdkafka` file); its `bootstrap.servers` serves when
+    /// --bootstrap-server is not given.
+    #[arg(long, value_name = "FILE")]
+    pub client_config: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

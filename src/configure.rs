@@ -5,7 +5,7 @@
 use crate::catalog::KafkaLine;
 use crate::defaults;
 use crate::topology::{Node, NodeView, Topology};
-use crate::vocab::{Mode, NodeId, Role};
+use crate::vocab::{Mode, NodeId, Role, Security};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -62,6 +62,34 @@ pub struct KafkaConfig {
     pub min_insync_replicas: u8,
     /// The client listener binds the address clients dial (no port publishing between).
     pub loopback_only: bool,
+    /// The client listener's name (after its protocol: PLAINTEXT, SSL or SASL_SSL).
+    pub client_listener: String,
+    /// TLS, authentication and authorization; None in plaintext.
+    pub security: Option<KafkaSecurity>,
+}
+
+/// A secured node: its PEM keystore and truststore, and who may do what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KafkaSecurity {
+    pub mode: Security,
+    pub keystore: PathBuf,
+    pub truststore: PathBuf,
+    /// Clients present a certificate (mtls).
+    pub client_auth: bool,
+    /// The client listener takes SASL/SCRAM (scram).
+    pub sasl: bool,
+    /// The listeners only nodes use (CONTROLLER, INTERNAL) speak TLS and take only the
+    /// nodes' certificates (mtls, scram: with ACLs on, an unauthenticated node would need to
+    /// be a super user, and so would anybody who dials that port).
+    pub nodes_authenticate: bool,
+    /// The authorizer's class (mtls, scram).
+    pub authorizer: Option<&'static str>,
+    /// `User:admin;User:kafka-1;…`: the admin and every node.
+    pub super_users: String,
+    pub principal_mapping: &'static str,
+    /// The broker's JAAS file (scram): the admin's credentials for inter-broker SASL.
+    pub jaas: Option<PathBuf>,
+    pub scram_mechanism: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -108,17 +136,15 @@ fn kafka(topology: &Topology, views: &[NodeView], node: &Node, view: &NodeView) 
     let kraft = topology.mode == Mode::Kraft;
     let voters = topology.voters();
     let internal = view.own_network && node.ports.client.is_some();
-    let inter_broker = if internal {
-        INTERNAL_LISTENER
-    } else {
-        "PLAINTEXT"
-    };
-    let mut protocols = vec!["PLAINTEXT:PLAINTEXT".to_string()];
+    let client = client_listener(topology.security);
+    let inter_broker = if internal { INTERNAL_LISTENER } else { client };
+    let nodes = node_protocol(topology.security);
+    let mut protocols = vec![format!("{client}:{client}")];
     if kraft {
-        protocols.insert(0, "CONTROLLER:PLAINTEXT".into());
+        protocols.insert(0, format!("CONTROLLER:{nodes}"));
     }
     if internal {
-        protocols.push(format!("{INTERNAL_LISTENER}:PLAINTEXT"));
+        protocols.push(format!("{INTERNAL_LISTENER}:{nodes}"));
     }
     let replication = topology.replication;
     KafkaConfig {
@@ -139,7 +165,57 @@ fn kafka(topology: &Topology, views: &[NodeView], node: &Node, view: &NodeView) 
         replication: replication.factor,
         min_insync_replicas: replication.min_insync,
         loopback_only: view.loopback_only(&topology.host),
+        client_listener: client.into(),
+        security: kafka_security(topology, node, view),
     }
+}
+
+/// The client listener is named after its protocol.
+fn client_listener(security: Security) -> &'static str {
+    security.client_protocol()
+}
+
+/// What the listeners only nodes use speak: TLS once the client listener does (and with ACLs
+/// on, only with the nodes' certificates, see [`KafkaSecurity::nodes_authenticate`]).
+fn node_protocol(security: Security) -> &'static str {
+    match security.authorizes() {
+        true => "SSL",
+        false => "PLAINTEXT",
+    }
+}
+
+fn kafka_security(topology: &Topology, node: &Node, view: &NodeView) -> Option<KafkaSecurity> {
+    let security = topology.security;
+    if !security.encrypts() {
+        return None;
+    }
+    let tls = crate::security::node_tls_dir(&view.config_dir);
+    let authorizer = match topology.mode {
+        Mode::Kraft => "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        Mode::Zookeeper => "kafka.security.authorizer.AclAuthorizer",
+    };
+    let mut super_users = vec![format!("User:{}", crate::security::ADMIN)];
+    super_users.extend(
+        topology
+            .nodes
+            .iter()
+            .filter(|n| n.role() != Role::Zookeeper)
+            .map(|n| format!("User:{}", n.id)),
+    );
+    let broker = node.ports.client.is_some();
+    Some(KafkaSecurity {
+        mode: security,
+        keystore: tls.join(crate::security::KEYSTORE),
+        truststore: tls.join(crate::security::TRUSTSTORE),
+        client_auth: security == Security::Mtls,
+        sasl: security == Security::Scram,
+        nodes_authenticate: security.authorizes(),
+        authorizer: security.authorizes().then_some(authorizer),
+        super_users: super_users.join(";"),
+        principal_mapping: crate::security::PRINCIPAL_MAPPING,
+        jaas: (security == Security::Scram && broker).then(|| tls.join(crate::security::JAAS)),
+        scram_mechanism: crate::security::SCRAM_MECHANISM,
+    })
 }
 
 /// A quorum of one talks to itself on its own loopback, in a container too; a bigger one on
@@ -151,7 +227,8 @@ fn solo_quorum(topology: &Topology) -> bool {
 fn listeners(topology: &Topology, node: &Node, view: &NodeView) -> Vec<String> {
     let mut listeners = Vec::new();
     if let Some(port) = node.ports.client {
-        listeners.push(format!("PLAINTEXT://{}:{port}", view.listen_host));
+        let name = client_listener(topology.security);
+        listeners.push(format!("{name}://{}:{port}", view.listen_host));
         if view.own_network {
             let port = defaults::container::INTERNAL_PORT;
             listeners.push(format!("{INTERNAL_LISTENER}://{}:{port}", view.listen_host));
@@ -171,7 +248,8 @@ fn listeners(topology: &Topology, node: &Node, view: &NodeView) -> Vec<String> {
 /// containers the container's name for the one on the environment's network.
 fn advertised(topology: &Topology, node: &Node, view: &NodeView) -> Option<String> {
     let port = node.ports.client?;
-    let mut advertised = vec![format!("PLAINTEXT://{}:{port}", topology.host)];
+    let name = client_listener(topology.security);
+    let mut advertised = vec![format!("{name}://{}:{port}", topology.host)];
     if view.own_network {
         let internal = defaults::container::INTERNAL_PORT;
         advertised.push(format!(

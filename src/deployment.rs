@@ -58,6 +58,8 @@ pub struct Deployment {
     pub kept: crate::settings::Layer,
     /// The topics setup makes sure of once the brokers are ready.
     pub topics: Vec<crate::topics::TopicDecl>,
+    /// What the brokers' client listener speaks.
+    pub security: crate::vocab::Security,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,7 +145,35 @@ impl Deployment {
             image: settings.image.clone(),
             java_home: settings.java_home.clone(),
             topics: settings.topics.clone(),
+            security: settings.security,
         })
+    }
+
+    /// What the security files are made for: every Kafka node with the names it is dialed by
+    /// (the host's loopback, and in containers its name on the environment's network).
+    pub fn security_inputs(&self) -> crate::security::store::Inputs {
+        let nodes = self
+            .launches
+            .iter()
+            .filter(|l| l.id.role() != Role::Zookeeper)
+            .map(|l| {
+                let mut names = vec![self.topology.host.clone(), "localhost".into(), l.id.name()];
+                if !names.contains(&l.view.peer_host) {
+                    names.push(l.view.peer_host.clone());
+                }
+                crate::security::store::NodeNames {
+                    id: l.id,
+                    names,
+                    broker: l.id.role() == Role::Kafka,
+                }
+            })
+            .collect();
+        crate::security::store::Inputs {
+            paths: self.paths.clone(),
+            security: self.security,
+            bootstrap: self.bootstrap_server(),
+            nodes,
+        }
     }
 
     /// The distributions to fetch, in start order.

@@ -18,6 +18,10 @@ impl Environment {
     /// The environment under `paths`; an error saying to run `setup` when there is none.
     pub async fn open(paths: &Paths) -> Result<Environment> {
         let manifest = state::require(paths)?;
+        crate::security::connect_as(
+            &crate::security::inputs_of(&manifest),
+            crate::security::ADMIN,
+        )?;
         let runner = match &manifest.runner {
             Some(record) => {
                 let nodes = manifest.services.iter().map(|s| s.spec.name).collect();

@@ -25,6 +25,7 @@ pub mod probe;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod security;
 pub mod selftest;
 pub mod settings;
 pub mod spec;

@@ -126,6 +126,16 @@ pub fn launch(
         }
         Role::Controller | Role::Kafka => {
             jvm_options.push(kafka_logging_option(config, &view.config_dir));
+            let jaas = config
+                .kafka
+                .as_ref()
+                .and_then(|k| k.security.as_ref()?.jaas.as_ref());
+            if let Some(jaas) = jaas {
+                jvm_options.push(format!(
+                    "-Djava.security.auth.login.config={}",
+                    jaas.display()
+                ));
+            }
             let about = format!(
                 "Apache Kafka {} in {} mode (kafkup)",
                 config.node.version, topology.mode
@@ -221,9 +231,14 @@ fn kafka_logging_option(config: &NodeConfig, config_dir: &Path) -> String {
     }
 }
 
-/// The one-off KRaft storage format of a node (before its first start), with `java` and the
-/// node's launch: the same classpath and logging, a small heap.
-pub fn kraft_format_command(spec: &ServiceSpec, java: &Path, cluster_id: &str) -> Vec<String> {
+/// A one-off Kafka tool (`main_class` with `args`) run with `java` and a node's launch: the
+/// same classpath and logging, a small heap.
+pub fn kafka_tool_command(
+    spec: &ServiceSpec,
+    java: &Path,
+    main_class: &str,
+    args: &[String],
+) -> Vec<String> {
     let logging = spec
         .jvm_options
         .iter()
@@ -237,13 +252,28 @@ pub fn kraft_format_command(spec: &ServiceSpec, java: &Path, cluster_id: &str) -
         logging,
         "-cp".into(),
         spec.classpath.join(":"),
-        "kafka.tools.StorageTool".into(),
+        main_class.into(),
+    ];
+    command.extend(args.iter().cloned());
+    command
+}
+
+/// The one-off KRaft storage format of a node (before its first start), with `extra`
+/// arguments (SCRAM users).
+pub fn kraft_format_command(
+    spec: &ServiceSpec,
+    java: &Path,
+    cluster_id: &str,
+    extra: &[String],
+) -> Vec<String> {
+    let mut args = vec![
         "format".into(),
         "-t".into(),
         cluster_id.to_string(),
         "-c".into(),
     ];
-    command.extend(spec.args.iter().cloned());
-    command.push("--ignore-formatted".into());
-    command
+    args.extend(spec.args.iter().cloned());
+    args.push("--ignore-formatted".into());
+    args.extend(extra.iter().cloned());
+    kafka_tool_command(spec, java, "kafka.tools.StorageTool", &args)
 }

@@ -6,7 +6,7 @@ use crate::catalog::Artifact;
 use crate::defaults;
 use crate::paths::Paths;
 use crate::settings::{Settings, SettingsError};
-use crate::vocab::{Mode, NodeId, Role};
+use crate::vocab::{Mode, NodeId, Role, Security};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -163,6 +163,8 @@ pub struct Topology {
     pub mode: Mode,
     pub shape: Shape,
     pub replication: Replication,
+    /// What the brokers' client listener speaks.
+    pub security: Security,
     /// The address clients on the host dial (and brokers advertise to them).
     pub host: String,
     pub nodes: Vec<Node>,
@@ -200,6 +202,7 @@ impl Topology {
             mode: settings.mode,
             shape,
             replication: Replication::of(settings),
+            security: settings.security,
             host: defaults::HOST.to_string(),
             nodes,
         };

@@ -30,6 +30,56 @@ impl fmt::Display for Mode {
     }
 }
 
+/// What the brokers' client listener speaks, and who may do what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// No encryption, no authentication (as in the guide).
+    Plaintext,
+    /// TLS: clients check the brokers' certificate (kafkup's local CA).
+    Tls,
+    /// Mutual TLS: clients must present a certificate of the local CA too; ACLs apply.
+    Mtls,
+    /// SASL/SCRAM-SHA-512 over TLS, with an admin and a developer user; ACLs apply.
+    Scram,
+}
+
+impl Security {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Security::Plaintext => "plaintext",
+            Security::Tls => "tls",
+            Security::Mtls => "mtls",
+            Security::Scram => "scram",
+        }
+    }
+
+    /// The client listener speaks TLS (so the nodes need certificates).
+    pub const fn encrypts(self) -> bool {
+        !matches!(self, Security::Plaintext)
+    }
+
+    /// Clients authenticate, and an authorizer decides what each may do.
+    pub const fn authorizes(self) -> bool {
+        matches!(self, Security::Mtls | Security::Scram)
+    }
+
+    /// Kafka's `security.protocol` of the client listener.
+    pub const fn client_protocol(self) -> &'static str {
+        match self {
+            Security::Plaintext => "PLAINTEXT",
+            Security::Tls | Security::Mtls => "SSL",
+            Security::Scram => "SASL_SSL",
+        }
+    }
+}
+
+impl fmt::Display for Security {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a node of an environment is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,6 +1,7 @@
 //! One function per command; `run` dispatches. Results go to stdout, progress to the reporter.
 
 mod consume;
+mod credentials;
 mod fault;
 mod fetch;
 mod logs;
@@ -73,6 +74,8 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             fault::run(&ctx, fault, node).await
         }
         Command::Status => status::run(&ctx).await,
+        Command::ClientConfig { format, user } => credentials::client_config(&ctx, *format, user),
+        Command::Credentials => credentials::show(&ctx),
         Command::Probe { wait } => service::probe(&ctx, *wait).await,
         Command::Logs {
             service,
@@ -188,12 +191,29 @@ pub fn paths(ctx: &Context) -> Result<Paths> {
     Ok(Paths::default_for_current_user())
 }
 
-/// `--bootstrap-server`, else the broker of the environment under --root.
+/// `--bootstrap-server` (with `--client-config`'s properties, whose `bootstrap.servers` serves
+/// without it), else the brokers of the environment under --root, as its admin.
 pub fn bootstrap_server(ctx: &Context, client: &ClientArgs) -> Result<String> {
+    if let Some(file) = &client.client_config {
+        let mut properties = crate::security::clients::read_properties(file)?;
+        let listed = properties
+            .iter()
+            .position(|(k, _)| k == "bootstrap.servers");
+        let listed = listed.map(|at| properties.remove(at).1);
+        crate::messaging::connect_with(properties);
+        if let Some(b) = client.bootstrap_server.clone().or(listed) {
+            return Ok(b);
+        }
+    }
     if let Some(b) = &client.bootstrap_server {
         return Ok(b.clone());
     }
-    Ok(crate::state::require(&paths(ctx)?)?.bootstrap_server())
+    let manifest = crate::state::require(&paths(ctx)?)?;
+    crate::security::connect_as(
+        &crate::security::inputs_of(&manifest),
+        crate::security::ADMIN,
+    )?;
+    Ok(manifest.bootstrap_server())
 }
 
 /// The settings of flags and environment (with the global `--root`) over the config file.

@@ -77,6 +77,7 @@ impl Setup<'_> {
         if let (false, Some(java)) = (self.dry_run, &want.java) {
             want.check_java(java)?;
         }
+        deploy::secure::connect_as_admin(&want)?;
         let seen = deploy::observe(&runner, &want, previous).await?;
         let decision = deploy::decide(previous, &want, &seen)?;
         if self.dry_run {
@@ -91,7 +92,8 @@ impl Setup<'_> {
         check_ports(&want, &decision, previous).await?;
         announce(ctx, &decision);
         let manifest = self.act(&runner, &want, &decision).await?;
-        print_summary(ctx, &want, &manifest, started)
+        print_summary(ctx, &want, &manifest, started)?;
+        print_security(ctx, &want, &decision)
     }
 
     /// Carries the decision out; Ctrl-C or SIGTERM stop what this run started.
@@ -419,6 +421,33 @@ fn print_summary(
         super::say(&format!("ZooKeeper is ready at {zk}"))?;
     }
     super::say(&format!("Try: {}", super::try_next(&want.paths)))
+}
+
+/// Where a secured environment's client configurations are; the passwords, once, when this
+/// run made them (`kafkup credentials` shows them again).
+fn print_security(ctx: &Context<'_>, want: &Deployment, decision: &Decision) -> Result<()> {
+    if ctx.global.json || ctx.global.quiet || want.security == crate::vocab::Security::Plaintext {
+        return Ok(());
+    }
+    let dir = crate::security::client_dir(&want.paths, crate::security::DEVELOPER);
+    super::say(&format!(
+        "Secured ({}): the developer's client configurations are in {} (`kafkup client-config --format java|librdkafka|python`)",
+        want.security,
+        dir.display()
+    ))?;
+    let made = decision
+        .actions
+        .iter()
+        .any(|a| matches!(a, crate::deploy::Action::Secure(plan) if plan.make_passwords));
+    if made {
+        let passwords = crate::security::users::load(&crate::security::secrets_dir(&want.paths))?;
+        for user in crate::security::USERS {
+            let password = passwords.of(user).unwrap_or_default();
+            super::say(&format!("  SCRAM user {user:<10} password {password}"))?;
+        }
+        super::say("  (shown once; `kafkup credentials` shows them again)")?;
+    }
+    Ok(())
 }
 
 /// Every ZooKeeper server as a client on the host dials it.

@@ -160,6 +160,15 @@ fn purge_everything(manifest: &Manifest, reporter: &dyn Reporter) -> Result<()> 
     if logs.is_dir() {
         fs_err::remove_dir_all(&logs)?;
     }
+    // The local CA and the users' passwords: clients that trusted them must be set up anew.
+    let secrets = crate::security::secrets_dir(paths);
+    if secrets.is_dir() {
+        fs_err::remove_dir_all(&secrets)?;
+        reporter.step(&format!(
+            "removed the local CA and passwords in {}",
+            secrets.display()
+        ));
+    }
     state::remove(paths)?;
     // The lock we hold goes last (unlinking a held lock is fine: it is released when we exit).
     let _ = files::remove_file_if_exists(&crate::lock::lock_file(paths));

@@ -9,7 +9,7 @@ use crate::render::RenderedFile;
 use crate::runner::ServiceState;
 use crate::state::Manifest;
 use crate::topics::{TopicChange, TopicSeen};
-use crate::vocab::{Mode, NodeId, Role, RunnerKind};
+use crate::vocab::{Mode, NodeId, Role, RunnerKind, Security};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -28,6 +28,8 @@ pub struct Observed {
     /// The declared topics as the cluster has them (those that exist); None where they could
     /// not be looked at (no broker running, or none answered).
     pub topics: Option<BTreeMap<String, TopicSeen>>,
+    /// The security files that are missing, changed or due for renewal.
+    pub security: crate::security::store::Plan,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +90,13 @@ pub enum Action {
     WaitReady {
         timeout_secs: u64,
     },
+    /// The CA, certificates, passwords and client configurations made or renewed.
+    Secure(crate::security::store::Plan),
+    /// ZooKeeper mode, scram: the users' SCRAM credentials written to ZooKeeper before the
+    /// brokers need them (KRaft writes them when it formats the storage).
+    ScramUsers,
+    /// mtls, scram: the developer user's ACLs, once the brokers are ready.
+    GrantAcls,
     /// A declared topic created, raised or configured once the brokers are ready.
     Topic(TopicChange),
     /// A distribution of a version no longer used, removed once the new one runs.
@@ -120,6 +129,8 @@ pub enum Conflict {
     VolumeRename { from: NodeId, to: NodeId },
     #[error(transparent)]
     Topics(#[from] crate::topics::Refused),
+    #[error("this KRaft environment's storage is formatted without SCRAM users, and KRaft adds them only when it formats")]
+    ScramAfterFormat,
 }
 
 fn list(items: &[impl fmt::Display]) -> String {
@@ -140,6 +151,7 @@ impl crate::error::Diagnose for Conflict {
                 crate::error::ExitCode::Usage
             }
             Conflict::Topics(e) => e.exit_code(),
+            Conflict::ScramAfterFormat => crate::error::ExitCode::Usage,
         }
     }
     fn help(&self) -> Option<String> {
@@ -159,6 +171,9 @@ impl crate::error::Diagnose for Conflict {
                 "set up the docker environment with its final size from the start, or use the process or systemd runner, which move the data".into()
             ),
             Conflict::Topics(e) => e.help(),
+            Conflict::ScramAfterFormat => Some(
+                "use --security mtls or tls here, or set up a new environment with --security scram from the start (another --root, or `kafkup teardown --purge` first, which deletes the data)".into()
+            ),
         }
     }
 }
@@ -224,6 +239,7 @@ pub fn decide(
         return Err(Conflict::VolumeRename { from, to });
     }
     let topics = crate::topics::plan(&want.topics, seen.topics.as_ref(), want.brokers())?;
+    refuse_scram_after_format(previous, want, seen)?;
 
     let was = previous.and_then(|p| p.settings.as_ref());
     let changes = was.map(|was| was.changes(&want.kept)).unwrap_or_default();
@@ -234,6 +250,9 @@ pub fn decide(
         path: file.target.clone(),
         change: change.clone(),
     }));
+    if !seen.security.is_empty() {
+        actions.push(Action::Secure(seen.security.clone()));
+    }
     let restarts = restart_reasons(previous, want, seen, &changed);
     let starting: Vec<NodeId> = want
         .launches
@@ -260,9 +279,20 @@ pub fn decide(
         .unwrap_or(order.len());
     order.splice(at..at, renames.into_iter().map(Action::Rename));
     actions.extend(order);
+    let brokers_start = starting.iter().any(|n| n.role() == Role::Kafka);
+    if brokers_start && want.security == Security::Scram && want.mode == Mode::Zookeeper {
+        let first_broker = actions.iter().position(
+            |a| matches!(a, Action::Start { service, .. } if service.role() == Role::Kafka),
+        );
+        let at = first_broker.expect("a broker starts");
+        actions.insert(at, Action::ScramUsers);
+    }
     actions.push(Action::WaitReady {
         timeout_secs: want.ready_timeout_secs,
     });
+    if brokers_start && want.security.authorizes() {
+        actions.push(Action::GrantAcls);
+    }
     actions.extend(topics.into_iter().map(Action::Topic));
     actions.extend(retired_dists(previous, want));
     let selftest_due = !starting.is_empty()
@@ -289,6 +319,28 @@ fn format_storage(
             nodes: unformatted,
         }
     })
+}
+
+/// KRaft writes SCRAM users only into storage it formats: an environment formatted without
+/// them cannot take `scram` (its nodes formatted now get them).
+fn refuse_scram_after_format(
+    previous: Option<&Manifest>,
+    want: &Deployment,
+    seen: &Observed,
+) -> Result<(), Conflict> {
+    let was = previous
+        .and_then(|p| p.settings.as_ref())
+        .and_then(|s| s.security)
+        .unwrap_or(Security::Plaintext);
+    let formatted = seen.data.cluster_id().is_some();
+    if want.mode == Mode::Kraft
+        && want.security == Security::Scram
+        && was != Security::Scram
+        && formatted
+    {
+        return Err(Conflict::ScramAfterFormat);
+    }
+    Ok(())
 }
 
 /// Fewer nodes of a role than the environment has: their partitions (or votes) would go.
@@ -410,6 +462,9 @@ fn restart_reasons(
             .filter(|(file, _)| file.node == name)
             .map(|(file, _)| format!("{} changed", file_label(&file.target)))
             .collect();
+        if seen.security.nodes().contains(&name) {
+            why.push("its TLS or SASL files changed".into());
+        }
         match previous.and_then(|p| p.service(name)) {
             Some(record) if record.command != launch.command => {
                 why.push(command_change(&record.command, &launch.command))
@@ -493,6 +548,15 @@ impl fmt::Display for Action {
                 dir,
                 installed,
             } => f.write_str(&fetch_line(artifact, dir, *installed)),
+            Action::Secure(plan) => write!(f, "secure    {}", plan.describe()),
+            Action::ScramUsers => write!(
+                f,
+                "users     SCRAM credentials of admin and developer, into ZooKeeper"
+            ),
+            Action::GrantAcls => write!(
+                f,
+                "grant     developer: topics, groups and transactional ids (ACLs)"
+            ),
             Action::WriteFile { path, change } => {
                 let what = match change {
                     FileChange::New => "new",

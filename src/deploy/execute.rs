@@ -100,7 +100,32 @@ impl Run<'_, '_> {
             Action::Topic(change) => self.topic(change).await?,
             Action::RemoveDist { dir } => self.remove_dist(dir)?,
             Action::SelfTest => self.selftest().await?,
+            Action::Secure(plan) => self.secure(plan)?,
+            Action::ScramUsers => {
+                self.ex
+                    .reporter
+                    .step("writing the SCRAM users into ZooKeeper");
+                super::secure::scram_users(runner, self.ex.want).await?
+            }
+            Action::GrantAcls => {
+                super::secure::grant_acls(self.ex.want).await?;
+                self.ex.reporter.step("granted the developer user its ACLs");
+            }
         }
+        Ok(())
+    }
+
+    /// The security files: their directories and files recorded first, like rendered files.
+    fn secure(&mut self, plan: &crate::security::store::Plan) -> Result<()> {
+        for (file, _) in &plan.files {
+            self.create_dirs(file.parent().expect("security files have a directory"))?;
+            self.manifest.remember_file(file);
+        }
+        self.save()?;
+        super::secure::make_files(self.ex.want)?;
+        self.ex
+            .reporter
+            .step(&format!("secured: {}", plan.describe()));
         Ok(())
     }
 
@@ -301,9 +326,15 @@ impl Run<'_, '_> {
         ));
         let tool = Tool {
             what: "KRaft storage format".into(),
-            command: crate::spec::kraft_format_command(spec, Path::new(&command[0]), cluster_id),
+            command: crate::spec::kraft_format_command(
+                spec,
+                Path::new(&command[0]),
+                cluster_id,
+                &super::secure::format_scram_args(self.ex.want)?,
+            ),
             writes: vec![(node, data_dir)],
             class_archive: Some(node),
+            network: false,
         };
         let out = self.ex.runner.run_tool(&tool).await?;
         if !out.success {
@@ -360,6 +391,7 @@ impl Run<'_, '_> {
             command: vec!["sh".into(), "-c".into(), script],
             writes: vec![(name, dir.clone())],
             class_archive: None,
+            network: false,
         };
         let out = self.ex.runner.run_tool(&tool).await?;
         if !out.success {

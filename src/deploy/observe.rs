@@ -53,6 +53,8 @@ pub async fn observe(
         }
     }
     seen.topics = topics_seen(want, &seen).await;
+    let now = time::OffsetDateTime::now_utc();
+    seen.security = crate::security::store::plan(&want.security_inputs(), now)?;
     Ok(seen)
 }
 

@@ -25,9 +25,23 @@ use std::sync::{Arc, Mutex};
 /// connect and the first request (metadata). Every client command asks that first.
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// How this run's clients connect beyond the bootstrap address: TLS and SASL properties (the
+/// environment's admin identity, or `--client-config FILE`). A run talks to one cluster, so
+/// this is set once its identity is known (again when setup makes it) and every client
+/// kafkup makes — probes, self-test, commands, the HTTP API — picks it up.
+static CONNECTION: std::sync::RwLock<Vec<(String, String)>> = std::sync::RwLock::new(Vec::new());
+
+/// Sets the properties every client of this run adds (see [`CONNECTION`]).
+pub fn connect_with(properties: Vec<(String, String)>) {
+    *CONNECTION.write().unwrap_or_else(|e| e.into_inner()) = properties;
+}
+
 /// The configuration every kafkup client starts from; callers add their own keys.
 pub fn client_config(bootstrap: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
+    for (key, value) in CONNECTION.read().unwrap_or_else(|e| e.into_inner()).iter() {
+        config.set(key, value);
+    }
     config
         .set("bootstrap.servers", bootstrap)
         .set("client.id", "kafkup")

@@ -260,6 +260,35 @@ pub struct Tool {
     /// The node whose class-data archive it maps, when there is one (a JVM tool with that
     /// node's classpath); a tool never records an archive.
     pub class_archive: Option<NodeId>,
+    /// It talks to the environment's services (in a container: on their network; else none).
+    pub network: bool,
+}
+
+impl Tool {
+    /// The command line as a log may show it: a `password=…` inside an argument (a SCRAM
+    /// credential) is masked.
+    pub fn shown(&self) -> String {
+        self.command
+            .iter()
+            .map(|arg| mask_passwords(arg))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+fn mask_passwords(arg: &str) -> String {
+    const KEY: &str = "password=";
+    let mut out = String::new();
+    let mut rest = arg;
+    while let Some(at) = rest.find(KEY) {
+        out.push_str(&rest[..at + KEY.len()]);
+        out.push_str("***");
+        rest = &rest[at + KEY.len()..];
+        let end = rest.find([',', ']']).unwrap_or(rest.len());
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -689,6 +718,14 @@ impl Diagnose for RunnerError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_logged_tool_command_shows_no_password() {
+        assert_eq!(
+            mask_passwords("SCRAM-SHA-512=[name=admin,password=s3cret],SCRAM-SHA-512=[password=x]"),
+            "SCRAM-SHA-512=[name=admin,password=***],SCRAM-SHA-512=[password=***]"
+        );
+    }
 
     #[test]
     fn a_tail_inside_a_stack_trace_shows_the_exception_line_too() {

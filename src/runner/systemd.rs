@@ -284,6 +284,15 @@ impl SystemdRunner {
         for dir in &spec.data_dirs {
             chown_tree(dir, user.uid, user.gid)?;
         }
+        // Its key and JAAS file (0640): readable by its group, the service user's, alone.
+        let tls = crate::security::node_tls_dir(&self.ctx.paths.node_config(spec.name));
+        if tls.is_dir() {
+            let group = |p: &Path| nix::unistd::chown(p, None, Some(user.gid)).map_err(io_err);
+            group(&tls)?;
+            for entry in fs_err::read_dir(&tls)? {
+                group(&entry?.path())?;
+            }
+        }
         let paths = &self.ctx.paths;
         let mut walls = vec![paths.data.clone(), paths.config.clone()];
         walls.extend(
@@ -470,7 +479,7 @@ impl Runner for SystemdRunner {
             let options = archives.options(node, Starter::Tool, &command, Jdk::Host);
             command = class_archive::with_options(&command, &options);
         }
-        tracing::debug!("running the {}: {}", tool.what, command.join(" "));
+        tracing::debug!("running the {}: {}", tool.what, tool.shown());
         let (program, args) = command.split_first().expect("a tool has a command");
         let out = super::output_of(&tool.what, program, args, Some(&user)).await?;
         Ok(out.into())

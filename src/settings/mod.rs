@@ -15,7 +15,7 @@ use crate::defaults as d;
 use crate::error::{Diagnose, ExitCode};
 use crate::paths::Paths;
 use crate::topics::TopicDecl;
-use crate::vocab::{Backend, Mode, SourceChoice};
+use crate::vocab::{Backend, Mode, Security, SourceChoice};
 use check::{
     count, count_given, jvm_options, maybe_version, one_of, or, or_str, path, paths, port,
     some_heap, some_port, topics, urls, version,
@@ -140,6 +140,11 @@ declare_settings! {
     #[arg(long = "no-class-archive", num_args = 0, default_missing_value = "false",
         value_parser = clap::value_parser!(bool))]
     class_archive: bool => bool = or(true);
+    /// What the brokers' client listener speaks: plaintext, tls, mtls (clients present a
+    /// certificate) or scram (SASL/SCRAM-SHA-512 over TLS); with mtls and scram ACLs apply
+    /// (see "Secured listeners" in the README) [default: plaintext]
+    #[arg(long, env = "KAFKUP_SECURITY", value_enum)]
+    security: Security => Security = or(Security::Plaintext), kept;
     /// A topic setup makes sure of: created where missing, partitions raised, configs set (in
     /// the config file [[topics]] with name, partitions, replication_factor and configs); never
     /// deleted (repeatable; KAFKUP_TOPICS is comma-separated; the list replaces the config

@@ -4,10 +4,13 @@ producer would have sent: json.dumps(v).encode('utf-8').
 
     guide_consumer.py BOOTSTRAP TOPIC lines FILE   # each line of FILE was one message
     guide_consumer.py BOOTSTRAP TOPIC bodies FILE  # each line a request body {"message": v}
+    guide_consumer.py BOOTSTRAP TOPIC lines FILE SNIPPET  # connect with the KAFKA_PYTHON
+                                                          # settings of kafkup's client.py
 
 Exits 0 when the topic holds exactly the expected values, in order; 1 otherwise, saying where.
 """
 import json
+import runpy
 import sys
 
 from kafka import KafkaConsumer
@@ -28,9 +31,12 @@ def expected_values(mode, path):
 def main():
     bootstrap, topic, mode, path = sys.argv[1:5]
     expected = expected_values(mode, path)
+    settings = {"bootstrap_servers": bootstrap}
+    if len(sys.argv) > 5:
+        settings = runpy.run_path(sys.argv[5])["KAFKA_PYTHON"]
     consumer = KafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **settings,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=10000,  # the guide loops forever; a test must end

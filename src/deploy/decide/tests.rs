@@ -47,6 +47,7 @@ impl Case {
             strays: vec![],
             data: data_of(&dirs, Some("cluster-1"), want.mode),
             topics: Some(BTreeMap::new()),
+            security: Default::default(),
         };
         (m, seen)
     }

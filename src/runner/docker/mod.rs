@@ -543,7 +543,11 @@ impl Runner for DockerRunner {
             let options = self.archive_options(node, Starter::Tool, &command).await;
             command = class_archive::with_options(&command, &options);
         }
-        tracing::debug!("running the {}: {}", tool.what, command.join(" "));
+        tracing::debug!("running the {}: {}", tool.what, tool.shown());
+        let network = match tool.network {
+            true => self.ensure_network().await?,
+            false => "none".into(),
+        };
         let (program, args) = command.split_first().expect("a tool has a command");
         let body = ContainerCreateBody {
             image: Some(self.image.clone()),
@@ -552,7 +556,7 @@ impl Runner for DockerRunner {
             labels: Some(self.labels(None)),
             host_config: Some(HostConfig {
                 mounts: Some(mounts),
-                network_mode: Some("none".into()),
+                network_mode: Some(network),
                 cap_drop: Some(vec!["ALL".into()]),
                 security_opt: Some(vec!["no-new-privileges".into()]),
                 ..Default::default()
@@ -654,6 +658,7 @@ impl DockerRunner {
             command: vec!["sh".into(), "-c".into(), script.join("; ")],
             writes: dirs.to_vec(),
             class_archive: None,
+            network: false,
         };
         let out = self.run_tool(&tool).await?;
         let sections: Vec<&str> = out.output.split("@@ ").skip(1).collect();

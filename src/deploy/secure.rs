@@ -1,0 +1,116 @@
+//! The security steps of a setup (see [`crate::security`]): the files made, the SCRAM users
+//! written where the brokers read them, and the developer's ACLs granted.
+
+use crate::deployment::Deployment;
+use crate::error::Problem;
+use crate::runner::{AnyRunner, Runner, Tool};
+use crate::security::{self, acl, store, ADMIN, SCRAM_MECHANISM, USERS};
+use crate::vocab::{Role, Security};
+use anyhow::Result;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Makes kafkup's own clients of this run connect as the environment's admin (after the
+/// files exist, again with the passwords made).
+pub fn connect_as_admin(want: &Deployment) -> Result<()> {
+    Ok(security::connect_as(&want.security_inputs(), ADMIN)?)
+}
+
+/// Makes what the plan found missing; returns the files written.
+pub fn make_files(want: &Deployment) -> Result<Vec<PathBuf>> {
+    let now = time::OffsetDateTime::now_utc();
+    let written = store::apply(&want.security_inputs(), now)?;
+    connect_as_admin(want)?;
+    Ok(written)
+}
+
+/// `--add-scram` arguments of the KRaft format: every user with its password.
+pub fn format_scram_args(want: &Deployment) -> Result<Vec<String>> {
+    if want.security != Security::Scram {
+        return Ok(vec![]);
+    }
+    let passwords = security::users::load(&security::secrets_dir(&want.paths))?;
+    let mut args = Vec::new();
+    for user in USERS {
+        let password = passwords.of(user).unwrap_or_default();
+        args.push("--add-scram".into());
+        args.push(format!(
+            "{SCRAM_MECHANISM}=[name={user},password={password}]"
+        ));
+    }
+    Ok(args)
+}
+
+/// ZooKeeper mode: each user's SCRAM credential written into ZooKeeper (where the brokers
+/// read it) by Kafka's config tool, run as the runner runs tools.
+pub async fn scram_users(runner: &AnyRunner, want: &Deployment) -> Result<()> {
+    let broker = want.of_role(Role::Kafka).next().expect("a broker");
+    let connect = broker
+        .config
+        .kafka
+        .as_ref()
+        .and_then(|k| k.zookeeper_connect.clone())
+        .expect("a ZooKeeper-mode broker knows ZooKeeper");
+    let passwords = security::users::load(&security::secrets_dir(&want.paths))?;
+    for user in USERS {
+        let password = passwords.of(user).unwrap_or_default();
+        let args: Vec<String> = [
+            "--zookeeper",
+            &connect,
+            "--alter",
+            "--entity-type",
+            "users",
+            "--entity-name",
+            user,
+            "--add-config",
+            &format!("{SCRAM_MECHANISM}=[iterations=8192,password={password}]"),
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        let command = crate::spec::kafka_tool_command(
+            &broker.spec,
+            Path::new(&broker.command[0]),
+            "kafka.admin.ConfigCommand",
+            &args,
+        );
+        let tool = Tool {
+            what: format!("SCRAM credential of {user}"),
+            command,
+            writes: vec![],
+            class_archive: None,
+            network: true,
+        };
+        let out = runner.run_tool(&tool).await?;
+        if !out.success {
+            let said = crate::logtail::the_error(&out.output);
+            return Err(Problem::new(
+                format!(
+                    "writing the SCRAM credential of {user} failed ({}):\n{said}",
+                    out.status
+                ),
+                "is ZooKeeper running? `kafkup status` and `kafkup logs zookeeper` say",
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The developer's ACLs, created as the admin through the brokers.
+pub async fn grant_acls(want: &Deployment) -> Result<()> {
+    let config = crate::messaging::client_config(&want.bootstrap_server());
+    let principal = format!("User:{}", security::DEVELOPER);
+    let timeout = Duration::from_secs(crate::defaults::TOPIC_ADMIN_TIMEOUT_SECS);
+    let grants = acl::developer_grants();
+    let created =
+        tokio::task::spawn_blocking(move || acl::create(&config, &principal, &grants, timeout))
+            .await?;
+    created.map_err(|said| {
+        Problem::new(
+            format!("granting the developer user its ACLs failed: {said}"),
+            "`kafkup status` and `kafkup logs kafka` say whether the brokers are ready; run setup again",
+        )
+        .into()
+    })
+}
