@@ -20,6 +20,7 @@ mod nodes;
 mod output;
 mod owner;
 mod render;
+mod security;
 mod services;
 mod small;
 mod systemd;

@@ -18,7 +18,7 @@ fn guide(chars: usize) -> String {
     GUIDE.chars().take(chars).collect()
 }
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     let python = std::env::var_os("KAFKUP_TEST_PYTHON")
         .map(PathBuf::from)
         .expect(
