@@ -189,12 +189,12 @@ fn kafka_security(topology: &Topology, node: &Node, view: &NodeView) -> Option<K
     if !security.encrypts() {
         return None;
     }
-    let tls = crate::security::node_tls_dir(&view.config_dir);
+    let tls = crate::security::names::node_tls_dir(&view.config_dir);
     let authorizer = match topology.mode {
         Mode::Kraft => "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
         Mode::Zookeeper => "kafka.security.authorizer.AclAuthorizer",
     };
-    let mut super_users = vec![format!("User:{}", crate::security::ADMIN)];
+    let mut super_users = vec![format!("User:{}", crate::security::names::ADMIN)];
     super_users.extend(
         topology
             .nodes
@@ -205,16 +205,17 @@ fn kafka_security(topology: &Topology, node: &Node, view: &NodeView) -> Option<K
     let broker = node.ports.client.is_some();
     Some(KafkaSecurity {
         mode: security,
-        keystore: tls.join(crate::security::KEYSTORE),
-        truststore: tls.join(crate::security::TRUSTSTORE),
+        keystore: tls.join(crate::security::names::KEYSTORE),
+        truststore: tls.join(crate::security::names::TRUSTSTORE),
         client_auth: security == Security::Mtls,
         sasl: security == Security::Scram,
         nodes_authenticate: security.authorizes(),
         authorizer: security.authorizes().then_some(authorizer),
         super_users: super_users.join(";"),
-        principal_mapping: crate::security::PRINCIPAL_MAPPING,
-        jaas: (security == Security::Scram && broker).then(|| tls.join(crate::security::JAAS)),
-        scram_mechanism: crate::security::SCRAM_MECHANISM,
+        principal_mapping: crate::security::names::PRINCIPAL_MAPPING,
+        jaas: (security == Security::Scram && broker)
+            .then(|| tls.join(crate::security::names::JAAS)),
+        scram_mechanism: crate::security::names::SCRAM_MECHANISM,
     })
 }
 

@@ -215,15 +215,7 @@ pub fn decide(
     want: &Deployment,
     seen: &Observed,
 ) -> Result<Decision, Conflict> {
-    if let Some(prev) = previous {
-        if prev.mode != want.mode {
-            return Err(Conflict::ModeChange {
-                state: want.paths.state.clone(),
-                was: prev.mode,
-                wanted: want.mode,
-            });
-        }
-    }
+    refuse_mode_change(previous, want)?;
     let recorded = previous.and_then(|p| p.cluster_id.as_deref());
     let known: Vec<NodeId> = previous
         .map(|p| p.services.iter().map(|s| s.spec.name).collect())
@@ -250,9 +242,7 @@ pub fn decide(
         path: file.target.clone(),
         change: change.clone(),
     }));
-    if !seen.security.is_empty() {
-        actions.push(Action::Secure(seen.security.clone()));
-    }
+    actions.extend((!seen.security.is_empty()).then(|| Action::Secure(seen.security.clone())));
     let restarts = restart_reasons(previous, want, seen, &changed);
     let starting: Vec<NodeId> = want
         .launches
@@ -279,20 +269,10 @@ pub fn decide(
         .unwrap_or(order.len());
     order.splice(at..at, renames.into_iter().map(Action::Rename));
     actions.extend(order);
-    let brokers_start = starting.iter().any(|n| n.role() == Role::Kafka);
-    if brokers_start && want.security == Security::Scram && want.mode == Mode::Zookeeper {
-        let first_broker = actions.iter().position(
-            |a| matches!(a, Action::Start { service, .. } if service.role() == Role::Kafka),
-        );
-        let at = first_broker.expect("a broker starts");
-        actions.insert(at, Action::ScramUsers);
-    }
     actions.push(Action::WaitReady {
         timeout_secs: want.ready_timeout_secs,
     });
-    if brokers_start && want.security.authorizes() {
-        actions.push(Action::GrantAcls);
-    }
+    add_security_steps(&mut actions, want, &starting);
     actions.extend(topics.into_iter().map(Action::Topic));
     actions.extend(retired_dists(previous, want));
     let selftest_due = !starting.is_empty()
@@ -319,6 +299,35 @@ fn format_storage(
             nodes: unformatted,
         }
     })
+}
+
+/// The data of one mode is not the other's: a mode change would orphan it.
+fn refuse_mode_change(previous: Option<&Manifest>, want: &Deployment) -> Result<(), Conflict> {
+    match previous {
+        Some(prev) if prev.mode != want.mode => Err(Conflict::ModeChange {
+            state: want.paths.state.clone(),
+            was: prev.mode,
+            wanted: want.mode,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// When brokers start: in ZooKeeper mode under scram the SCRAM users go into ZooKeeper first;
+/// with ACLs on, the developer's are granted once the brokers are ready.
+fn add_security_steps(actions: &mut Vec<Action>, want: &Deployment, starting: &[NodeId]) {
+    if !starting.iter().any(|n| n.role() == Role::Kafka) {
+        return;
+    }
+    if want.security == Security::Scram && want.mode == Mode::Zookeeper {
+        let first_broker = actions.iter().position(
+            |a| matches!(a, Action::Start { service, .. } if service.role() == Role::Kafka),
+        );
+        actions.insert(first_broker.expect("a broker starts"), Action::ScramUsers);
+    }
+    if want.security.authorizes() {
+        actions.push(Action::GrantAcls);
+    }
 }
 
 /// KRaft writes SCRAM users only into storage it formats: an environment formatted without

@@ -285,7 +285,7 @@ impl SystemdRunner {
             chown_tree(dir, user.uid, user.gid)?;
         }
         // Its key and JAAS file (0640): readable by its group, the service user's, alone.
-        let tls = crate::security::node_tls_dir(&self.ctx.paths.node_config(spec.name));
+        let tls = crate::security::names::node_tls_dir(&self.ctx.paths.node_config(spec.name));
         if tls.is_dir() {
             let group = |p: &Path| nix::unistd::chown(p, None, Some(user.gid)).map_err(io_err);
             group(&tls)?;

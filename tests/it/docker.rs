@@ -124,7 +124,7 @@ fn check_hardening(service: &str, id: &str) {
     }
 }
 
-fn setup(env: &TestEnv, mode: &str, extra: &[&str]) -> String {
+pub fn setup(env: &TestEnv, mode: &str, extra: &[&str]) -> String {
     let image = image();
     let mut args = vec![
         "setup",

@@ -671,3 +671,29 @@ fn three_brokers_on_an_ensemble_under_systemd() {
     m.ok(&["teardown", "--purge"]);
     assert_eq!(m.sh("find /etc/systemd -name 'kafkup-*' | wc -l"), "0");
 }
+
+/// SCRAM under systemd (ZooKeeper mode, where Debian's kcat can log in): the node's key and
+/// JAAS file belong to root and the service user's group, 0640; the users are written into
+/// ZooKeeper by the config tool run as the service user; kcat with the written config works,
+/// a wrong password does not; `teardown --purge` removes the CA.
+#[test]
+fn scram_under_systemd() {
+    let m = Machine::boot("scram");
+    m.ok(&["setup", "--mode", "zookeeper", "--security", "scram"]);
+    for file in ["node.pem", "jaas.conf"] {
+        let seen = m.sh(&format!("stat -c '%a %U %G' /etc/kafkup/kafka/tls/{file}"));
+        assert_eq!(seen, "640 root kafkup", "{file}");
+    }
+    assert_eq!(m.sh("stat -c '%a' /var/lib/kafkup/state/secrets"), "700");
+    let config = "/etc/kafkup/clients/developer/librdkafka.conf";
+    m.sh(&format!("echo inside | kcat -F {config} -P -t secured -X acks=all"));
+    let got = m.sh(&format!("kcat -F {config} -C -t secured -o beginning -e -q"));
+    assert_eq!(got, "inside");
+    let wrong = format!(
+        "sed 's/^sasl.password=.*/sasl.password=wrong/' {config} > /root/wrong.conf; \
+         kcat -F /root/wrong.conf -L -m 8 >/dev/null 2>&1; echo $?"
+    );
+    assert_ne!(m.sh(&wrong), "0", "a wrong password is refused");
+    m.ok(&["teardown", "--purge"]);
+    assert_eq!(m.sh("ls /var/lib/kafkup 2>/dev/null | wc -l"), "0");
+}
