@@ -52,6 +52,8 @@ struct Status {
     state_dir: String,
     mode: Option<String>,
     bootstrap_server: Option<String>,
+    /// What the client listener speaks (plaintext, tls, mtls, scram).
+    security: Option<crate::vocab::Security>,
     cluster_id: Option<String>,
     /// The node that is the active controller, when one answered.
     controller: Option<NodeId>,
@@ -88,6 +90,7 @@ pub async fn run(ctx: &Context<'_>) -> Result<()> {
         state_dir: paths.state.display().to_string(),
         mode: Some(m.mode.to_string()),
         bootstrap_server: Some(m.bootstrap_server()),
+        security: Some(crate::security::of_manifest(m)),
         cluster_id: m.cluster_id.clone(),
         data_problem: data_problem.as_ref().map(|p| p.to_string()),
         all_ready: !services.is_empty()
@@ -181,6 +184,7 @@ fn no_environment(ctx: &Context<'_>, paths: &crate::paths::Paths) -> Result<()> 
             state_dir: paths.state.display().to_string(),
             mode: None,
             bootstrap_server: None,
+            security: None,
             cluster_id: None,
             controller: None,
             data_problem: None,
@@ -216,6 +220,12 @@ fn print(ctx: &Context<'_>, status: &Status) -> Result<()> {
         status.mode.as_deref().unwrap_or("?"),
         status.bootstrap_server.as_deref().unwrap_or("?")
     )];
+    if let Some(security) = status.security.filter(|s| s.encrypts()) {
+        out.push(format!(
+            "security {security}: clients speak {} (`kafkup client-config`, `kafkup credentials`)",
+            security.client_protocol()
+        ));
+    }
     if let Some(id) = &status.cluster_id {
         out.push(format!("cluster id {id}"));
     }

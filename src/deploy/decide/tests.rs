@@ -458,3 +458,64 @@ fn fewer_brokers_are_refused_and_docker_cannot_rename() {
         "{refused}"
     );
 }
+
+/// What the security files' check would find on a fresh root: everything to make.
+fn all_to_make(case: &Case) -> crate::security::store::Plan {
+    crate::security::store::Plan {
+        make_ca: true,
+        make_passwords: case.want.security == crate::vocab::Security::Scram,
+        issue: vec!["kafka".into()],
+        files: vec![(case.config_dir(KAFKA).join("tls/node.pem"), Some(KAFKA))],
+    }
+}
+
+#[test]
+fn scram_in_zookeeper_mode_writes_the_users_before_the_broker_and_grants_after_ready() {
+    let case = Case::new(Mode::Zookeeper, "security = \"scram\"");
+    let mut seen = case.nothing_there();
+    seen.security = all_to_make(&case);
+    let d = decide(None, case.desired(), &seen).unwrap();
+    let words: Vec<String> = lines(&d)
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect();
+    let at = |w: &str| words.iter().position(|x| x == w).unwrap_or_else(|| panic!("{w}: {words:?}"));
+    assert!(at("secure") < at("start"), "{words:?}");
+    assert_eq!(lines(&d)[at("users") + 1], "start     kafka (new)", "{words:?}");
+    assert!(at("wait") < at("grant") && at("grant") < at("selftest"), "{words:?}");
+}
+
+#[test]
+fn tls_needs_no_users_and_no_acls() {
+    let case = Case::new(Mode::Kraft, "security = \"tls\"");
+    let mut seen = case.nothing_there();
+    seen.security = all_to_make(&case);
+    let d = decide(None, case.desired(), &seen).unwrap();
+    assert!(find(&d, |a| matches!(a, Action::ScramUsers | Action::GrantAcls)).is_empty());
+    assert_eq!(find(&d, |a| matches!(a, Action::Secure(_))).len(), 1);
+}
+
+#[test]
+fn renewed_certificates_restart_their_node() {
+    let case = Case::new(Mode::Kraft, "security = \"tls\"");
+    let (m, mut seen) = case.set_up();
+    seen.security = crate::security::store::Plan {
+        issue: vec!["kafka".into()],
+        files: vec![(case.config_dir(KAFKA).join("tls/node.pem"), Some(KAFKA))],
+        ..Default::default()
+    };
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
+    let said = lines(&d).join("\n");
+    assert!(said.contains("restart   kafka: its TLS or SASL files changed"), "{said}");
+}
+
+#[test]
+fn a_formatted_kraft_environment_cannot_take_scram() {
+    let before = Case::new(Mode::Kraft, "");
+    let (m, seen) = before.set_up();
+    let after = Case::new(Mode::Kraft, "security = \"scram\"");
+    let refused = decide(Some(&m), after.desired(), &seen).unwrap_err();
+    assert_eq!(refused, Conflict::ScramAfterFormat);
+    // Its first setup formats with the users: nothing to refuse.
+    assert!(decide(None, after.desired(), &after.nothing_there()).is_ok());
+}
