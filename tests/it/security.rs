@@ -158,7 +158,10 @@ fn assert_nothing_leaks(env: &TestEnv, secrets: &[String]) {
     if env.root().join("config/zookeeper").exists() {
         shown += &env.ok(&["logs", "zookeeper", "-n", "100000"]);
     }
-    let out = env.kafkup(&["-vv", "setup", "--no-selftest"]).output().unwrap();
+    let out = env
+        .kafkup(&["-vv", "setup", "--no-selftest"])
+        .output()
+        .unwrap();
     shown += &String::from_utf8_lossy(&out.stderr);
     assert!(!shown.contains("PRIVATE KEY"));
     for secret in secrets {

@@ -686,8 +686,12 @@ fn scram_under_systemd() {
     }
     assert_eq!(m.sh("stat -c '%a' /var/lib/kafkup/state/secrets"), "700");
     let config = "/etc/kafkup/clients/developer/librdkafka.conf";
-    m.sh(&format!("echo inside | kcat -F {config} -P -t secured -X acks=all"));
-    let got = m.sh(&format!("kcat -F {config} -C -t secured -o beginning -e -q"));
+    m.sh(&format!(
+        "echo inside | kcat -F {config} -P -t secured -X acks=all"
+    ));
+    let got = m.sh(&format!(
+        "kcat -F {config} -C -t secured -o beginning -e -q"
+    ));
     assert_eq!(got, "inside");
     let wrong = format!(
         "sed 's/^sasl.password=.*/sasl.password=wrong/' {config} > /root/wrong.conf; \

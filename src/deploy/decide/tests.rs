@@ -479,10 +479,22 @@ fn scram_in_zookeeper_mode_writes_the_users_before_the_broker_and_grants_after_r
         .iter()
         .map(|l| l.split_whitespace().next().unwrap().to_string())
         .collect();
-    let at = |w: &str| words.iter().position(|x| x == w).unwrap_or_else(|| panic!("{w}: {words:?}"));
+    let at = |w: &str| {
+        words
+            .iter()
+            .position(|x| x == w)
+            .unwrap_or_else(|| panic!("{w}: {words:?}"))
+    };
     assert!(at("secure") < at("start"), "{words:?}");
-    assert_eq!(lines(&d)[at("users") + 1], "start     kafka (new)", "{words:?}");
-    assert!(at("wait") < at("grant") && at("grant") < at("selftest"), "{words:?}");
+    assert_eq!(
+        lines(&d)[at("users") + 1],
+        "start     kafka (new)",
+        "{words:?}"
+    );
+    assert!(
+        at("wait") < at("grant") && at("grant") < at("selftest"),
+        "{words:?}"
+    );
 }
 
 #[test]
@@ -506,7 +518,10 @@ fn renewed_certificates_restart_their_node() {
     };
     let d = decide(Some(&m), case.desired(), &seen).unwrap();
     let said = lines(&d).join("\n");
-    assert!(said.contains("restart   kafka: its TLS or SASL files changed"), "{said}");
+    assert!(
+        said.contains("restart   kafka: its TLS or SASL files changed"),
+        "{said}"
+    );
 }
 
 #[test]
