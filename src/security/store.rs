@@ -363,11 +363,17 @@ pub fn load_identity(inputs: &Inputs, user: &str) -> std::io::Result<ClientIdent
 
 /// A broker's JAAS file: the credentials it presents to the other brokers (as the admin).
 fn jaas(admin_password: &str) -> String {
-    format!(
-        "// kafkup: what this broker presents to the other brokers (SASL/SCRAM as {ADMIN}).\n\
-         KafkaServer {{\n    org.apache.kafka.common.security.scram.ScramLoginModule required\n    \
-         username=\"{ADMIN}\"\n    password=\"{admin_password}\";\n}};\n"
-    )
+    let lines = [
+        format!(
+            "// kafkup: what this broker presents to the other brokers (SASL/SCRAM as {ADMIN})."
+        ),
+        "KafkaServer {".to_string(),
+        "    org.apache.kafka.common.security.scram.ScramLoginModule required".to_string(),
+        format!("    username=\"{ADMIN}\""),
+        format!("    password=\"{admin_password}\";"),
+        "};".to_string(),
+    ];
+    lines.join("\n") + "\n"
 }
 
 #[cfg(test)]

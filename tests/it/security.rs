@@ -85,6 +85,17 @@ fn variant(dir: &Path, config: &Path, drop: &[&str], add: &[String]) -> PathBuf 
     path
 }
 
+/// The developer's config with another password cannot log in.
+fn assert_wrong_password_refused(dir: &Path, developer: &Path) {
+    let wrong = variant(
+        dir,
+        developer,
+        &["sasl.password"],
+        &["sasl.password=wrong".into()],
+    );
+    assert!(refused(&wrong).contains("Authentication"));
+}
+
 /// The guide's kafka-python consumer, connected with the snippet kafkup wrote, reads `topic`.
 fn guide_consumer_reads(env: &TestEnv, topic: &str, values: &[&str]) {
     let expected = env.root().join("expected.txt");
@@ -248,13 +259,7 @@ fn scram_users_log_in_and_only_the_admin_changes_acls() {
     guide_consumer_reads(&env, "guide", &["x", "y"]);
 
     let dir = env.root();
-    let wrong = variant(
-        dir,
-        &developer,
-        &["sasl.password"],
-        &["sasl.password=wrong".into()],
-    );
-    assert!(refused(&wrong).contains("Authentication"));
+    assert_wrong_password_refused(dir, &developer);
     let plain = variant(
         dir,
         &developer,
@@ -431,13 +436,7 @@ fn scram_in_zookeeper_mode_under_docker() {
     assert_eq!(consume(&developer, "guide"), ["\"d\""]);
     guide_consumer_reads(&env, "guide", &["d"]);
     let dir = env.root();
-    let wrong = variant(
-        dir,
-        &developer,
-        &["sasl.password"],
-        &["sasl.password=wrong".into()],
-    );
-    assert!(refused(&wrong).contains("Authentication"));
+    assert_wrong_password_refused(dir, &developer);
     assert_nothing_leaks(&env, &passwords(&env));
     env.ok(&["teardown", "--purge"]);
 }
