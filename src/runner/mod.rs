@@ -264,16 +264,14 @@ pub struct Tool {
     pub network: bool,
 }
 
-impl Tool {
-    /// The command line as a log may show it: a `password=…` inside an argument (a SCRAM
-    /// credential) is masked.
-    pub fn shown(&self) -> String {
-        self.command
-            .iter()
-            .map(|arg| mask_passwords(arg))
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
+/// A tool's command line as a log may show it: a `password=…` inside an argument (a SCRAM
+/// credential) is masked.
+pub fn shown(command: &[String]) -> String {
+    command
+        .iter()
+        .map(|arg| mask_passwords(arg))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn mask_passwords(arg: &str) -> String {

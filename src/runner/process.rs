@@ -423,7 +423,7 @@ impl Runner for ProcessRunner {
         }
         let archive = tool.class_archive.map(|node| (node, Starter::Tool));
         let command = self.with_archive(archive, &tool.command);
-        tracing::debug!("running the {}: {}", tool.what, tool.shown());
+        tracing::debug!("running the {}: {}", tool.what, super::shown(&command));
         let (program, args) = command.split_first().expect("a tool has a command");
         Ok(super::output_of(&tool.what, program, args, None)
             .await?

@@ -479,7 +479,7 @@ impl Runner for SystemdRunner {
             let options = archives.options(node, Starter::Tool, &command, Jdk::Host);
             command = class_archive::with_options(&command, &options);
         }
-        tracing::debug!("running the {}: {}", tool.what, tool.shown());
+        tracing::debug!("running the {}: {}", tool.what, super::shown(&command));
         let (program, args) = command.split_first().expect("a tool has a command");
         let out = super::output_of(&tool.what, program, args, Some(&user)).await?;
         Ok(out.into())

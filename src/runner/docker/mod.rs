@@ -543,7 +543,7 @@ impl Runner for DockerRunner {
             let options = self.archive_options(node, Starter::Tool, &command).await;
             command = class_archive::with_options(&command, &options);
         }
-        tracing::debug!("running the {}: {}", tool.what, tool.shown());
+        tracing::debug!("running the {}: {}", tool.what, super::shown(&command));
         let network = match tool.network {
             true => self.ensure_network().await?,
             false => "none".into(),
