@@ -126,6 +126,15 @@ pub enum Command {
             value_parser = clap::builder::PossibleValuesParser::new(crate::security::USERS))]
         user: String,
     },
+    /// Find and explain the traps of a local Kafka: the environment under --root, or any
+    /// cluster through --bootstrap-server (exit 1 when a check finds a problem).
+    Doctor {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Free space (MiB) under which a data directory's disk is a problem.
+        #[arg(long, value_name = "MIB", default_value_t = crate::doctor::MIN_FREE_MIB)]
+        min_free_mib: u64,
+    },
     /// Show the users of a secured environment: their passwords (scram) or certificates (mtls).
     Credentials,
     /// Show a service's log.

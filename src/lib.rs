@@ -9,6 +9,7 @@ pub mod datacheck;
 pub mod defaults;
 pub mod deploy;
 pub mod deployment;
+pub mod doctor;
 pub mod environment;
 pub mod error;
 pub mod fetch;

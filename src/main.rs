@@ -137,6 +137,7 @@ diagnosed!(
     kafkup::probe::NotReady,
     kafkup::probe::ProbeError,
     kafkup::lifecycle::NotAllReady,
+    kafkup::doctor::Problems,
     kafkup::lifecycle::StillServed,
     kafkup::lock::LockError,
     kafkup::selftest::SelftestError,

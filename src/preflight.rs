@@ -78,6 +78,11 @@ pub fn check_ports<S: AsRef<str>>(ports: &[(u16, S)]) -> Result<(), PreflightErr
 /// Who listens on `port`: LISTEN sockets of /proc/net/tcp{,6} → inode → the process with
 /// that socket among its fds. None when that process is not ours to look at.
 pub fn port_holder(port: u16) -> Option<String> {
+    port_holder_pid(port).map(|(_, who)| who)
+}
+
+/// [`port_holder`] with the holder's pid.
+pub fn port_holder_pid(port: u16) -> Option<(u32, String)> {
     use procfs::net::TcpState;
     let tables = [procfs::net::tcp(), procfs::net::tcp6()];
     let inodes: Vec<u64> = tables
@@ -94,7 +99,7 @@ pub fn port_holder(port: u16) -> Option<String> {
         .ok()?
         .flatten()
         .find(|p| holds_any(p, &inodes))?;
-    Some(describe_process(&holder))
+    Some((holder.pid as u32, describe_process(&holder)))
 }
 
 fn holds_any(process: &procfs::process::Process, inodes: &[u64]) -> bool {

@@ -2,6 +2,7 @@
 
 mod consume;
 mod credentials;
+mod doctor;
 mod fault;
 mod fetch;
 mod logs;
@@ -76,6 +77,10 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
         Command::Status => status::run(&ctx).await,
         Command::ClientConfig { format, user } => credentials::client_config(&ctx, *format, user),
         Command::Credentials => credentials::show(&ctx),
+        Command::Doctor {
+            client,
+            min_free_mib,
+        } => doctor::run(&ctx, client, *min_free_mib).await,
         Command::Probe { wait } => service::probe(&ctx, *wait).await,
         Command::Logs {
             service,

@@ -352,6 +352,17 @@ impl Admin {
         Ok(names)
     }
 
+    /// Every topic (internal ones included), from one metadata request.
+    pub async fn describe_all(&self) -> Result<Vec<TopicDescription>, AdminError> {
+        let metadata = self.metadata(None).await?;
+        let names: Vec<String> = metadata
+            .topics()
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect();
+        names.iter().map(|name| describe(&metadata, name)).collect()
+    }
+
     pub async fn describe_topic(&self, name: &str) -> Result<TopicDescription, AdminError> {
         let metadata = self.metadata(Some(name.to_string())).await?;
         describe(&metadata, name)

@@ -7,6 +7,7 @@ mod cli;
 pub mod cluster;
 mod commands;
 pub mod docker;
+mod doctor;
 mod env;
 mod faults;
 mod fetch;

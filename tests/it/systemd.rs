@@ -701,3 +701,27 @@ fn scram_under_systemd() {
     m.ok(&["teardown", "--purge"]);
     assert_eq!(m.sh("ls /var/lib/kafkup 2>/dev/null | wc -l"), "0");
 }
+
+/// doctor under systemd: healthy is all ok; a data directory handed to another owner is named
+/// with the chown that fixes it.
+#[test]
+fn doctor_under_systemd() {
+    let m = Machine::boot("doctor");
+    m.ok(&["setup", "--mode", "kraft", "--no-selftest"]);
+    let healthy = m.kafkup(&["doctor"]);
+    assert!(healthy.status.success(), "{}", text(&healthy));
+    m.sh("chown -R root:root /var/lib/kafkup/data/kafka");
+    let out = m.kafkup(&["doctor"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out);
+    assert!(
+        said.contains("problem  owner of data kafka: /var/lib/kafkup/data/kafka belongs to root; kafka runs as kafkup"),
+        "{said}"
+    );
+    assert!(
+        said.contains("sudo chown -R kafkup: /var/lib/kafkup/data/kafka"),
+        "{said}"
+    );
+    m.sh("chown -R kafkup:kafkup /var/lib/kafkup/data/kafka");
+    assert!(m.kafkup(&["doctor"]).status.success());
+}
