@@ -46,12 +46,7 @@ impl Check {
         saw: impl Into<String>,
         help: impl Into<String>,
     ) -> Check {
-        Check {
-            name: name.into(),
-            verdict: Verdict::Warning,
-            saw: saw.into(),
-            help: Some(help.into()),
-        }
+        Check::with_help(Verdict::Warning, name.into(), saw.into(), help.into())
     }
 
     pub fn problem(
@@ -59,11 +54,15 @@ impl Check {
         saw: impl Into<String>,
         help: impl Into<String>,
     ) -> Check {
+        Check::with_help(Verdict::Problem, name.into(), saw.into(), help.into())
+    }
+
+    fn with_help(verdict: Verdict, name: String, saw: String, help: String) -> Check {
         Check {
-            name: name.into(),
-            verdict: Verdict::Problem,
-            saw: saw.into(),
-            help: Some(help.into()),
+            name,
+            verdict,
+            saw,
+            help: Some(help),
         }
     }
 }
