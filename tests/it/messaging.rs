@@ -675,9 +675,11 @@ async fn serve_stops_cleanly_under_load_and_outlives_its_broker() {
     // SIGTERM under load: exit 0, and every message answered 200 is on the topic.
     let mut server = Server::start(&env, &["--topic", "load", "--chunk-size", "50"]);
     let url = server.url.clone();
+    let answered_so_far = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let workers: Vec<_> = (0..20)
         .map(|w| {
             let (client, url) = (client.clone(), url.clone());
+            let answered_so_far = answered_so_far.clone();
             tokio::spawn(async move {
                 let mut ok = Vec::new();
                 for i in 0..500 {
@@ -690,7 +692,10 @@ async fn serve_stops_cleanly_under_load_and_outlives_its_broker() {
                         .send()
                         .await;
                     match sent {
-                        Ok(r) if r.status() == 200 => ok.push(text),
+                        Ok(r) if r.status() == 200 => {
+                            ok.push(text);
+                            answered_so_far.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
                         _ => break, // refused or cut off: the server is stopping
                     }
                 }
@@ -698,11 +703,16 @@ async fn serve_stops_cleanly_under_load_and_outlives_its_broker() {
             })
         })
         .collect();
+    // SIGTERM once 200 messages were answered (and so are on the topic) and more are in flight.
     let until = Instant::now() + Duration::from_secs(60);
-    while count_on(&b, "load") < 200 {
-        assert!(Instant::now() < until, "no load reached the topic");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    while answered_so_far.load(std::sync::atomic::Ordering::SeqCst) < 200 {
+        assert!(Instant::now() < until, "no load was answered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    assert!(
+        count_on(&b, "load") > 0,
+        "answered messages are on the topic"
+    );
     sigterm(&server.child);
     assert!(wait_exit(&mut server.child, Duration::from_secs(40)).success());
     let mut answered = Vec::new();

@@ -672,32 +672,48 @@ fn three_brokers_on_an_ensemble_under_systemd() {
     assert_eq!(m.sh("find /etc/systemd -name 'kafkup-*' | wc -l"), "0");
 }
 
-/// SCRAM under systemd (ZooKeeper mode, where Debian's kcat can log in): the node's key and
+/// tls, mtls and scram in turn under systemd (ZooKeeper mode, where Debian's kcat logs in
+/// with SCRAM), with kcat inside the machine: each keeps every message and refuses plaintext;
+/// mtls refuses a client without a certificate, scram a wrong password. The node's key and
 /// JAAS file belong to root and the service user's group, 0640; the users are written into
-/// ZooKeeper by the config tool run as the service user; kcat with the written config works,
-/// a wrong password does not; `teardown --purge` removes the CA.
+/// ZooKeeper by the config tool run as the service user; `teardown --purge` removes the CA.
 #[test]
-fn scram_under_systemd() {
-    let m = Machine::boot("scram");
-    m.ok(&["setup", "--mode", "zookeeper", "--security", "scram"]);
+fn tls_mtls_and_scram_in_turn_under_systemd() {
+    let m = Machine::boot("secured");
+    let config = "/etc/kafkup/clients/developer/librdkafka.conf";
+    let refused = |file: &str| {
+        let script = format!("kcat -F {file} -L -m 8 >/dev/null 2>&1; echo $?");
+        assert_ne!(m.sh(&script), "0", "{file} was let in");
+    };
+    let plain = format!(
+        "echo bootstrap.servers={} > /root/plain.conf",
+        m.bootstrap()
+    );
+    m.sh(&plain);
+    for security in ["tls", "mtls", "scram"] {
+        m.ok(&["setup", "--mode", "zookeeper", "--security", security]);
+        m.sh(&format!(
+            "echo {security} | kcat -F {config} -P -t kept -X acks=all"
+        ));
+        refused("/root/plain.conf");
+        if security == "mtls" {
+            m.sh(&format!(
+                "grep -v '^ssl.certificate\\|^ssl.key' {config} > /root/nocert.conf"
+            ));
+            refused("/root/nocert.conf");
+        }
+    }
+    let got = m.sh(&format!("kcat -F {config} -C -t kept -o beginning -e -q"));
+    assert_eq!(got, "tls\nmtls\nscram");
     for file in ["node.pem", "jaas.conf"] {
         let seen = m.sh(&format!("stat -c '%a %U %G' /etc/kafkup/kafka/tls/{file}"));
         assert_eq!(seen, "640 root kafkup", "{file}");
     }
     assert_eq!(m.sh("stat -c '%a' /var/lib/kafkup/state/secrets"), "700");
-    let config = "/etc/kafkup/clients/developer/librdkafka.conf";
     m.sh(&format!(
-        "echo inside | kcat -F {config} -P -t secured -X acks=all"
+        "sed 's/^sasl.password=.*/sasl.password=wrong/' {config} > /root/wrong.conf"
     ));
-    let got = m.sh(&format!(
-        "kcat -F {config} -C -t secured -o beginning -e -q"
-    ));
-    assert_eq!(got, "inside");
-    let wrong = format!(
-        "sed 's/^sasl.password=.*/sasl.password=wrong/' {config} > /root/wrong.conf; \
-         kcat -F /root/wrong.conf -L -m 8 >/dev/null 2>&1; echo $?"
-    );
-    assert_ne!(m.sh(&wrong), "0", "a wrong password is refused");
+    refused("/root/wrong.conf");
     m.ok(&["teardown", "--purge"]);
     assert_eq!(m.sh("ls /var/lib/kafkup 2>/dev/null | wc -l"), "0");
 }
