@@ -126,6 +126,12 @@ pub enum Command {
             value_parser = clap::builder::PossibleValuesParser::new(crate::security::USERS))]
         user: String,
     },
+    /// Save, restore, list or delete snapshots of the environment's data (taken and put back
+    /// with the services stopped, and started again if they ran).
+    Snapshot {
+        #[command(subcommand)]
+        action: SnapshotAction,
+    },
     /// Find and explain the traps of a local Kafka: the environment under --root, or any
     /// cluster through --bootstrap-server (exit 1 when a check finds a problem).
     Doctor {
@@ -288,6 +294,24 @@ pub struct ClientArgs {
     /// --bootstrap-server is not given.
     #[arg(long, value_name = "FILE")]
     pub client_config: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotAction {
+    /// Copy every node's data (and the manifest and config) into snapshots/NAME.
+    Save {
+        name: String,
+    },
+    /// Put every node's data back as snapshot NAME holds it (same cluster, nodes, mode and
+    /// Kafka release only).
+    Restore {
+        name: String,
+    },
+    /// The snapshots, oldest first, with their size, cluster, mode and release.
+    List,
+    Delete {
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

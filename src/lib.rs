@@ -29,6 +29,7 @@ pub mod runner;
 pub mod security;
 pub mod selftest;
 pub mod settings;
+pub mod snapshot;
 pub mod spec;
 pub mod state;
 pub mod topics;

@@ -138,6 +138,7 @@ diagnosed!(
     kafkup::probe::ProbeError,
     kafkup::lifecycle::NotAllReady,
     kafkup::doctor::Problems,
+    kafkup::snapshot::Misfit,
     kafkup::lifecycle::StillServed,
     kafkup::lock::LockError,
     kafkup::selftest::SelftestError,

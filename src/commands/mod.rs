@@ -11,6 +11,7 @@ mod render;
 mod serve;
 mod service;
 mod setup;
+mod snapshot;
 mod status;
 mod stop;
 mod teardown;
@@ -77,6 +78,7 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
         Command::Status => status::run(&ctx).await,
         Command::ClientConfig { format, user } => credentials::client_config(&ctx, *format, user),
         Command::Credentials => credentials::show(&ctx),
+        Command::Snapshot { action } => snapshot_command(&ctx, action).await,
         Command::Doctor {
             client,
             min_free_mib,
@@ -96,6 +98,20 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
         | Command::Produce { .. }
         | Command::Consume { .. }
         | Command::Serve { .. } => messaging(&ctx, &cli.command, cli.global.json).await,
+    }
+}
+
+async fn snapshot_command(ctx: &Context<'_>, action: &crate::cli::SnapshotAction) -> Result<()> {
+    use crate::cli::SnapshotAction;
+    if let SnapshotAction::List = action {
+        return snapshot::list(ctx).await;
+    }
+    let _lock = lock::acquire(&paths(ctx)?)?;
+    match action {
+        SnapshotAction::Save { name } => snapshot::save(ctx, name).await,
+        SnapshotAction::Restore { name } => snapshot::restore(ctx, name).await,
+        SnapshotAction::Delete { name } => snapshot::delete(ctx, name).await,
+        SnapshotAction::List => unreachable!("answered above"),
     }
 }
 

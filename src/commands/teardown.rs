@@ -160,6 +160,11 @@ fn purge_everything(manifest: &Manifest, reporter: &dyn Reporter) -> Result<()> 
     if logs.is_dir() {
         fs_err::remove_dir_all(&logs)?;
     }
+    let snapshots = crate::snapshot::dir(paths);
+    if snapshots.is_dir() {
+        fs_err::remove_dir_all(&snapshots)?;
+        reporter.step(&format!("removed the snapshots in {}", snapshots.display()));
+    }
     // The local CA and the users' passwords: clients that trusted them must be set up anew.
     let secrets = crate::security::secrets_dir(paths);
     if secrets.is_dir() {

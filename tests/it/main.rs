@@ -24,5 +24,6 @@ mod render;
 mod security;
 mod services;
 mod small;
+mod snapshot;
 mod systemd;
 mod topics;
