@@ -117,6 +117,14 @@ impl Manifest {
         self.runner.as_ref().map(RunnerRecord::kind)
     }
 
+    /// The Kafka release the environment runs (its installed Kafka distribution).
+    pub fn kafka_version(&self) -> Option<String> {
+        self.dists
+            .iter()
+            .find(|d| d.artifact.top_dir.starts_with("kafka_"))
+            .map(|d| d.artifact.version.clone())
+    }
+
     pub fn service(&self, name: NodeId) -> Option<&ServiceRecord> {
         self.services.iter().find(|s| s.spec.name == name)
     }

@@ -125,7 +125,7 @@ fn take(env: &Environment, into: &Path, name: &str, ran: &[NodeId]) -> Result<Me
         mode: m.mode,
         nodes: snapshot::node_names(m),
         cluster_id: m.cluster_id.clone(),
-        kafka_version: snapshot::kafka_version(m),
+        kafka_version: m.kafka_version(),
         ran: ran.iter().map(|n| n.name()).collect(),
         bytes,
     };

@@ -131,6 +131,8 @@ pub enum Conflict {
     Topics(#[from] crate::topics::Refused),
     #[error("this KRaft environment's storage is formatted without SCRAM users, and KRaft adds them only when it formats")]
     ScramAfterFormat,
+    #[error("this KRaft environment runs Kafka {was}; Kafka {wanted} cannot read the metadata {was} wrote (its metadata.version is newer than {wanted} knows)")]
+    Downgrade { was: String, wanted: String },
 }
 
 fn list(items: &[impl fmt::Display]) -> String {
@@ -151,7 +153,9 @@ impl crate::error::Diagnose for Conflict {
                 crate::error::ExitCode::Usage
             }
             Conflict::Topics(e) => e.exit_code(),
-            Conflict::ScramAfterFormat => crate::error::ExitCode::Usage,
+            Conflict::ScramAfterFormat | Conflict::Downgrade { .. } => {
+                crate::error::ExitCode::Usage
+            }
         }
     }
     fn help(&self) -> Option<String> {
@@ -171,6 +175,9 @@ impl crate::error::Diagnose for Conflict {
                 "set up the docker environment with its final size from the start, or use the process or systemd runner, which move the data".into()
             ),
             Conflict::Topics(e) => e.help(),
+            Conflict::Downgrade { was, .. } => Some(format!(
+                "leave out --kafka-version (or give {was}); to go back to an older release, restore a snapshot taken before the upgrade (`kafkup snapshot restore NAME`), or set up anew (`kafkup teardown --purge` deletes the data)"
+            )),
             Conflict::ScramAfterFormat => Some(
                 "use --security mtls or tls here, or set up a new environment with --security scram from the start (another --root, or `kafkup teardown --purge` first, which deletes the data)".into()
             ),
@@ -232,6 +239,7 @@ pub fn decide(
     }
     let topics = crate::topics::plan(&want.topics, seen.topics.as_ref(), want.brokers())?;
     refuse_scram_after_format(previous, want, seen)?;
+    refuse_kraft_downgrade(previous, want, seen)?;
 
     let was = previous.and_then(|p| p.settings.as_ref());
     let changes = was.map(|was| was.changes(&want.kept)).unwrap_or_default();
@@ -348,6 +356,30 @@ fn refuse_scram_after_format(
         && formatted
     {
         return Err(Conflict::ScramAfterFormat);
+    }
+    Ok(())
+}
+
+/// KRaft storage carries the metadata.version of the release that formatted (or last raised)
+/// it, and an older release refuses to start on it ("No MetadataVersion with feature level
+/// …") — after the running broker was stopped. Refused before anything stops.
+fn refuse_kraft_downgrade(
+    previous: Option<&Manifest>,
+    want: &Deployment,
+    seen: &Observed,
+) -> Result<(), Conflict> {
+    let (Some(previous), Some(node)) = (previous, want.topology.of_role(Role::Kafka).next()) else {
+        return Ok(());
+    };
+    let Some(was) = previous.kafka_version() else {
+        return Ok(());
+    };
+    let wanted = node.dist.artifact.version.clone();
+    let older =
+        crate::catalog::VersionNumber::parse(&wanted) < crate::catalog::VersionNumber::parse(&was);
+    let formatted = seen.data.cluster_id().is_some();
+    if want.mode == Mode::Kraft && formatted && older {
+        return Err(Conflict::Downgrade { was, wanted });
     }
     Ok(())
 }

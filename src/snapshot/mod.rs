@@ -85,15 +85,6 @@ pub fn node_names(manifest: &Manifest) -> Vec<String> {
         .collect()
 }
 
-/// The Kafka release an environment runs (its first Kafka distribution).
-pub fn kafka_version(manifest: &Manifest) -> Option<String> {
-    manifest
-        .dists
-        .iter()
-        .find(|d| d.artifact.top_dir.starts_with("kafka_"))
-        .map(|d| d.artifact.version.clone())
-}
-
 /// Whether `meta` can be restored into the environment `manifest` describes.
 pub fn fits(meta: &Meta, manifest: &Manifest) -> Result<(), Misfit> {
     let name = meta.name.clone();
@@ -121,7 +112,7 @@ pub fn fits(meta: &Meta, manifest: &Manifest) -> Result<(), Misfit> {
             ours: ours.join(", "),
         });
     }
-    if let (Some(theirs), Some(ours)) = (&meta.kafka_version, kafka_version(manifest)) {
+    if let (Some(theirs), Some(ours)) = (&meta.kafka_version, manifest.kafka_version()) {
         if *theirs != ours {
             return Err(Misfit::OtherRelease {
                 name,

@@ -208,3 +208,22 @@ fn a_killed_kraft_format_dies_with_kafkup_and_is_finished_with_the_same_id() {
     assert_eq!(code, 0, "{status:#}");
     assert_eq!(status["cluster_id"], recorded.as_str());
 }
+
+/// The trap of an older release on KRaft storage: 4.4.0's storage carries a metadata.version
+/// 4.3.2 does not know. Refused before anything stops (before 4.3.2 is even fetched), with
+/// the way back named; the running broker runs on.
+#[test]
+fn an_older_kafka_release_on_kraft_storage_is_refused_before_anything_stops() {
+    let env = TestEnv::new();
+    env.setup("kraft", &["--no-selftest"]);
+    let before = status_pids(&env);
+    let out = env.run(&["setup", "--kafka-version", "4.3.2"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("cannot read the metadata 4.4.0 wrote"),
+        "{err}"
+    );
+    assert!(err.contains("kafkup snapshot restore"), "{err}");
+    assert_eq!(status_pids(&env), before, "nothing stopped");
+}

@@ -534,3 +534,36 @@ fn a_formatted_kraft_environment_cannot_take_scram() {
     // Its first setup formats with the users: nothing to refuse.
     assert!(decide(None, after.desired(), &after.nothing_there()).is_ok());
 }
+
+#[test]
+fn an_older_kafka_release_on_kraft_storage_is_refused_before_anything_stops() {
+    let case = Case::new(Mode::Kraft, "kafka_version = \"4.4.0\"");
+    let (mut m, seen) = case.set_up();
+    m.dists = case
+        .desired()
+        .dists()
+        .into_iter()
+        .map(|d| crate::state::InstalledDist {
+            artifact: d.artifact.clone(),
+            dir: d.dir.clone(),
+            sha512: String::new(),
+            source: Default::default(),
+        })
+        .collect();
+    let older = Case::new(Mode::Kraft, "kafka_version = \"4.3.2\"");
+    let refused = decide(Some(&m), older.desired(), &seen).unwrap_err();
+    assert_eq!(
+        refused,
+        Conflict::Downgrade {
+            was: "4.4.0".into(),
+            wanted: "4.3.2".into()
+        }
+    );
+    let newer = Case::new(Mode::Kraft, "kafka_version = \"4.5.0\"");
+    assert!(
+        decide(Some(&m), newer.desired(), &seen).is_ok(),
+        "an upgrade is planned"
+    );
+    // A new environment may start with any release.
+    assert!(decide(None, older.desired(), &older.nothing_there()).is_ok());
+}
