@@ -308,6 +308,11 @@ pub fn kcat_consume_all(bootstrap: &str, topic: &str) -> Vec<String> {
         ])
         .output()
         .unwrap();
+    kcat_lines(out)
+}
+
+/// The values a `kcat -C` printed, one a line; its error when it failed.
+pub fn kcat_lines(out: Output) -> Vec<String> {
     assert!(
         out.status.success(),
         "kcat consume failed: {}",

@@ -52,16 +52,7 @@ fn consume(config: &Path, topic: &str) -> Vec<String> {
         &["-C", "-t", topic, "-o", "beginning", "-e", "-q"],
         "",
     );
-    assert!(
-        out.status.success(),
-        "kcat consume: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    crate::env::kcat_lines(out)
 }
 
 /// A client of `config` gets no metadata (refused, or cannot authenticate); its error.
