@@ -247,8 +247,11 @@ impl ProcessRunner {
         let deadline = tokio::time::Instant::now() + limit;
         // A killed JVM's main thread can be a zombie while its other threads still close
         // sockets: wait for those too, or the port looks busy to the next start.
+        // An exiting process loses its command line before the kernel has ended it, so
+        // "not ours any more" is not yet "gone": wait for the zombie (or nothing) as well.
         let gone = || async {
-            match !self.is_running(name, record) && threads_left(record.pid) <= 1 {
+            let ended = has_ended(record);
+            match ended && !self.is_running(name, record) && threads_left(record.pid) <= 1 {
                 true => Attempt::Ready(()),
                 false => Attempt::NotYet(()),
             }
@@ -509,6 +512,15 @@ fn threads_left(pid: u32) -> u64 {
     procfs::process::Process::new(pid as i32)
         .and_then(|p| p.status())
         .map_or(0, |s| s.threads)
+}
+
+/// Whether the process of `record` has ended: no such process, a zombie, or another process
+/// that reuses its pid.
+fn has_ended(record: &PidRecord) -> bool {
+    match read_stat(record.pid) {
+        Some((state, start_time)) => start_time != record.start_time || matches!(state, 'Z' | 'X'),
+        None => true,
+    }
 }
 
 /// (state, start time) from /proc/<pid>/stat.
