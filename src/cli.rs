@@ -54,6 +54,30 @@ pub enum Command {
         #[arg(long)]
         install_java: bool,
     },
+    /// Move the environment to another Kafka (or ZooKeeper) release with its data: the release
+    /// fetched and verified before anything stops, a snapshot, then one node at a time
+    /// (ZooKeeper, controllers, brokers), each ready again before the next, and proof that no
+    /// topic, message or committed offset was lost. Setup's flags choose the release and its
+    /// source (--kafka-version, --zookeeper-version, --source, --mirror, --dist, --maven-repo,
+    /// --keys); other changes are setup's.
+    Upgrade {
+        #[command(flatten)]
+        settings: Layer,
+        /// Print the steps and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// KRaft: raise metadata.version to the new release's without asking (the older release
+        /// cannot start on the data afterwards; the snapshot can bring it back). Alone, it
+        /// raises it for a release already rolled out.
+        #[arg(long, conflicts_with = "no_finalize")]
+        finalize: bool,
+        /// KRaft: leave metadata.version where it is, without asking.
+        #[arg(long)]
+        no_finalize: bool,
+        /// Take no snapshot before the first node stops.
+        #[arg(long)]
+        no_snapshot: bool,
+    },
     /// Download, verify and unpack the distributions; prints their paths. Starts nothing.
     Fetch {
         #[command(flatten)]

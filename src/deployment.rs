@@ -194,6 +194,12 @@ impl Deployment {
         self.launches.iter().find(|l| l.id == id)
     }
 
+    /// The Kafka release its brokers run.
+    pub fn kafka_version(&self) -> String {
+        let broker = self.topology.of_role(Role::Kafka).next();
+        broker.map_or_else(String::new, |b| b.dist.artifact.version.clone())
+    }
+
     /// How many brokers: the most replicas a topic can have.
     pub fn brokers(&self) -> usize {
         self.topology.of_role(Role::Kafka).count()

@@ -151,6 +151,8 @@ diagnosed!(
     kafkup::deployment::DeploymentError,
     kafkup::paths::DataInTempDir,
     kafkup::topics::Refused,
+    kafkup::releases::Refused,
+    kafkup::deploy::roll::NotRolling,
 );
 
 #[cfg(test)]

@@ -48,6 +48,11 @@ pub struct Manifest {
     #[serde(default)]
     pub formatting: Option<String>,
     pub dists: Vec<InstalledDist>,
+    /// KRaft: the release whose metadata.version the storage carries — the one that formatted
+    /// it, or that `upgrade --finalize` raised it to. An older release cannot start on it.
+    /// Absent in older manifests (then: the release installed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_release: Option<String>,
     /// Rendered files kafkup wrote.
     pub files: Vec<PathBuf>,
     /// Directories kafkup created, deepest last (removed in reverse order, only if empty,
@@ -86,6 +91,7 @@ impl Manifest {
             cluster_id: None,
             formatting: None,
             dists: vec![],
+            metadata_release: None,
             files: vec![],
             dirs: vec![],
             services: vec![],
@@ -119,9 +125,25 @@ impl Manifest {
 
     /// The Kafka release the environment runs (its installed Kafka distribution).
     pub fn kafka_version(&self) -> Option<String> {
+        self.release_of(crate::catalog::Project::Kafka)
+    }
+
+    /// KRaft: the oldest release that can start on the storage (see `metadata_release`).
+    pub fn oldest_release_for_data(&self) -> Option<String> {
+        self.metadata_release
+            .clone()
+            .or_else(|| self.kafka_version())
+    }
+
+    /// The ZooKeeper release the environment runs, in ZooKeeper mode.
+    pub fn zookeeper_version(&self) -> Option<String> {
+        self.release_of(crate::catalog::Project::Zookeeper)
+    }
+
+    fn release_of(&self, project: crate::catalog::Project) -> Option<String> {
         self.dists
             .iter()
-            .find(|d| d.artifact.top_dir.starts_with("kafka_"))
+            .find(|d| d.artifact.project == project)
             .map(|d| d.artifact.version.clone())
     }
 
@@ -199,6 +221,7 @@ mod v1 {
                 cluster_id: self.cluster_id,
                 formatting: None,
                 dists: self.dists,
+                metadata_release: None,
                 files: self.files,
                 dirs: self.dirs,
                 services,

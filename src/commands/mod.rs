@@ -16,6 +16,7 @@ mod status;
 mod stop;
 mod teardown;
 mod topic;
+mod upgrade;
 
 use crate::cli::{Cli, ClientArgs, Command, GlobalArgs};
 use crate::defaults;
@@ -44,7 +45,16 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             install_java,
         } => {
             let settings = resolve_settings(&ctx, settings)?;
-            setup::run(&ctx, &settings, *dry_run, *install_java).await
+            let options = setup::Options {
+                dry_run: *dry_run,
+                install_java: *install_java,
+                rolling: false,
+            };
+            setup::run(&ctx, &settings, options).await
+        }
+        Command::Upgrade { settings, .. } => {
+            let settings = resolve_settings(&ctx, settings)?;
+            upgrade::run(&ctx, &settings, upgrade_options(&cli.command)).await
         }
         Command::Fetch { settings } => {
             let settings = resolve_settings(&ctx, settings)?;
@@ -98,6 +108,24 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
         | Command::Produce { .. }
         | Command::Consume { .. }
         | Command::Serve { .. } => messaging(&ctx, &cli.command, cli.global.json).await,
+    }
+}
+
+fn upgrade_options(command: &Command) -> upgrade::Options {
+    let Command::Upgrade {
+        dry_run,
+        finalize,
+        no_finalize,
+        no_snapshot,
+        ..
+    } = command
+    else {
+        unreachable!("asked for upgrade only")
+    };
+    upgrade::Options {
+        dry_run: *dry_run,
+        finalize: (*finalize || *no_finalize).then_some(*finalize),
+        snapshot: !*no_snapshot,
     }
 }
 
@@ -237,7 +265,6 @@ pub fn bootstrap_server(ctx: &Context, client: &ClientArgs) -> Result<String> {
     Ok(manifest.bootstrap_server())
 }
 
-/// The settings of flags and environment (with the global `--root`) over the config file.
 /// The settings of flags and environment (with the global `--root`) over the config file,
 /// over what the environment under that root was set up with.
 fn resolve_settings(ctx: &Context, flags: &Layer) -> Result<Settings> {

@@ -18,24 +18,31 @@ use crate::vocab::{Backend, RunnerKind};
 use anyhow::Result;
 use std::time::Instant;
 
-pub async fn run(
-    ctx: &Context<'_>,
-    settings: &Settings,
-    dry_run: bool,
-    install_java: bool,
-) -> Result<()> {
+/// How setup carries out what it decided.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Print the plan and change nothing.
+    pub dry_run: bool,
+    /// Install Java with apt-get where none is found, without asking.
+    pub install_java: bool,
+    /// Restart one node at a time, each ready again before the next (`kafkup upgrade`).
+    pub rolling: bool,
+}
+
+pub async fn run(ctx: &Context<'_>, settings: &Settings, options: Options) -> Result<()> {
     let paths = settings.paths();
     // Before the lock: taking it would create the state dir where data must not go, and a
     // runner asked for by name that cannot run here is a usage error first.
     crate::deployment::check_early(settings)?;
     let previous = state::load(&paths)?;
     let choice = choose_runner(ctx, settings, previous.as_ref()).await?;
-    let lock = (!dry_run).then(|| lock::acquire(&paths)).transpose()?;
+    let lock = (!options.dry_run)
+        .then(|| lock::acquire(&paths))
+        .transpose()?;
     let setup = Setup {
         ctx,
         settings,
-        dry_run,
-        install_java,
+        options,
         previous,
     };
     let result = setup.run(choice).await;
@@ -47,11 +54,24 @@ pub async fn run(
     result
 }
 
+/// [`run`] for a caller that holds the environment's lock already (`kafkup upgrade`).
+pub async fn run_locked(ctx: &Context<'_>, settings: &Settings, options: Options) -> Result<()> {
+    crate::deployment::check_early(settings)?;
+    let previous = state::load(&settings.paths())?;
+    let choice = choose_runner(ctx, settings, previous.as_ref()).await?;
+    let setup = Setup {
+        ctx,
+        settings,
+        options,
+        previous,
+    };
+    setup.run(choice).await
+}
+
 struct Setup<'a> {
     ctx: &'a Context<'a>,
     settings: &'a Settings,
-    dry_run: bool,
-    install_java: bool,
+    options: Options,
     previous: Option<Manifest>,
 }
 
@@ -61,11 +81,11 @@ impl Setup<'_> {
         let (ctx, previous) = (self.ctx, self.previous.as_ref());
         let runner = self.open_runner(choice.kind, previous).await?;
         // A dry run changes nothing: it says what would be pulled instead of pulling it.
-        let pending = match self.dry_run {
+        let pending = match self.options.dry_run {
             true => runner.to_prepare().await?,
             false => None,
         };
-        if !self.dry_run {
+        if !self.options.dry_run {
             runner.prepare(ctx.reporter).await?;
         }
         // Java first: without it nothing can start, so nothing should be downloaded or changed.
@@ -74,13 +94,17 @@ impl Setup<'_> {
             None => self.runner_java(&runner).await?,
         };
         let want = Deployment::resolve(self.settings, choice, java)?;
-        if let (false, Some(java)) = (self.dry_run, &want.java) {
+        if let (false, Some(java)) = (self.options.dry_run, &want.java) {
             want.check_java(java)?;
         }
         deploy::secure::connect_as_admin(&want)?;
         let seen = deploy::observe(&runner, &want, previous).await?;
-        let decision = deploy::decide(previous, &want, &seen)?;
-        if self.dry_run {
+        let mut decision = deploy::decide(previous, &want, &seen)?;
+        if self.options.rolling {
+            let replicated = want.brokers() > 1;
+            decision = deploy::roll::rolling(decision, replicated, want.ready_timeout_secs)?;
+        }
+        if self.options.dry_run {
             print_decision(ctx, &want, &decision, pending.as_deref())?;
             // A dry run ends where setup would: before anything changes.
             return check_ports(&want, &decision, previous).await;
@@ -156,18 +180,18 @@ impl Setup<'_> {
     async fn runner_java(&self, runner: &AnyRunner) -> Result<Option<Java>> {
         let missing = match runner.java().await {
             Ok(java) => return Ok(Some(java)),
-            Err(e) if self.dry_run => e,
+            Err(e) if self.options.dry_run => e,
             Err(e @ JavaError::NotFound { .. }) => e,
             Err(e) => return Err(e.into()),
         };
-        if self.dry_run {
+        if self.options.dry_run {
             self.ctx
                 .reporter
                 .warn(&format!("setup would stop here: {missing}"));
             return Ok(None);
         }
         let question = format!("no Java runtime found; install {JRE_PACKAGE} with apt-get now?");
-        let agreed = self.install_java || super::confirm(&question);
+        let agreed = self.options.install_java || super::confirm(&question);
         if runner.kind() == RunnerKind::Docker || !crate::java::apt_can_install() || !agreed {
             return Err(missing.into());
         }

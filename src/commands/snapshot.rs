@@ -178,7 +178,7 @@ pub async fn restore(ctx: &Context<'_>, name: &str) -> Result<()> {
     snapshot::fits(&meta, &env.manifest)?;
     let ran = running(&env).await?;
     stop(ctx, &env).await?;
-    let placed = put_back(&env, &dir);
+    let placed = put_back(&env, &dir).and_then(|()| remember_release(&env, &meta));
     start(ctx, &env, &ran).await?;
     placed?;
     say_done(
@@ -186,6 +186,14 @@ pub async fn restore(ctx: &Context<'_>, name: &str) -> Result<()> {
         &json!({ "restored": meta }),
         &format!("restored snapshot {name}: {}", describe(&meta)),
     )
+}
+
+/// Data of an older release carries that release's metadata.version: the way back to it
+/// (`setup --kafka-version`) is open again.
+fn remember_release(env: &Environment, meta: &Meta) -> Result<()> {
+    let mut manifest = env.manifest.clone();
+    manifest.metadata_release = meta.kafka_version.clone().or(manifest.metadata_release);
+    Ok(crate::state::save(&manifest.paths, &manifest)?)
 }
 
 /// Every node's data replaced by the snapshot's: all copied beside first, then swapped in by

@@ -90,6 +90,16 @@ pub enum Action {
     WaitReady {
         timeout_secs: u64,
     },
+    /// A rolling restart: this node's readiness probes pass before the next node stops.
+    WaitNode {
+        service: NodeId,
+        timeout_secs: u64,
+    },
+    /// A rolling restart: every partition's replicas are in sync again (a restarted broker
+    /// caught up) before the next broker stops.
+    InSync {
+        timeout_secs: u64,
+    },
     /// The CA, certificates, passwords and client configurations made or renewed.
     Secure(crate::security::store::Plan),
     /// ZooKeeper mode, scram: the users' SCRAM credentials written to ZooKeeper before the
@@ -131,7 +141,7 @@ pub enum Conflict {
     Topics(#[from] crate::topics::Refused),
     #[error("this KRaft environment's storage is formatted without SCRAM users, and KRaft adds them only when it formats")]
     ScramAfterFormat,
-    #[error("this KRaft environment runs Kafka {was}; Kafka {wanted} cannot read the metadata {was} wrote (its metadata.version is newer than {wanted} knows)")]
+    #[error("this KRaft environment's metadata was written by Kafka {was}; Kafka {wanted} cannot read it (its metadata.version is newer than {wanted} knows)")]
     Downgrade { was: String, wanted: String },
 }
 
@@ -176,7 +186,7 @@ impl crate::error::Diagnose for Conflict {
             ),
             Conflict::Topics(e) => e.help(),
             Conflict::Downgrade { was, .. } => Some(format!(
-                "leave out --kafka-version (or give {was}); to go back to an older release, restore a snapshot taken before the upgrade (`kafkup snapshot restore NAME`), or set up anew (`kafkup teardown --purge` deletes the data)"
+                "leave out --kafka-version (or give {was}); to go back to an older release, restore a snapshot taken before the upgrade (`kafkup snapshot list`, `kafkup snapshot restore NAME`) and run this setup again, or set up anew (`kafkup teardown --purge` deletes the data)"
             )),
             Conflict::ScramAfterFormat => Some(
                 "use --security mtls or tls here, or set up a new environment with --security scram from the start (another --root, or `kafkup teardown --purge` first, which deletes the data)".into()
@@ -371,7 +381,7 @@ fn refuse_kraft_downgrade(
     let (Some(previous), Some(node)) = (previous, want.topology.of_role(Role::Kafka).next()) else {
         return Ok(());
     };
-    let Some(was) = previous.kafka_version() else {
+    let Some(was) = previous.oldest_release_for_data() else {
         return Ok(());
     };
     let wanted = node.dist.artifact.version.clone();
@@ -639,11 +649,8 @@ impl fmt::Display for Action {
                 service,
                 reason: StartReason::Paused,
             } => write!(f, "resume    {service} (paused)"),
-            Action::WaitReady { timeout_secs } => {
-                write!(
-                    f,
-                    "wait      up to {timeout_secs} s for the readiness probes"
-                )
+            Action::WaitReady { .. } | Action::WaitNode { .. } | Action::InSync { .. } => {
+                f.write_str(&wait_line(self))
             }
             Action::Topic(change) => write!(f, "{change}"),
             Action::RemoveDist { dir } => {
@@ -655,6 +662,23 @@ impl fmt::Display for Action {
                 crate::defaults::SELFTEST_MESSAGES
             ),
         }
+    }
+}
+
+/// What a wait waits for.
+fn wait_line(action: &Action) -> String {
+    match action {
+        Action::WaitNode {
+            service,
+            timeout_secs,
+        } => format!("wait      up to {timeout_secs} s for {service} to be ready"),
+        Action::InSync { timeout_secs } => {
+            format!("wait      up to {timeout_secs} s for every partition's replicas to be in sync")
+        }
+        Action::WaitReady { timeout_secs } => {
+            format!("wait      up to {timeout_secs} s for the readiness probes")
+        }
+        _ => unreachable!("a wait"),
     }
 }
 

@@ -97,6 +97,11 @@ impl Run<'_, '_> {
             }
             Action::Start { service, .. } => self.start(*service).await?,
             Action::WaitReady { timeout_secs } => self.wait(*timeout_secs, started).await?,
+            Action::WaitNode {
+                service,
+                timeout_secs,
+            } => self.wait_node(*service, *timeout_secs).await?,
+            Action::InSync { timeout_secs } => self.in_sync(*timeout_secs).await?,
             Action::Topic(change) => self.topic(change).await?,
             Action::RemoveDist { dir } => self.remove_dist(dir)?,
             Action::SelfTest => self.selftest().await?,
@@ -314,6 +319,9 @@ impl Run<'_, '_> {
         }
         self.manifest.cluster_id = Some(cluster_id);
         self.manifest.formatting = None;
+        // Nodes added later join storage that already carries a metadata.version.
+        let release = self.ex.want.kafka_version();
+        self.manifest.metadata_release.get_or_insert(release);
         self.save()
     }
 
@@ -440,6 +448,66 @@ impl Run<'_, '_> {
             self.manifest.cluster_id = seen.cluster_id().or(self.manifest.cluster_id.take());
         }
         self.save()
+    }
+
+    /// One node's readiness probes (a rolling restart waits for each node in turn).
+    async fn wait_node(&mut self, name: NodeId, timeout_secs: u64) -> Result<()> {
+        let launch = self.launch(name);
+        let timeout = Duration::from_secs(timeout_secs);
+        let ready =
+            lifecycle::wait_ready(self.ex.runner, &[launch], timeout, self.ex.reporter, |_| {
+                true
+            })
+            .await;
+        if let Err(err) = ready {
+            return Err(self.not_ready(err).await);
+        }
+        self.ex.reporter.step(&format!("{name} is ready"));
+        Ok(())
+    }
+
+    /// Every partition's replicas in sync: the broker restarted last has caught up, so the
+    /// next one may stop without leaving a partition on fewer copies than it had.
+    async fn in_sync(&self, timeout_secs: u64) -> Result<()> {
+        let timeout = Duration::from_secs(timeout_secs);
+        let admin = Admin::new(&self.ex.want.bootstrap_server(), timeout)?;
+        let behind = || async {
+            match admin.describe_all().await {
+                Ok(topics) => {
+                    let lagging: Vec<String> = topics
+                        .iter()
+                        .flat_map(|t| t.partitions.iter().map(move |p| (t, p)))
+                        .filter(|(_, p)| !p.in_sync())
+                        .map(|(t, p)| format!("{}-{}", t.name, p.id))
+                        .collect();
+                    match lagging.is_empty() {
+                        true => crate::poll::Attempt::Ready(()),
+                        false => crate::poll::Attempt::NotYet(lagging.join(", ")),
+                    }
+                }
+                Err(e) => crate::poll::Attempt::NotYet(e.to_string()),
+            }
+        };
+        let deadline = Instant::now() + timeout;
+        let waited = crate::poll::until(deadline, Duration::from_millis(500), behind).await;
+        admin.close().await;
+        waited.map_err(|stop| {
+            let said = match stop {
+                crate::poll::Stop::TimedOut(last) => last,
+                crate::poll::Stop::Failed { failure, .. } => Some(failure),
+            };
+            Problem::new(
+                format!(
+                    "the replicas were not in sync within {timeout_secs} s: {}",
+                    said.unwrap_or_else(|| "no answer".into())
+                ),
+                "`kafkup status` and `kafkup logs` say how the brokers are; nothing else was stopped, and `kafkup upgrade` again goes on",
+            )
+        })?;
+        self.ex
+            .reporter
+            .step("every partition's replicas are in sync");
+        Ok(())
     }
 
     /// Leave nothing half-running: stop what this run started; files and data stay for

@@ -5,6 +5,7 @@ pub mod decide;
 pub mod execute;
 pub mod observe;
 pub mod renames;
+pub mod roll;
 pub mod secure;
 
 pub use decide::{decide, Action, Decision, Observed};

@@ -3,17 +3,12 @@
 //! librdkafka cannot say it when an advertised address is wrong — it dials that address and
 //! its metadata request times out — and that is the trap doctor looks for.
 
-use kafka_protocol::messages::{
-    ApiKey, MetadataRequest, MetadataResponse, RequestHeader, ResponseHeader,
-};
-use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
+use crate::messaging::raw;
+use kafka_protocol::messages::{ApiKey, MetadataRequest, MetadataResponse};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Metadata v9: the first flexible version, answered by Kafka 2.4 to 4.x (4.0 dropped v0–v3).
 const VERSION: i16 = 9;
-/// An answer larger than this is not a metadata answer about brokers alone.
-const MAX_ANSWER: usize = 16 * 1024 * 1024;
 
 /// A broker as the answer lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,64 +40,15 @@ pub fn configured(server_properties: &str) -> Option<Listed> {
 
 /// The brokers `address` (host:port of a plaintext listener) lists, without topics.
 pub async fn brokers(address: &str, timeout: Duration) -> Result<Vec<Listed>, String> {
-    tokio::time::timeout(timeout, ask(address))
-        .await
-        .map_err(|_| {
-            format!(
-                "{address} did not answer a metadata request within {} s",
-                timeout.as_secs()
-            )
-        })?
-}
-
-async fn ask(address: &str) -> Result<Vec<Listed>, String> {
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .map_err(|e| format!("cannot connect to {address}: {e}"))?;
-    stream
-        .write_all(&request()?)
-        .await
-        .map_err(|e| e.to_string())?;
-    let length = stream.read_i32().await.map_err(|e| {
-        format!("{address} closed the connection instead of answering ({e}): a TLS listener?")
-    })?;
-    let length = usize::try_from(length)
-        .ok()
-        .filter(|l| *l <= MAX_ANSWER)
-        .ok_or("not a Kafka answer")?;
-    let mut body = vec![0u8; length];
-    stream
-        .read_exact(&mut body)
-        .await
-        .map_err(|e| e.to_string())?;
-    parse(&body)
-}
-
-/// A framed Metadata request for no topics.
-fn request() -> Result<Vec<u8>, String> {
-    let header = RequestHeader::default()
-        .with_request_api_key(ApiKey::Metadata as i16)
-        .with_request_api_version(VERSION)
-        .with_correlation_id(1)
-        .with_client_id(Some(StrBytes::from_static_str("kafkup-doctor")));
     let request = MetadataRequest::default().with_topics(Some(vec![]));
-    let mut body = bytes::BytesMut::new();
-    header
-        .encode(&mut body, MetadataRequest::header_version(VERSION))
-        .and_then(|()| request.encode(&mut body, VERSION))
-        .map_err(|e| e.to_string())?;
-    let mut framed = (body.len() as i32).to_be_bytes().to_vec();
-    framed.extend_from_slice(&body);
-    Ok(framed)
+    let answer = raw::ask(address, ApiKey::Metadata, &request, VERSION, timeout)
+        .await
+        .map_err(|e| format!("metadata request: {e}"))?;
+    Ok(listed(&answer))
 }
 
-fn parse(body: &[u8]) -> Result<Vec<Listed>, String> {
-    let mut buf = bytes::Bytes::copy_from_slice(body);
-    ResponseHeader::decode(&mut buf, MetadataResponse::header_version(VERSION))
-        .map_err(|e| format!("not a metadata answer: {e}"))?;
-    let answer = MetadataResponse::decode(&mut buf, VERSION)
-        .map_err(|e| format!("not a metadata answer: {e}"))?;
-    Ok(answer
+fn listed(answer: &MetadataResponse) -> Vec<Listed> {
+    answer
         .brokers
         .iter()
         .map(|b| Listed {
@@ -110,14 +56,15 @@ fn parse(body: &[u8]) -> Result<Vec<Listed>, String> {
             host: b.host.to_string(),
             port: u16::try_from(b.port).unwrap_or(0),
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use kafka_protocol::messages::metadata_response::MetadataResponseBroker;
-    use kafka_protocol::messages::BrokerId;
+    use kafka_protocol::messages::{BrokerId, ResponseHeader};
+    use kafka_protocol::protocol::{Encodable, HeaderVersion, StrBytes};
 
     #[test]
     fn an_answer_lists_each_broker_as_advertised() {
@@ -132,7 +79,7 @@ mod tests {
             .encode(&mut body, MetadataResponse::header_version(VERSION))
             .unwrap();
         answer.encode(&mut body, VERSION).unwrap();
-        let listed = parse(&body).unwrap();
+        let listed = listed(&raw::parse::<MetadataResponse>(&body, VERSION).unwrap());
         assert_eq!(
             listed,
             [Listed {
@@ -141,7 +88,13 @@ mod tests {
                 port: 19092
             }]
         );
-        assert!(request().unwrap().len() > 4);
+        let request = MetadataRequest::default().with_topics(Some(vec![]));
+        assert!(
+            raw::frame(ApiKey::Metadata, &request, VERSION)
+                .unwrap()
+                .len()
+                > 4
+        );
     }
 
     #[test]

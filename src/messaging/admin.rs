@@ -90,6 +90,13 @@ pub struct PartitionDescription {
     pub error: Option<String>,
 }
 
+impl PartitionDescription {
+    /// Every replica is in the in-sync set.
+    pub fn in_sync(&self) -> bool {
+        self.replicas.iter().all(|r| self.isr.contains(r))
+    }
+}
+
 impl TopicDescription {
     /// Partitions that have no leader yet.
     pub fn leaderless(&self) -> Vec<i32> {
@@ -268,6 +275,16 @@ impl Admin {
                 .collect();
         }
         Ok(seen)
+    }
+
+    /// The configs topic `name` sets itself (not the brokers' defaults).
+    pub async fn own_configs(&self, name: &str) -> Result<BTreeMap<String, String>, AdminError> {
+        let all = self.topic_configs(name).await?;
+        Ok(all
+            .into_iter()
+            .filter(|(_, _, own)| *own)
+            .map(|(key, value, _)| (key, value))
+            .collect())
     }
 
     /// Every config of topic `name` with a value: key, value and whether the topic sets it

@@ -10,6 +10,7 @@ pub mod outgoing;
 pub mod print;
 pub mod produce;
 pub mod pyjson;
+pub mod raw;
 pub mod segment;
 mod wire;
 

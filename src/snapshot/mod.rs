@@ -5,6 +5,7 @@
 
 pub mod copy;
 
+use crate::catalog::VersionNumber;
 use crate::state::Manifest;
 use crate::vocab::{Mode, NodeId};
 use serde::{Deserialize, Serialize};
@@ -49,7 +50,7 @@ pub enum Misfit {
         theirs: String,
         ours: String,
     },
-    #[error("snapshot {name} was written by Kafka {theirs}; this environment runs Kafka {ours}")]
+    #[error("snapshot {name} was written by Kafka {theirs}, newer than the Kafka {ours} this environment runs")]
     OtherRelease {
         name: String,
         theirs: String,
@@ -112,8 +113,10 @@ pub fn fits(meta: &Meta, manifest: &Manifest) -> Result<(), Misfit> {
             ours: ours.join(", "),
         });
     }
+    // Data of an older release is read by a newer one (that is how upgrades work); KRaft
+    // data of a newer release carries a metadata.version an older one does not know.
     if let (Some(theirs), Some(ours)) = (&meta.kafka_version, manifest.kafka_version()) {
-        if *theirs != ours {
+        if VersionNumber::parse(theirs) > VersionNumber::parse(&ours) {
             return Err(Misfit::OtherRelease {
                 name,
                 theirs: theirs.clone(),

@@ -27,3 +27,4 @@ mod small;
 mod snapshot;
 mod systemd;
 mod topics;
+mod upgrade;
