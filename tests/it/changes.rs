@@ -221,7 +221,7 @@ fn an_older_kafka_release_on_kraft_storage_is_refused_before_anything_stops() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr_of(&out);
     assert!(
-        err.contains("cannot read the metadata 4.4.0 wrote"),
+        err.contains("metadata was written by Kafka 4.4.0; Kafka 4.3.2 cannot read it"),
         "{err}"
     );
     assert!(err.contains("kafkup snapshot restore"), "{err}");
