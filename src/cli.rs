@@ -156,6 +156,12 @@ pub enum Command {
         #[command(subcommand)]
         action: SnapshotAction,
     },
+    /// Write the environment (or the settings of a setup not run yet) as resources of the
+    /// engine a team moves to when one machine is not enough.
+    Export {
+        #[command(subcommand)]
+        target: ExportTarget,
+    },
     /// Find and explain the traps of a local Kafka: the environment under --root, or any
     /// cluster through --bootstrap-server (exit 1 when a check finds a problem).
     Doctor {
@@ -321,13 +327,33 @@ pub struct ClientArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ExportTarget {
+    /// Strimzi 1.2.0 resources (Kafka in KRaft mode, KafkaNodePools, a KafkaTopic per topic, a
+    /// KafkaUser per user with its ACLs) for `kubectl apply -f`; what does not carry over is
+    /// said on stderr and at the top of the YAML. No secret is written.
+    Strimzi {
+        #[command(flatten)]
+        settings: Layer,
+        /// A directory to write NAME.yaml into, or - for standard output.
+        #[arg(long, value_name = "DIR|-", default_value = "-")]
+        out: PathBuf,
+        /// The Kafka resource's name (lowercase letters, digits, '-').
+        #[arg(long, default_value = "kafkup")]
+        name: String,
+        /// The namespace every resource names (none: the one kubectl applies to).
+        #[arg(long)]
+        namespace: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum SnapshotAction {
     /// Copy every node's data (and the manifest and config) into snapshots/NAME.
     Save {
         name: String,
     },
-    /// Put every node's data back as snapshot NAME holds it (same cluster, nodes, mode and
-    /// Kafka release only).
+    /// Put every node's data back as snapshot NAME holds it (same cluster, nodes and mode; a
+    /// Kafka release no newer than the one installed).
     Restore {
         name: String,
     },

@@ -12,6 +12,7 @@ pub mod deployment;
 pub mod doctor;
 pub mod environment;
 pub mod error;
+pub mod export;
 pub mod features;
 pub mod fetch;
 pub mod files;

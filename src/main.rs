@@ -153,6 +153,7 @@ diagnosed!(
     kafkup::topics::Refused,
     kafkup::releases::Refused,
     kafkup::deploy::roll::NotRolling,
+    kafkup::export::strimzi::ZookeeperMode,
 );
 
 #[cfg(test)]

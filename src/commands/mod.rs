@@ -3,6 +3,7 @@
 mod consume;
 mod credentials;
 mod doctor;
+mod export;
 mod fault;
 mod fetch;
 mod logs;
@@ -56,6 +57,7 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             let settings = resolve_settings(&ctx, settings)?;
             upgrade::run(&ctx, &settings, upgrade_options(&cli.command)).await
         }
+        Command::Export { target } => export_command(&ctx, target).await,
         Command::Fetch { settings } => {
             let settings = resolve_settings(&ctx, settings)?;
             let _lock = lock::acquire(&settings.paths())?;
@@ -109,6 +111,22 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
         | Command::Consume { .. }
         | Command::Serve { .. } => messaging(&ctx, &cli.command, cli.global.json).await,
     }
+}
+
+async fn export_command(ctx: &Context<'_>, target: &crate::cli::ExportTarget) -> Result<()> {
+    let crate::cli::ExportTarget::Strimzi {
+        settings,
+        out,
+        name,
+        namespace,
+    } = target;
+    let settings = resolve_settings(ctx, settings)?;
+    let to = export::Target {
+        out,
+        name,
+        namespace: namespace.as_deref(),
+    };
+    export::strimzi(ctx, &settings, to).await
 }
 
 fn upgrade_options(command: &Command) -> upgrade::Options {

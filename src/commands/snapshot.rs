@@ -7,7 +7,7 @@ use crate::error::Problem;
 use crate::lifecycle::{self, Launch};
 use crate::runner::Runner;
 use crate::snapshot::{self, copy, Meta};
-use crate::vocab::{NodeId, RunnerKind};
+use crate::vocab::NodeId;
 use anyhow::{Context as _, Result};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -25,17 +25,20 @@ fn dir_of(env: &Environment, name: &str) -> Result<PathBuf> {
     Ok(snapshot::dir(&env.manifest.paths).join(name))
 }
 
-/// The environment, refused under docker (its data is in volumes: not yet).
-async fn open(ctx: &Context<'_>) -> Result<Environment> {
+/// The environment and where this user reaches every node's data on the host (under docker:
+/// the volumes where the Engine keeps them), refused where it cannot.
+async fn open(ctx: &Context<'_>) -> Result<(Environment, Vec<(NodeId, PathBuf)>)> {
     let env = Environment::open(&super::paths(ctx)?).await?;
-    if env.manifest.runner_kind() == Some(RunnerKind::Docker) {
+    let dirs = env.data_dirs().unwrap_or_default();
+    let on_host = env.runner()?.data_on_host(&dirs).await?;
+    let Some(on_host) = on_host else {
         return Err(Problem::new(
-            "snapshots of an environment in containers are not supported yet (its data is in Docker volumes)",
-            "`docker run --rm -v VOLUME:/d -v $PWD:/b busybox tar -C /d -cf /b/VOLUME.tar .` copies a stopped node's volume",
+            "the Docker volumes of this environment are not readable here (the Engine keeps them where only root reads, or on another host)",
+            "run the snapshot command as root on the Engine's host; `docker run --rm -v VOLUME:/d -v $PWD:/b IMAGE tar -C /d -cf /b/VOLUME.tar .` copies a stopped node's volume",
         )
         .into());
-    }
-    Ok(env)
+    };
+    Ok((env, on_host))
 }
 
 /// The nodes that run now (they are started again afterwards).
@@ -76,7 +79,7 @@ async fn start(ctx: &Context<'_>, env: &Environment, nodes: &[NodeId]) -> Result
 }
 
 pub async fn save(ctx: &Context<'_>, name: &str) -> Result<()> {
-    let env = open(ctx).await?;
+    let (env, data) = open(ctx).await?;
     let dir = dir_of(&env, name)?;
     if dir.exists() {
         return Err(Problem::new(
@@ -89,7 +92,7 @@ pub async fn save(ctx: &Context<'_>, name: &str) -> Result<()> {
     let ran = running(&env).await?;
     stop(ctx, &env).await?;
     let partial = dir.with_file_name(format!(".{name}.partial-{}", std::process::id()));
-    let taken = take(&env, &partial, name, &ran).and_then(|meta| {
+    let taken = take(&env, &data, &partial, name, &ran).and_then(|meta| {
         fs_err::rename(&partial, &dir)?;
         Ok(meta)
     });
@@ -106,13 +109,19 @@ pub async fn save(ctx: &Context<'_>, name: &str) -> Result<()> {
 }
 
 /// Copies every node's data, the manifest and the config into `into`, with its snapshot.json.
-fn take(env: &Environment, into: &Path, name: &str, ran: &[NodeId]) -> Result<Meta> {
+fn take(
+    env: &Environment,
+    data: &[(NodeId, PathBuf)],
+    into: &Path,
+    name: &str,
+    ran: &[NodeId],
+) -> Result<Meta> {
     let m = &env.manifest;
     fs_err::create_dir_all(into.join("data"))?;
     let mut bytes = 0;
-    for (node, data) in env.data_dirs().unwrap_or_default() {
+    for (node, data) in data {
         if data.exists() {
-            bytes += copy::tree(&data, &snapshot::node_dir(into, node))
+            bytes += copy::tree(data, &snapshot::node_dir(into, *node))
                 .with_context(|| format!("copying the data of {node}"))?;
         }
     }
@@ -167,7 +176,7 @@ fn say_done(ctx: &Context<'_>, json: &serde_json::Value, text: &str) -> Result<(
 }
 
 pub async fn restore(ctx: &Context<'_>, name: &str) -> Result<()> {
-    let env = open(ctx).await?;
+    let (env, data) = open(ctx).await?;
     let dir = dir_of(&env, name)?;
     let meta = read_meta(&dir).map_err(|e| {
         Problem::new(
@@ -178,7 +187,7 @@ pub async fn restore(ctx: &Context<'_>, name: &str) -> Result<()> {
     snapshot::fits(&meta, &env.manifest)?;
     let ran = running(&env).await?;
     stop(ctx, &env).await?;
-    let placed = put_back(&env, &dir).and_then(|()| remember_release(&env, &meta));
+    let placed = put_back(&data, &dir).and_then(|()| remember_release(&env, &meta));
     start(ctx, &env, &ran).await?;
     placed?;
     say_done(
@@ -198,7 +207,7 @@ fn remember_release(env: &Environment, meta: &Meta) -> Result<()> {
 
 /// Every node's data replaced by the snapshot's: all copied beside first, then swapped in by
 /// renames (undone if one fails), then the replaced data deleted.
-fn put_back(env: &Environment, snapshot_dir: &Path) -> Result<()> {
+fn put_back(dirs: &[(NodeId, PathBuf)], snapshot_dir: &Path) -> Result<()> {
     let tag = format!("restore-{}", std::process::id());
     let beside = |data: &Path, what: &str| {
         let file = data
@@ -207,8 +216,7 @@ fn put_back(env: &Environment, snapshot_dir: &Path) -> Result<()> {
             .unwrap_or_default();
         data.with_file_name(format!(".{file}.{what}-{tag}"))
     };
-    let dirs = env.data_dirs().unwrap_or_default();
-    for (node, data) in &dirs {
+    for (node, data) in dirs {
         let copied = copy::tree(
             &snapshot::node_dir(snapshot_dir, *node),
             &beside(data, "new"),
@@ -216,7 +224,7 @@ fn put_back(env: &Environment, snapshot_dir: &Path) -> Result<()> {
         copied.with_context(|| format!("copying the snapshot's data of {node}"))?;
     }
     let mut swapped: Vec<&PathBuf> = Vec::new();
-    for (_, data) in &dirs {
+    for (_, data) in dirs {
         let moved = fs_err::rename(data, beside(data, "old"))
             .and_then(|()| fs_err::rename(beside(data, "new"), data));
         if let Err(e) = moved {
@@ -228,7 +236,7 @@ fn put_back(env: &Environment, snapshot_dir: &Path) -> Result<()> {
         }
         swapped.push(data);
     }
-    for (_, data) in &dirs {
+    for (_, data) in dirs {
         fs_err::remove_dir_all(beside(data, "old"))?;
     }
     Ok(())

@@ -12,7 +12,7 @@ use crate::proof::{self, Inventory};
 use crate::releases::{self, Move, Releases};
 use crate::settings::Settings;
 use crate::state::{self, Manifest};
-use crate::vocab::{Mode, RunnerKind, Security};
+use crate::vocab::{Mode, Security};
 use anyhow::{Context as _, Result};
 use std::time::Duration;
 
@@ -123,7 +123,7 @@ async fn dry_run(
     let mut steps = vec![format!("upgrade   {}", releases.describe())];
     if releases.changes() {
         steps.push("fetch     the new release, verified, before anything stops".into());
-        steps.push(match snapshot_refusal(previous, options) {
+        steps.push(match snapshot_refusal(options) {
             Some(why) => format!("snapshot  none: {why}"),
             None => format!(
                 "snapshot  {} (every node stopped for the copy, then started again)",
@@ -153,12 +153,8 @@ async fn dry_run(
 }
 
 /// Why no snapshot is taken, if none is.
-fn snapshot_refusal(previous: &Manifest, options: Options) -> Option<&'static str> {
-    if !options.snapshot {
-        return Some("--no-snapshot");
-    }
-    (previous.runner_kind() == Some(RunnerKind::Docker))
-        .then_some("snapshots of an environment in containers are not supported yet")
+fn snapshot_refusal(options: Options) -> Option<&'static str> {
+    (!options.snapshot).then_some("--no-snapshot")
 }
 
 /// "before-kafka-4.4.0", or with a number when that name is taken.
@@ -180,13 +176,15 @@ async fn take_snapshot(
     releases: &Releases,
     options: Options,
 ) -> Result<Option<String>> {
-    if let Some(why) = snapshot_refusal(previous, options) {
+    if let Some(why) = snapshot_refusal(options) {
         ctx.reporter
             .warn(&format!("no snapshot before the upgrade: {why}"));
         return Ok(None);
     }
     let name = snapshot_name(previous, releases);
-    super::snapshot::save(ctx, &name).await?;
+    super::snapshot::save(ctx, &name)
+        .await
+        .context("the snapshot before the upgrade (--no-snapshot goes without one)")?;
     Ok(Some(name))
 }
 

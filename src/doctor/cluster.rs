@@ -102,7 +102,7 @@ mod tests {
             ],
             error: None,
         };
-        let checks = partitions(&[topic.clone()], Some(2));
+        let checks = partitions(std::slice::from_ref(&topic), Some(2));
         let verdicts: Vec<(&str, Verdict)> = checks
             .iter()
             .map(|c| (c.name.as_str(), c.verdict))

@@ -495,6 +495,16 @@ pub trait Runner: Send + Sync {
         let seen = DataSeen::observe(dirs);
         async { Ok(seen) }
     }
+
+    /// Where on the host this user reaches the services' data directories (a snapshot copies
+    /// them there): the directories themselves by default; None where it cannot.
+    fn data_on_host(
+        &self,
+        dirs: &DataDirs,
+    ) -> impl Future<Output = Result<Option<Vec<(NodeId, PathBuf)>>, RunnerError>> + Send {
+        let dirs = dirs.to_vec();
+        async { Ok(Some(dirs)) }
+    }
 }
 
 /// One of the runners; each method goes to the runner inside.
@@ -550,6 +560,12 @@ impl Runner for AnyRunner {
     }
     async fn data_seen(&self, dirs: &DataDirs) -> Result<DataSeen, RunnerError> {
         dispatch!(self, r => r.data_seen(dirs).await)
+    }
+    async fn data_on_host(
+        &self,
+        dirs: &DataDirs,
+    ) -> Result<Option<Vec<(NodeId, PathBuf)>>, RunnerError> {
+        dispatch!(self, r => r.data_on_host(dirs).await)
     }
     async fn java(&self) -> Result<Java, JavaError> {
         dispatch!(self, r => r.java().await)

@@ -16,44 +16,35 @@ pub struct Grant {
     pub operation: rd::rd_kafka_AclOperation_t,
 }
 
-/// What the developer user may do: everything with topics and consumer groups, transactions;
-/// not the cluster's configuration and not ACLs.
+/// The developer's grants ([`super::grants::DEVELOPER`]) as librdkafka names them.
 pub fn developer_grants() -> Vec<Grant> {
+    use super::grants::{Operation, Resource};
     use rd::rd_kafka_AclOperation_t::*;
     use rd::rd_kafka_ResourceType_t::*;
-    let topic = [
-        RD_KAFKA_ACL_OPERATION_READ,
-        RD_KAFKA_ACL_OPERATION_WRITE,
-        RD_KAFKA_ACL_OPERATION_CREATE,
-        RD_KAFKA_ACL_OPERATION_DELETE,
-        RD_KAFKA_ACL_OPERATION_DESCRIBE,
-        RD_KAFKA_ACL_OPERATION_DESCRIBE_CONFIGS,
-        RD_KAFKA_ACL_OPERATION_ALTER_CONFIGS,
-    ];
-    let group = [
-        RD_KAFKA_ACL_OPERATION_READ,
-        RD_KAFKA_ACL_OPERATION_DESCRIBE,
-        RD_KAFKA_ACL_OPERATION_DELETE,
-    ];
-    let transactional = [
-        RD_KAFKA_ACL_OPERATION_WRITE,
-        RD_KAFKA_ACL_OPERATION_DESCRIBE,
-    ];
-    let grants = |resource, ops: &[rd::rd_kafka_AclOperation_t]| {
-        ops.iter()
-            .map(move |&operation| Grant {
-                resource,
-                operation,
-            })
-            .collect::<Vec<_>>()
+    let resource = |r| match r {
+        Resource::Topic => RD_KAFKA_RESOURCE_TOPIC,
+        Resource::Group => RD_KAFKA_RESOURCE_GROUP,
+        Resource::TransactionalId => RD_KAFKA_RESOURCE_TRANSACTIONAL_ID,
+        Resource::Cluster => RD_KAFKA_RESOURCE_BROKER,
     };
-    [
-        grants(RD_KAFKA_RESOURCE_TOPIC, &topic),
-        grants(RD_KAFKA_RESOURCE_GROUP, &group),
-        grants(RD_KAFKA_RESOURCE_TRANSACTIONAL_ID, &transactional),
-        grants(RD_KAFKA_RESOURCE_BROKER, &[RD_KAFKA_ACL_OPERATION_DESCRIBE]),
-    ]
-    .concat()
+    let operation = |o| match o {
+        Operation::Read => RD_KAFKA_ACL_OPERATION_READ,
+        Operation::Write => RD_KAFKA_ACL_OPERATION_WRITE,
+        Operation::Create => RD_KAFKA_ACL_OPERATION_CREATE,
+        Operation::Delete => RD_KAFKA_ACL_OPERATION_DELETE,
+        Operation::Describe => RD_KAFKA_ACL_OPERATION_DESCRIBE,
+        Operation::DescribeConfigs => RD_KAFKA_ACL_OPERATION_DESCRIBE_CONFIGS,
+        Operation::AlterConfigs => RD_KAFKA_ACL_OPERATION_ALTER_CONFIGS,
+    };
+    super::grants::DEVELOPER
+        .iter()
+        .flat_map(|(r, ops)| {
+            ops.iter().map(move |o| Grant {
+                resource: resource(*r),
+                operation: operation(*o),
+            })
+        })
+        .collect()
 }
 
 /// The name ACLs give the one cluster resource.

@@ -151,6 +151,12 @@ impl ClientIdentity {
 /// A librdkafka properties file (`key=value` lines; `#` starts a comment), as kcat reads it.
 pub fn read_properties(file: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
     let text = fs_err::read_to_string(file)?;
+    parse_properties(&text).map_err(|said| anyhow::anyhow!("{}:{said}", file.display()))
+}
+
+/// `key=value` lines in order (blank lines and `#` comments left out); an error names the
+/// first other line ("3: not a key=value line: …").
+pub fn parse_properties(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut properties = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -158,7 +164,7 @@ pub fn read_properties(file: &std::path::Path) -> anyhow::Result<Vec<(String, St
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
-            anyhow::bail!("{}:{}: not a key=value line: {line}", file.display(), n + 1);
+            return Err(format!("{}: not a key=value line: {line}", n + 1));
         };
         properties.push((key.trim().to_string(), value.trim().to_string()));
     }

@@ -11,6 +11,7 @@
 pub mod acl;
 pub mod clients;
 pub mod connect;
+pub mod grants;
 pub mod names;
 pub mod pki;
 pub mod store;

@@ -587,3 +587,40 @@ fn three_brokers_on_a_zookeeper_ensemble_under_docker() {
     let nodes = crate::cluster::ENSEMBLE_AND_THREE_BROKERS;
     three_brokers_under_docker("zookeeper", &["--zookeepers", "3"], &nodes);
 }
+
+/// Snapshots and `upgrade` under docker: the data in the volumes is copied as the Engine keeps
+/// it; KRaft 4.3.2 → 4.4.0 rolls the container onto the new release; the snapshot taken before
+/// is the way back (restored into 4.4.0, then `setup --kafka-version 4.3.2` is allowed again).
+#[test]
+fn an_upgrade_under_docker_and_its_snapshot_as_the_way_back() {
+    let env = TestEnv::new();
+    setup(
+        &env,
+        "kraft",
+        &["--kafka-version", "4.3.2", "--no-selftest"],
+    );
+    let first = lines("first", 10);
+    kcat_produce(&env.bootstrap(), "kept", &first);
+    let out = env.run(&["upgrade", "--kafka-version", "4.4.0", "--no-finalize"]);
+    let said = crate::env::output_text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("saved snapshot before-kafka-4.4.0"), "{said}");
+    assert!(said.contains("nothing lost:"), "{said}");
+    assert!(!said.contains("metadata.version raised"), "{said}");
+    let id = container_id(&env, "kafka");
+    let format = "{{json .Config.Entrypoint}} {{json .Config.Cmd}}";
+    let command = docker_text(&["inspect", "-f", format, &id]);
+    assert!(command.contains("kafka_2.13-4.4.0"), "{command}");
+
+    kcat_produce(&env.bootstrap(), "kept", &lines("later", 5));
+    env.ok(&["snapshot", "restore", "before-kafka-4.4.0"]);
+    assert_eq!(kcat_consume_all(&env.bootstrap(), "kept"), first);
+    env.ok(&["setup", "--kafka-version", "4.3.2", "--no-selftest"]);
+    assert_eq!(kcat_consume_all(&env.bootstrap(), "kept"), first);
+    env.ok(&["teardown", "--purge"]);
+    let (containers, volumes, _) = labelled(&env);
+    assert!(
+        containers.is_empty() && volumes.is_empty(),
+        "{containers:?} {volumes:?}"
+    );
+}

@@ -482,3 +482,8 @@ pub fn pid_of(env: &TestEnv, name: &str) -> u32 {
         .unwrap_or_else(|| panic!("{name} in status"))
         .1 as u32
 }
+
+/// What a command said: its stdout, then its stderr.
+pub fn output_text(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}

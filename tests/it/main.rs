@@ -9,6 +9,7 @@ mod commands;
 pub mod docker;
 mod doctor;
 mod env;
+mod export;
 mod faults;
 mod fetch;
 mod hostile;

@@ -86,8 +86,7 @@ fn systemd_analyze(args: &[&str], units: &[PathBuf]) -> (bool, String) {
         .args(units)
         .output()
         .expect("systemd-analyze must be installed (Debian: systemd) for the unit tests");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text = crate::env::output_text(&out);
     (out.status.success(), text)
 }
 

@@ -101,8 +101,7 @@ fn guide_consumer_reads(env: &TestEnv, topic: &str, values: &[&str]) {
         .arg(&snippet)
         .output()
         .unwrap();
-    let said =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let said = crate::env::output_text(&out);
     assert!(
         out.status.success(),
         "kafka-python with {}: {said} ({json:?})",
@@ -287,8 +286,7 @@ fn scram_users_log_in_and_only_the_admin_changes_acls() {
             .unwrap()
     };
     let out = acl("developer");
-    let said =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let said = crate::env::output_text(&out);
     assert!(
         said.contains("ClusterAuthorizationException") || said.contains("not authorized"),
         "{said}"

@@ -26,9 +26,7 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/systemd-container.sh")
 }
 
-fn text(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
-}
+use crate::env::output_text as text;
 
 impl Machine {
     /// Boots the container and installs the .deb with apt, as a user would.
@@ -740,4 +738,40 @@ fn doctor_under_systemd() {
     );
     m.sh("chown -R kafkup:kafkup /var/lib/kafkup/data/kafka");
     assert!(m.kafkup(&["doctor"]).status.success());
+}
+
+/// `upgrade` under systemd: KRaft 4.3.2 → 4.4.0 with the data kept, the unit restarted onto
+/// the new release as the service user, and metadata.version raised when the user answers yes
+/// on a terminal.
+#[test]
+fn an_upgrade_under_systemd_asks_before_raising_metadata_version() {
+    let m = Machine::boot("upgrade");
+    m.ok(&[
+        "setup",
+        "--mode",
+        "kraft",
+        "--kafka-version",
+        "4.3.2",
+        "--no-selftest",
+    ]);
+    let sent = lines("before-upgrade", 20);
+    kcat_produce(&m.bootstrap(), "kept", &sent);
+    let out = m.kafkup_on_a_terminal("upgrade --kafka-version 4.4.0", "y");
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("raise metadata.version from"),
+        "asked: {said}"
+    );
+    assert!(said.contains("nothing lost:"), "{said}");
+    assert!(said.contains("metadata.version raised from"), "{said}");
+    let unit = UNITS[1];
+    let exec = m.sh(&format!("systemctl show -p ExecStart --value {unit}"));
+    assert!(exec.contains("kafka_2.13-4.4.0"), "{exec}");
+    let user = m.sh(&format!("ps -o user= -p {}", m.main_pid(unit)));
+    assert_eq!(user, "kafkup");
+    assert_eq!(kcat_consume_all(&m.bootstrap(), "kept"), sent);
+    let snapshots = m.ok(&["snapshot", "list"]);
+    assert!(snapshots.contains("before-kafka-4.4.0"), "{snapshots}");
+    m.ok(&["teardown", "--purge"]);
 }

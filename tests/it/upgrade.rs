@@ -2,7 +2,7 @@
 //! 4.3.2 → 4.4.0 in KRaft): one node at a time under a running producer, nothing acknowledged
 //! lost, committed offsets kept, metadata.version raised only when asked, and the way back.
 
-use crate::env::{kcat_consume_all, kcat_produce, lines, TestEnv};
+use crate::env::{kcat_consume_all, kcat_produce, lines, output_text, TestEnv};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -67,11 +67,6 @@ fn group_reads(env: &TestEnv, topic: &str, n: usize) -> Vec<String> {
     env.ok(&args).lines().map(str::to_string).collect()
 }
 
-/// What a command said on stdout and stderr.
-fn both(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
-}
-
 fn assert_all_acked_are_there(env: &TestEnv, topic: &str, acked: &[String]) {
     let read: BTreeSet<String> = kcat_consume_all(&env.bootstrap(), topic)
         .into_iter()
@@ -104,7 +99,7 @@ fn three_kraft_brokers_roll_to_4_4_under_a_producer_and_lose_nothing() {
     std::thread::sleep(Duration::from_secs(2));
     let out = env.run(&["upgrade", "--kafka-version", "4.4.0", "--finalize"]);
     let acked = producer.finish();
-    let said = both(&out);
+    let said = output_text(&out);
     assert!(out.status.success(), "{said}");
     for step in [
         "saved snapshot before-kafka-4.4.0",
@@ -153,7 +148,7 @@ fn a_zookeeper_mode_patch_upgrade_keeps_the_data_and_the_snapshot_is_the_way_bac
     );
 
     let out = env.run(&["upgrade", "--kafka-version", "3.9.2"]);
-    let said = both(&out);
+    let said = output_text(&out);
     assert!(out.status.success(), "{said}");
     // kept, and kafkup's own kafkup-health.
     assert!(said.contains("nothing lost: 2 topic(s)"), "{said}");

@@ -637,6 +637,23 @@ impl Runner for DockerRunner {
         }
         Ok(seen)
     }
+
+    /// The volumes where the Engine keeps them, when this user may read them (root, with
+    /// the Engine on this host); None otherwise.
+    async fn data_on_host(
+        &self,
+        dirs: &DataDirs,
+    ) -> Result<Option<Vec<(NodeId, PathBuf)>>, RunnerError> {
+        let mut on_host = Vec::new();
+        for (node, _) in dirs {
+            self.ensure_volume(*node).await?;
+            match self.volume_dir(*node).await? {
+                Some(dir) if std::fs::read_dir(&dir).is_ok() => on_host.push((*node, dir)),
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(on_host))
+    }
 }
 
 impl DockerRunner {
