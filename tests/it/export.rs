@@ -39,7 +39,9 @@ fn export(env: &TestEnv, extra: &[&str]) -> (PathBuf, String) {
 #[test]
 fn exports_validate_against_strimzis_crds_and_hold_no_secret() {
     let env = TestEnv::new();
-    let (one, _) = export(&env, &["--mode", "kraft"]);
+    let (written, _) = export(&env, &["--mode", "kraft"]);
+    let one = env.root().join("one.yaml");
+    std::fs::rename(&written, &one).unwrap();
     let one_yaml = std::fs::read_to_string(&one).unwrap();
     assert!(one_yaml.contains("kind: KafkaNodePool"), "{one_yaml}");
     let (ok, said) = validate(&[&one]);
