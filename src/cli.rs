@@ -344,6 +344,16 @@ pub enum ExportTarget {
         #[arg(long)]
         namespace: Option<String>,
     },
+    /// Each node's server.properties (and zoo.cfg) and the clients' properties, for plain
+    /// machines and your own automation; every line that holds this machine's paths or a
+    /// loopback address is marked `# CHANGE:`.
+    Properties {
+        #[command(flatten)]
+        settings: Layer,
+        /// The directory to write them into (node/… and clients/…).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -233,7 +233,8 @@ async fn run_after(
     let deadline = start + timeout;
     let messages = messages.max(1);
     let topic = format!(
-        "kafkup-selftest-{}",
+        "{}{}",
+        crate::spec::SELFTEST_TOPIC_PREFIX,
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     );
     let unreachable = |source| SelftestError::Unreachable {

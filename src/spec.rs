@@ -25,6 +25,14 @@ pub enum ProbeSpec {
 /// The topic the readiness probe keeps (one partition, tiny, never written to).
 pub const HEALTH_TOPIC: &str = "kafkup-health";
 
+/// The prefix of the self-test's throw-away topics.
+pub const SELFTEST_TOPIC_PREFIX: &str = "kafkup-selftest-";
+
+/// The brokers' internal topics (`__consumer_offsets`, …) and kafkup's own: not the user's data.
+pub fn is_internal_or_kafkups(topic: &str) -> bool {
+    topic.starts_with("__") || topic == HEALTH_TOPIC || topic.starts_with(SELFTEST_TOPIC_PREFIX)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceSpec {
     pub name: NodeId,

@@ -20,7 +20,8 @@ pub struct Target<'a> {
 
 pub async fn strimzi(ctx: &Context<'_>, settings: &Settings, to: Target<'_>) -> Result<()> {
     check_name(to.name)?;
-    let source = source(settings, &to)?;
+    let mut source = source(settings, &to)?;
+    add_live_topics(ctx, settings, &mut source.topics).await;
     let export = strimzi::export(&source)?;
     for note in &export.notes {
         ctx.reporter.warn(note);
@@ -96,6 +97,52 @@ fn source(settings: &Settings, to: &Target<'_>) -> Result<Source> {
     })
 }
 
+/// The topics the running environment holds beyond the declared ones (made with `kafkup topic
+/// create` or by clients), as the brokers describe them; internal topics and kafkup's own are
+/// left out. An environment that does not answer leaves the declared topics alone, with a warning.
+async fn add_live_topics(ctx: &Context<'_>, settings: &Settings, topics: &mut Vec<Topic>) {
+    // ZooKeeper mode is refused by the export itself: no need to ask its brokers.
+    if settings.mode != crate::vocab::Mode::Kraft {
+        return;
+    }
+    let Ok(Some(manifest)) = crate::state::load(&settings.paths()) else {
+        return;
+    };
+    match live_topics(&manifest).await {
+        Ok(live) => {
+            let declared: Vec<String> = topics.iter().map(|t| t.name.clone()).collect();
+            topics.extend(live.into_iter().filter(|t| !declared.contains(&t.name)));
+        }
+        Err(e) => ctx.reporter.warn(&format!(
+            "only the declared topics are exported: the environment did not answer ({e:#}); \
+             `kafkup start` and export again to include the topics it holds"
+        )),
+    }
+}
+
+async fn live_topics(manifest: &crate::state::Manifest) -> Result<Vec<Topic>> {
+    use crate::security;
+    security::connect_as(&security::inputs_of(manifest), security::ADMIN);
+    let timeout = std::time::Duration::from_secs(5);
+    let admin = crate::messaging::admin::Admin::new(&manifest.bootstrap_server(), timeout)?;
+    let described = admin.describe_all().await?;
+    let mut topics = Vec::new();
+    for topic in described
+        .into_iter()
+        .filter(|t| !crate::spec::is_internal_or_kafkups(&t.name))
+    {
+        let replicas = topic.partitions.iter().map(|p| p.replicas.len());
+        topics.push(Topic {
+            configs: admin.own_configs(&topic.name).await?,
+            partitions: topic.partitions.len() as u32,
+            replicas: replicas.max().unwrap_or(1) as u16,
+            name: topic.name,
+        });
+    }
+    admin.close().await;
+    Ok(topics)
+}
+
 /// The notes as comments, then each document after `---`.
 fn to_yaml(export: &strimzi::Export) -> Result<String> {
     let mut yaml = format!(
@@ -111,4 +158,74 @@ fn to_yaml(export: &strimzi::Export) -> Result<String> {
         yaml.push_str(&yaml_serde::to_string(document)?);
     }
     Ok(yaml)
+}
+
+/// `kafkup export properties --out DIR`: each node's server.properties (and zoo.cfg) and the
+/// clients' properties, with what is true only of this machine marked `# CHANGE:`.
+pub async fn properties(ctx: &Context<'_>, settings: &Settings, out: &Path) -> Result<()> {
+    let process = RunnerChoice {
+        kind: RunnerKind::Process,
+        why: "export".into(),
+    };
+    let want = Deployment::resolve(settings, process, None)?;
+    let paths = settings.paths();
+    let host_paths = [
+        paths.install.clone(),
+        paths.data.clone(),
+        paths.config.clone(),
+        paths.state.clone(),
+    ];
+    let mut files: Vec<(std::path::PathBuf, String)> = want
+        .files
+        .iter()
+        .filter(|f| f.rel.ends_with("server.properties") || f.rel.ends_with("zoo.cfg"))
+        .map(|f| (f.rel.clone(), f.contents.clone()))
+        .collect();
+    files.extend(client_files(&want, &paths)?);
+    let mut changes = 0;
+    let mut written = Vec::new();
+    for (rel, contents) in &files {
+        let (text, count) = crate::export::properties::annotate(contents, &host_paths);
+        let path = out.join(rel);
+        fs_err::create_dir_all(path.parent().expect("below DIR"))?;
+        crate::files::write_atomic(&path, text.as_bytes(), 0o600)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        changes += count;
+        written.push(path.display().to_string());
+    }
+    ctx.reporter.warn(&format!(
+        "{changes} line(s) hold this machine's paths or loopback addresses: each is marked `# CHANGE:` above it"
+    ));
+    super::say(&written.join("\n"))
+}
+
+/// Each user's client.properties of a secured environment (they name its CA and keys), or
+/// one plaintext client.properties.
+fn client_files(
+    want: &Deployment,
+    paths: &crate::paths::Paths,
+) -> Result<Vec<(std::path::PathBuf, String)>> {
+    let rel = |user: &str| Path::new("clients").join(user).join("client.properties");
+    let mut files = Vec::new();
+    let secured = want.security != crate::vocab::Security::Plaintext;
+    for user in crate::security::USERS.iter().filter(|_| secured) {
+        let file = crate::security::client_dir(paths, user).join("client.properties");
+        if let Ok(text) = fs_err::read_to_string(&file) {
+            files.push((rel(user), text));
+        }
+    }
+    if files.is_empty() {
+        let mut text = format!(
+            "bootstrap.servers={}\nsecurity.protocol={}\n",
+            want.bootstrap_server(),
+            want.security.client_protocol()
+        );
+        if secured {
+            text.push_str(
+                "# The CA, keys and passwords come with `kafkup setup`: export again after it.\n",
+            );
+        }
+        files.push((Path::new("clients").join("client.properties"), text));
+    }
+    Ok(files)
 }

@@ -114,12 +114,18 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
 }
 
 async fn export_command(ctx: &Context<'_>, target: &crate::cli::ExportTarget) -> Result<()> {
-    let crate::cli::ExportTarget::Strimzi {
-        settings,
-        out,
-        name,
-        namespace,
-    } = target;
+    let (settings, out, name, namespace) = match target {
+        crate::cli::ExportTarget::Properties { settings, out } => {
+            let settings = resolve_settings(ctx, settings)?;
+            return export::properties(ctx, &settings, out).await;
+        }
+        crate::cli::ExportTarget::Strimzi {
+            settings,
+            out,
+            name,
+            namespace,
+        } => (settings, out, name, namespace),
+    };
     let settings = resolve_settings(ctx, settings)?;
     let to = export::Target {
         out,

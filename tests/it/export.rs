@@ -123,3 +123,44 @@ fn a_zookeeper_mode_environment_is_refused_with_no_half_export() {
     ]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// `export properties`: each node's files and the client's, with every line that holds this
+/// machine's paths or loopback addresses marked, and nothing else marked.
+#[test]
+fn exported_properties_mark_what_is_true_only_of_this_machine() {
+    let env = TestEnv::new();
+    let dir = env.root().join("props");
+    let args = [
+        "export",
+        "properties",
+        "--mode",
+        "zookeeper",
+        "--brokers",
+        "2",
+    ];
+    let out = env.run(&[&args[..], &["--out", dir.to_str().unwrap()]].concat());
+    let said = output_text(&out);
+    assert!(out.status.success(), "{said}");
+    let root = env.root().display().to_string();
+    for file in [
+        "zookeeper/zoo.cfg",
+        "kafka-1/server.properties",
+        "kafka-2/server.properties",
+        "clients/client.properties",
+    ] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(!text.contains("Do not edit"), "{file}: {text}");
+        let lines: Vec<&str> = text.lines().collect();
+        for (n, line) in lines.iter().enumerate() {
+            let specific =
+                !line.starts_with('#') && (line.contains(&root) || line.contains("127.0.0.1"));
+            let marked = n > 0 && lines[n - 1].starts_with("# CHANGE:");
+            assert_eq!(specific, marked, "{file} line {}: {line}", n + 1);
+        }
+    }
+    let server = std::fs::read_to_string(dir.join("kafka-2/server.properties")).unwrap();
+    assert!(
+        server.contains("# CHANGE: a path on the machine kafkup ran on\nlog.dirs="),
+        "{server}"
+    );
+}

@@ -78,4 +78,13 @@ fn declared_topics_are_created_raised_refused_and_never_deleted() {
     assert_eq!(partitions(&bootstrap, "fresh"), Some(1));
     assert_eq!(partitions(&bootstrap, "demo"), Some(5), "not deleted");
     assert_eq!(partitions(&bootstrap, "other"), Some(2), "not deleted");
+
+    // The export to Strimzi carries the topics the environment holds, declared or not,
+    // and leaves kafkup's own out.
+    let yaml = env.ok(&["export", "strimzi", "--out", "-"]);
+    for topic in ["other", "demo", "fresh"] {
+        assert!(yaml.contains(&format!("  name: {topic}\n")), "{topic} in {yaml}");
+    }
+    assert!(yaml.contains("partitions: 2\n"), "other's 2 partitions: {yaml}");
+    assert!(!yaml.contains("kafkup-health"), "{yaml}");
 }
