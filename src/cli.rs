@@ -78,6 +78,28 @@ pub enum Command {
         #[arg(long)]
         no_snapshot: bool,
     },
+    /// Move a ZooKeeper-mode environment on Kafka 3.9 to KRaft (KIP-866), keeping its data:
+    /// dedicated controllers beside ZooKeeper, the brokers rolled into migration mode, the
+    /// metadata copied, the brokers rolled into KRaft mode, then ZooKeeper retired (its data
+    /// kept). A snapshot first; proof after each phase; run it again to resume.
+    Migrate {
+        /// The mode to move to.
+        #[arg(long, value_enum, required_unless_present = "rollback")]
+        to: Option<MigrateTo>,
+        /// Back to ZooKeeper mode from any phase before the migration is finalized: the
+        /// controllers and their data go, the brokers return to ZooKeeper mode.
+        #[arg(long, conflicts_with_all = ["to", "controllers"])]
+        rollback: bool,
+        /// Dedicated KRaft controllers, 1 or 3 [default: 1]
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u8).range(1..=3))]
+        controllers: Option<u8>,
+        /// Print the phases and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Take no snapshot before the first phase.
+        #[arg(long)]
+        no_snapshot: bool,
+    },
     /// Download, verify and unpack the distributions; prints their paths. Starts nothing.
     Fetch {
         #[command(flatten)]
@@ -324,6 +346,13 @@ pub struct ClientArgs {
     /// --bootstrap-server is not given.
     #[arg(long, value_name = "FILE")]
     pub client_config: Option<std::path::PathBuf>,
+}
+
+/// Where `kafkup migrate` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MigrateTo {
+    /// KRaft mode: the metadata in Kafka's own controllers, no ZooKeeper.
+    Kraft,
 }
 
 #[derive(Debug, Subcommand)]

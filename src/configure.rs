@@ -5,13 +5,15 @@
 use crate::catalog::KafkaLine;
 use crate::defaults;
 use crate::topology::{Node, NodeView, Topology};
-use crate::vocab::{Mode, NodeId, Role, Security};
+use crate::vocab::{MigrationPhase, Mode, NodeId, Role, Security};
 use serde::Serialize;
 use std::path::PathBuf;
 
 /// The template data of one node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NodeConfig {
+    /// The mode this node runs in (a controller migrating from ZooKeeper runs in KRaft mode
+    /// beside ZooKeeper-mode brokers).
     pub mode: Mode,
     pub node: NodeFacts,
     pub kafka: Option<KafkaConfig>,
@@ -53,8 +55,11 @@ pub struct KafkaConfig {
     pub voters: usize,
     /// How many brokers the environment has.
     pub brokers: usize,
-    /// ZooKeeper mode: `host:port` of every ZooKeeper server.
+    /// ZooKeeper mode, and migrating nodes: `host:port` of every ZooKeeper server.
     pub zookeeper_connect: Option<String>,
+    /// In migration mode (KIP-866): a controller copying the metadata from ZooKeeper, or a
+    /// ZooKeeper-mode broker that registers with the KRaft controllers too.
+    pub migration: bool,
     pub log_dirs: PathBuf,
     /// `default.replication.factor`, also of the internal topics (offsets, transactions, share
     /// state), and `min.insync.replicas`, theirs too.
@@ -119,7 +124,7 @@ pub fn configure(topology: &Topology, views: &[NodeView]) -> Vec<NodeConfig> {
         .iter()
         .zip(views)
         .map(|(node, view)| NodeConfig {
-            mode: topology.mode,
+            mode: node_mode(topology, node),
             node: NodeFacts {
                 id: node.id,
                 role: node.role(),
@@ -132,15 +137,35 @@ pub fn configure(topology: &Topology, views: &[NodeView]) -> Vec<NodeConfig> {
         .collect()
 }
 
+/// A controller always runs in KRaft mode; the brokers in the environment's (or the
+/// migration phase's) mode.
+fn node_mode(topology: &Topology, node: &Node) -> Mode {
+    match node.role() {
+        Role::Controller => Mode::Kraft,
+        _ => topology.mode,
+    }
+}
+
+/// Whether `node` runs in migration mode in this phase of a migration.
+fn migrating(topology: &Topology, node: &Node) -> bool {
+    match (topology.migration, node.role()) {
+        (Some(_), Role::Controller) => true,
+        (Some(phase), Role::Kafka) => phase == MigrationPhase::Brokers,
+        _ => false,
+    }
+}
+
 fn kafka(topology: &Topology, views: &[NodeView], node: &Node, view: &NodeView) -> KafkaConfig {
-    let kraft = topology.mode == Mode::Kraft;
+    let kraft = node_mode(topology, node) == Mode::Kraft;
+    let migration = migrating(topology, node);
     let voters = topology.voters();
-    let internal = view.own_network && node.ports.client.is_some();
+    // A migrating controller talks to the brokers as they talk to each other.
+    let internal = view.own_network && (node.ports.client.is_some() || migration);
     let client = client_listener(topology.security);
     let inter_broker = if internal { INTERNAL_LISTENER } else { client };
     let nodes = node_protocol(topology.security);
     let mut protocols = vec![format!("{client}:{client}")];
-    if kraft {
+    if kraft || migration {
         protocols.insert(0, format!("CONTROLLER:{nodes}"));
     }
     if internal {
@@ -157,10 +182,11 @@ fn kafka(topology: &Topology, views: &[NodeView], node: &Node, view: &NodeView) 
         advertised_listeners: advertised(topology, node, view),
         inter_broker_listener: inter_broker.into(),
         listener_security_protocol_map: protocols.join(","),
-        quorum_voters: kraft.then(|| quorum_voters(topology, views)),
+        quorum_voters: (kraft || migration).then(|| quorum_voters(topology, views)),
         voters: voters.len(),
         brokers: topology.of_role(Role::Kafka).count(),
-        zookeeper_connect: (!kraft).then(|| zookeeper_connect(topology, views)),
+        zookeeper_connect: (!kraft || migration).then(|| zookeeper_connect(topology, views)),
+        migration,
         log_dirs: view.data_dir.clone(),
         replication: replication.factor,
         min_insync_replicas: replication.min_insync,
@@ -219,10 +245,14 @@ fn kafka_security(topology: &Topology, node: &Node, view: &NodeView) -> Option<K
     })
 }
 
-/// A quorum of one talks to itself on its own loopback, in a container too; a bigger one on
-/// the environment's network.
+/// A lone Kafka node that is its own quorum talks to itself on its own loopback, in a
+/// container too; any other quorum is dialed by other nodes, on the environment's network.
 fn solo_quorum(topology: &Topology) -> bool {
-    topology.voters().len() == 1
+    let kafka_nodes = topology
+        .nodes
+        .iter()
+        .filter(|n| n.role() != Role::Zookeeper);
+    topology.voters().len() == 1 && kafka_nodes.count() == 1
 }
 
 fn listeners(topology: &Topology, node: &Node, view: &NodeView) -> Vec<String> {

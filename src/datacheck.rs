@@ -114,7 +114,8 @@ pub fn holds_kafka_data(dir: &Path) -> bool {
 }
 
 /// The mode a broker's `meta.properties` was written in: version 0 with a `broker.id` in
-/// ZooKeeper mode, version 1 with a `node.id` in KRaft mode.
+/// ZooKeeper mode, version 1 with a `node.id` in KRaft mode; None when it cannot tell (or the
+/// data serves both).
 pub fn mode_of(meta_properties: &str) -> Option<Mode> {
     let value = |key: &str| {
         meta_properties
@@ -125,6 +126,9 @@ pub fn mode_of(meta_properties: &str) -> Option<Mode> {
     };
     match (value("version").as_deref(), value("node.id")) {
         (Some("1"), _) | (_, Some(_)) => Some(Mode::Kraft),
+        // A broker migrated to KRaft keeps version 0 and adds its directory's id: its data
+        // serves either mode (KIP-866's way back depends on it).
+        (Some("0"), None) if value("directory.id").is_some() => None,
         (Some("0"), None) => Some(Mode::Zookeeper),
         _ => None,
     }
@@ -192,14 +196,16 @@ pub fn cluster_id_in(meta_properties: &str) -> Option<String> {
 /// `known` are the nodes that setup made, whose data must still be there.
 pub fn check(
     recorded: Option<&str>,
-    mode: Mode,
+    mode: Option<Mode>,
     seen: &DataSeen,
     known: &[NodeId],
 ) -> Result<(), DataProblem> {
-    if let Some(n) = seen
-        .kafka_nodes()
-        .find(|n| n.mode.is_some_and(|m| m != mode))
-    {
+    if let Some((n, mode)) = mode.and_then(|mode| {
+        let other = seen
+            .kafka_nodes()
+            .find(|n| n.mode.is_some_and(|m| m != mode));
+        other.map(|n| (n, mode))
+    }) {
         let found = n.mode.expect("found by its mode");
         let dir = n.dir.clone();
         return Err(DataProblem::OtherMode {
@@ -238,7 +244,7 @@ pub fn check(
         .nodes
         .iter()
         .filter(|n| n.node.role() == Role::Zookeeper);
-    for n in zookeepers.filter(|n| mode == Mode::Zookeeper && known.contains(&n.node)) {
+    for n in zookeepers.filter(|n| mode == Some(Mode::Zookeeper) && known.contains(&n.node)) {
         if !n.zookeeper_data {
             let (dir, cluster_id) = (n.dir.clone(), recorded);
             return Err(DataProblem::ZookeeperDataLost { dir, cluster_id });
@@ -275,7 +281,7 @@ mod tests {
     #[test]
     fn nothing_recorded_means_nothing_to_check() {
         assert_eq!(
-            check(None, Mode::Zookeeper, &seen(None, false), BOTH),
+            check(None, Some(Mode::Zookeeper), &seen(None, false), BOTH),
             Ok(())
         );
     }
@@ -284,23 +290,23 @@ mod tests {
     fn the_recorded_cluster_must_still_be_there() {
         let m = Some("abc");
         assert_eq!(
-            check(m, Mode::Zookeeper, &seen(Some("abc"), true), BOTH),
+            check(m, Some(Mode::Zookeeper), &seen(Some("abc"), true), BOTH),
             Ok(())
         );
         assert!(matches!(
-            check(m, Mode::Zookeeper, &seen(Some("abc"), false), BOTH),
+            check(m, Some(Mode::Zookeeper), &seen(Some("abc"), false), BOTH),
             Err(DataProblem::ZookeeperDataLost { .. })
         ));
         assert!(matches!(
-            check(m, Mode::Zookeeper, &seen(None, true), BOTH),
+            check(m, Some(Mode::Zookeeper), &seen(None, true), BOTH),
             Err(DataProblem::KafkaDataLost { .. })
         ));
         // A node the earlier setup did not have (a broker added now) has no data yet.
         assert_eq!(
-            check(m, Mode::Zookeeper, &seen(None, true), &[ZOOKEEPER]),
+            check(m, Some(Mode::Zookeeper), &seen(None, true), &[ZOOKEEPER]),
             Ok(())
         );
-        let err = check(m, Mode::Zookeeper, &seen(Some("xyz"), true), BOTH).unwrap_err();
+        let err = check(m, Some(Mode::Zookeeper), &seen(Some("xyz"), true), BOTH).unwrap_err();
         assert!(matches!(err, DataProblem::ForeignData { .. }));
         assert!(err.help().unwrap().contains("teardown --purge"));
     }
@@ -316,15 +322,21 @@ mod tests {
             Some(Mode::Kraft)
         );
         assert_eq!(mode_of(""), None);
+        let migrated = "version=0\nbroker.id=1\ndirectory.id=abc\ncluster.id=x\n";
+        assert_eq!(
+            mode_of(migrated),
+            None,
+            "a migrated broker's data serves both"
+        );
         let zk_data = seen(Some("abc"), true);
-        let err = check(None, Mode::Kraft, &zk_data, &[]).unwrap_err();
+        let err = check(None, Some(Mode::Kraft), &zk_data, &[]).unwrap_err();
         assert!(matches!(err, DataProblem::OtherMode { .. }), "{err}");
         let help = err.help().unwrap();
         assert!(
             help.contains("--mode zookeeper") && !help.contains("purge"),
             "{help}"
         );
-        assert_eq!(check(None, Mode::Zookeeper, &zk_data, &[]), Ok(()));
+        assert_eq!(check(None, Some(Mode::Zookeeper), &zk_data, &[]), Ok(()));
     }
 
     #[test]

@@ -58,7 +58,10 @@ impl Environment {
         };
         let recorded = self.manifest.cluster_id.as_deref();
         let known: Vec<NodeId> = self.manifest.services.iter().map(|s| s.spec.name).collect();
-        crate::datacheck::check(recorded, self.manifest.mode, &seen, &known)
+        // Mid-migration, nodes of both modes hold data.
+        let migrating = self.manifest.settings.as_ref().and_then(|s| s.migration);
+        let mode = migrating.is_none().then_some(self.manifest.mode);
+        crate::datacheck::check(recorded, mode, &seen, &known)
     }
 
     /// Every node's data directory, as its service sees it; none without services.

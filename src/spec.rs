@@ -146,7 +146,7 @@ pub fn launch(
             }
             let about = format!(
                 "Apache Kafka {} in {} mode (kafkup)",
-                config.node.version, topology.mode
+                config.node.version, config.mode
             );
             (
                 "kafka.Kafka",
@@ -211,6 +211,8 @@ fn kafka_probes(topology: &Topology, node: &Node) -> Vec<ProbeSpec> {
 fn requires(topology: &Topology, node: &Node) -> Vec<NodeId> {
     let before = match node.role() {
         Role::Kafka => [Role::Zookeeper, Role::Controller].as_slice(),
+        // Controllers migrating from ZooKeeper read and write it.
+        Role::Controller if topology.migration.is_some() => [Role::Zookeeper].as_slice(),
         Role::Zookeeper | Role::Controller => [].as_slice(),
     };
     topology

@@ -59,6 +59,15 @@ pub struct Manifest {
     /// except data directories on --purge).
     pub dirs: Vec<PathBuf>,
     pub services: Vec<ServiceRecord>,
+    /// Nodes the environment no longer runs whose data it keeps until `teardown --purge`
+    /// (ZooKeeper after a migration to KRaft).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<NodeId>,
+    /// Services a setup wrote new files for and stopped (or was about to) but has not started
+    /// again: an interrupted run leaves them, and the next one restarts them even if they run
+    /// (on the old files, or still shutting down).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restarts_due: Vec<NodeId>,
     /// Unix seconds of the last self-test that passed with this configuration.
     pub selftest_passed_at: Option<u64>,
     /// How long `setup` waited for readiness; `start` waits as long.
@@ -95,6 +104,8 @@ impl Manifest {
             files: vec![],
             dirs: vec![],
             services: vec![],
+            retired: vec![],
+            restarts_due: vec![],
             selftest_passed_at: None,
             ready_timeout_secs: ready,
             class_archive: true,
@@ -225,6 +236,8 @@ mod v1 {
                 files: self.files,
                 dirs: self.dirs,
                 services,
+                retired: vec![],
+                restarts_due: vec![],
                 selftest_passed_at: self.selftest_passed_at,
                 ready_timeout_secs: crate::defaults::READY_TIMEOUT_SECS,
                 class_archive: true,

@@ -6,7 +6,7 @@ use crate::catalog::Artifact;
 use crate::defaults;
 use crate::paths::Paths;
 use crate::settings::{Settings, SettingsError};
-use crate::vocab::{Mode, NodeId, Role, Security};
+use crate::vocab::{MigrationPhase, Mode, NodeId, Role, Security};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -27,6 +27,15 @@ impl Shape {
     /// What `settings` ask for.
     pub fn of(settings: &Settings) -> Shape {
         let kraft = settings.mode == Mode::Kraft;
+        if settings.migration.is_some() {
+            // On the way from ZooKeeper to KRaft: both, and the controllers vote.
+            return Shape {
+                brokers: settings.brokers,
+                controllers: settings.controllers.max(1),
+                zookeepers: settings.zookeepers,
+                voters: 0,
+            };
+        }
         let combined = kraft && settings.controllers == 0;
         let voters = settings
             .voters
@@ -160,7 +169,10 @@ impl Replication {
 /// The whole environment's nodes, in start order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Topology {
+    /// The mode the brokers run in.
     pub mode: Mode,
+    /// A migration from ZooKeeper to KRaft under way: its phase.
+    pub migration: Option<MigrationPhase>,
     pub shape: Shape,
     pub replication: Replication,
     /// What the brokers' client listener speaks.
@@ -200,6 +212,7 @@ impl Topology {
         spread_broker_ports(&mut nodes);
         let topology = Topology {
             mode: settings.mode,
+            migration: settings.migration,
             shape,
             replication: Replication::of(settings),
             security: settings.security,

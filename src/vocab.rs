@@ -30,6 +30,51 @@ impl fmt::Display for Mode {
     }
 }
 
+/// A ZooKeeper-mode environment on its way to KRaft (KIP-866, `kafkup migrate`): each phase is
+/// a desired state of its own, and the environment records the one it is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationPhase {
+    /// KRaft controllers run in migration mode beside the ZooKeeper-mode brokers.
+    Controllers,
+    /// The brokers run in migration mode too: the controllers copy the metadata from
+    /// ZooKeeper, then lead the cluster and write every change back to ZooKeeper.
+    Brokers,
+    /// The brokers run in KRaft mode; the controllers still write to ZooKeeper, so the way
+    /// back stays open until the migration is finalized.
+    Kraft,
+}
+
+impl MigrationPhase {
+    pub const ALL: [MigrationPhase; 3] = [
+        MigrationPhase::Controllers,
+        MigrationPhase::Brokers,
+        MigrationPhase::Kraft,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MigrationPhase::Controllers => "controllers",
+            MigrationPhase::Brokers => "brokers",
+            MigrationPhase::Kraft => "kraft",
+        }
+    }
+
+    /// The mode the brokers run in during this phase.
+    pub const fn brokers_mode(self) -> Mode {
+        match self {
+            MigrationPhase::Controllers | MigrationPhase::Brokers => Mode::Zookeeper,
+            MigrationPhase::Kraft => Mode::Kraft,
+        }
+    }
+}
+
+impl fmt::Display for MigrationPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What the brokers' client listener speaks, and who may do what.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]

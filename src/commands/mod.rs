@@ -7,6 +7,7 @@ mod export;
 mod fault;
 mod fetch;
 mod logs;
+mod migrate;
 mod produce;
 mod render;
 mod serve;
@@ -57,6 +58,7 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
             let settings = resolve_settings(&ctx, settings)?;
             upgrade::run(&ctx, &settings, upgrade_options(&cli.command)).await
         }
+        Command::Migrate { .. } => migrate_command(&ctx, &cli.command).await,
         Command::Export { target } => export_command(&ctx, target).await,
         Command::Fetch { settings } => {
             let settings = resolve_settings(&ctx, settings)?;
@@ -111,6 +113,29 @@ pub async fn run(cli: Cli, reporter: &dyn Reporter) -> Result<()> {
         | Command::Consume { .. }
         | Command::Serve { .. } => messaging(&ctx, &cli.command, cli.global.json).await,
     }
+}
+
+async fn migrate_command(ctx: &Context<'_>, command: &Command) -> Result<()> {
+    let Command::Migrate {
+        rollback,
+        controllers,
+        dry_run,
+        no_snapshot,
+        ..
+    } = command
+    else {
+        unreachable!("asked for migrate only")
+    };
+    let settings = resolve_settings(ctx, &settings::Layer::default())?;
+    if *rollback {
+        return migrate::rollback(ctx, &settings, *dry_run).await;
+    }
+    let options = migrate::Options {
+        dry_run: *dry_run,
+        snapshot: !*no_snapshot,
+        controllers: *controllers,
+    };
+    migrate::run(ctx, &settings, options).await
 }
 
 async fn export_command(ctx: &Context<'_>, target: &crate::cli::ExportTarget) -> Result<()> {

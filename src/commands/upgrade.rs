@@ -160,14 +160,13 @@ fn snapshot_refusal(options: Options) -> Option<&'static str> {
 /// "before-kafka-4.4.0", or with a number when that name is taken.
 fn snapshot_name(previous: &Manifest, releases: &Releases) -> String {
     let base = format!("before-kafka-{}", releases.kafka.to);
-    let dir = crate::snapshot::dir(&previous.paths);
-    (1..)
-        .map(|n| match n {
-            1 => base.clone(),
-            n => format!("{base}-{n}"),
-        })
-        .find(|name| !dir.join(name).exists())
-        .expect("a free name")
+    crate::snapshot::free_name(&previous.paths, &base)
+}
+
+pub(super) async fn take_snapshot_named(ctx: &Context<'_>, name: &str) -> Result<()> {
+    super::snapshot::save(ctx, name)
+        .await
+        .context("the snapshot before the change (--no-snapshot goes without one)")
 }
 
 async fn take_snapshot(
@@ -182,20 +181,18 @@ async fn take_snapshot(
         return Ok(None);
     }
     let name = snapshot_name(previous, releases);
-    super::snapshot::save(ctx, &name)
-        .await
-        .context("the snapshot before the upgrade (--no-snapshot goes without one)")?;
+    take_snapshot_named(ctx, &name).await?;
     Ok(Some(name))
 }
 
-async fn inventory(bootstrap: &str, timeout: Duration) -> Result<Inventory> {
+pub(super) async fn inventory(bootstrap: &str, timeout: Duration) -> Result<Inventory> {
     proof::take(bootstrap, timeout)
         .await
         .context("taking the inventory of topics, offsets and groups")
 }
 
 /// The proof: nothing the cluster held before is missing or went back.
-fn compare(
+pub(super) fn compare(
     ctx: &Context<'_>,
     before: &Inventory,
     after: &Inventory,
@@ -220,7 +217,7 @@ fn compare(
 fn restore_hint(snapshot: Option<&str>) -> String {
     match snapshot {
         Some(name) => {
-            format!("`kafkup snapshot restore {name}` brings back the state before the upgrade")
+            format!("`kafkup snapshot restore {name}` brings back the state before it began")
         }
         None => {
             "no snapshot was taken; `kafkup status` and `kafkup logs` say how the nodes are".into()
@@ -228,8 +225,8 @@ fn restore_hint(snapshot: Option<&str>) -> String {
     }
 }
 
-fn way_back(error: anyhow::Error, snapshot: Option<&str>) -> anyhow::Error {
-    error.context(format!("the upgrade stopped; {}", restore_hint(snapshot)))
+pub(super) fn way_back(error: anyhow::Error, snapshot: Option<&str>) -> anyhow::Error {
+    error.context(format!("it stopped half-way; {}", restore_hint(snapshot)))
 }
 
 /// KRaft: metadata.version raised to what every broker now supports, when asked; whether

@@ -109,6 +109,15 @@ pub enum Action {
     GrantAcls,
     /// A declared topic created, raised or configured once the brokers are ready.
     Topic(TopicChange),
+    /// A service of a role the environment no longer has, stopped and its runner's traces
+    /// removed (its data stays until `teardown --purge`).
+    Retire {
+        service: NodeId,
+    },
+    /// A migration's way back: the migration's state and the KRaft controller's claim deleted
+    /// from ZooKeeper (`/migration`, `/controller`), so that a ZooKeeper-mode broker can take
+    /// over and a later migration starts afresh.
+    ReleaseController,
     /// A distribution of a version no longer used, removed once the new one runs.
     RemoveDist {
         dir: PathBuf,
@@ -238,7 +247,9 @@ pub fn decide(
         .map(|p| p.services.iter().map(|s| s.spec.name).collect())
         .unwrap_or_default();
     refuse_shrink(previous, want)?;
-    crate::datacheck::check(recorded, want.mode, &seen.data, &known)?;
+    // Mid-migration, nodes of both modes hold data: each is checked against its own.
+    let mode = (!migrating(previous, want)).then_some(want.mode);
+    crate::datacheck::check(recorded, mode, &seen.data, &known)?;
     if !seen.strays.is_empty() {
         return Err(Conflict::Strays(seen.strays.clone()));
     }
@@ -286,12 +297,15 @@ pub fn decide(
         .position(|a| !matches!(a, Action::Stop { .. }))
         .unwrap_or(order.len());
     order.splice(at..at, renames.into_iter().map(Action::Rename));
+    let (leave_first, leave_last) = leaving(previous, want);
+    actions.extend(leave_first);
     actions.extend(order);
     actions.push(Action::WaitReady {
         timeout_secs: want.ready_timeout_secs,
     });
     add_security_steps(&mut actions, want, &starting);
     actions.extend(topics.into_iter().map(Action::Topic));
+    actions.extend(leave_last);
     actions.extend(retired_dists(previous, want));
     let selftest_due = !starting.is_empty()
         || !changed.is_empty()
@@ -308,8 +322,14 @@ fn format_storage(
     want: &Deployment,
     seen: &Observed,
 ) -> Option<Action> {
-    let unformatted = seen.data.unformatted();
-    (want.mode == Mode::Kraft && !unformatted.is_empty()).then(|| {
+    // Controllers run in KRaft mode, beside ZooKeeper-mode brokers too while migrating.
+    let unformatted: Vec<NodeId> = seen
+        .data
+        .unformatted()
+        .into_iter()
+        .filter(|n| want.mode == Mode::Kraft || n.role() == Role::Controller)
+        .collect();
+    (!unformatted.is_empty()).then(|| {
         // Nodes added to a cluster join it: its id, recorded or read from the others' data.
         let known = previous.and_then(|p| p.cluster_id.clone().or(p.formatting.clone()));
         Action::FormatStorage {
@@ -319,14 +339,23 @@ fn format_storage(
     })
 }
 
-/// The data of one mode is not the other's: a mode change would orphan it.
+/// A migration from ZooKeeper to KRaft is under way, or was until this setup.
+fn migrating(previous: Option<&Manifest>, want: &Deployment) -> bool {
+    let was = previous.and_then(|p| p.settings.as_ref()?.migration);
+    want.topology.migration.is_some() || was.is_some()
+}
+
+/// The data of one mode is not the other's: a mode change would orphan it (a migration
+/// carries it over).
 fn refuse_mode_change(previous: Option<&Manifest>, want: &Deployment) -> Result<(), Conflict> {
     match previous {
-        Some(prev) if prev.mode != want.mode => Err(Conflict::ModeChange {
-            state: want.paths.state.clone(),
-            was: prev.mode,
-            wanted: want.mode,
-        }),
+        Some(prev) if prev.mode != want.mode && !migrating(previous, want) => {
+            Err(Conflict::ModeChange {
+                state: want.paths.state.clone(),
+                was: prev.mode,
+                wanted: want.mode,
+            })
+        }
         _ => Ok(()),
     }
 }
@@ -523,6 +552,10 @@ fn restart_reasons(
             None if up(seen, name) => why.push("it was not started by this configuration".into()),
             _ => {}
         }
+        let due = previous.is_some_and(|p| p.restarts_due.contains(&name));
+        if due && why.is_empty() {
+            why.push("an interrupted setup did not finish restarting it".into());
+        }
         // A unit that requires a restarted one is restarted with it (systemd's Requires=).
         for dep in &launch.spec.requires {
             if want.runner.kind == RunnerKind::Systemd
@@ -579,6 +612,34 @@ fn short(arg: &str) -> String {
 }
 
 /// Distributions the previous setup installed that this one no longer uses.
+/// The retirements before the stops and starts, and those after. A migration's way back:
+/// the KRaft controllers go, and their claim on ZooKeeper, before the brokers return to
+/// ZooKeeper mode; ZooKeeper goes once a migration's controllers no longer need it.
+fn leaving(previous: Option<&Manifest>, want: &Deployment) -> (Vec<Action>, Vec<Action>) {
+    let (mut first, last): (Vec<Action>, Vec<Action>) =
+        retired_services(previous, want).into_iter().partition(|a| {
+            matches!(a, Action::Retire { service } if service.role() == Role::Controller)
+                && want.mode == Mode::Zookeeper
+        });
+    if !first.is_empty() {
+        first.push(Action::ReleaseController);
+    }
+    (first, last)
+}
+
+/// The services of a role the environment no longer has (ZooKeeper, once a migration to KRaft
+/// is finalized): stopped and their runner's traces removed, their data kept.
+fn retired_services(previous: Option<&Manifest>, want: &Deployment) -> Vec<Action> {
+    let Some(previous) = previous else {
+        return vec![];
+    };
+    let gone = previous.services.iter().rev().map(|s| s.spec.name);
+    gone.filter(|id| want.launch(*id).is_none())
+        .filter(|id| want.topology.of_role(id.role()).next().is_none())
+        .map(|service| Action::Retire { service })
+        .collect()
+}
+
 fn retired_dists(previous: Option<&Manifest>, want: &Deployment) -> Vec<Action> {
     let wanted: Vec<&PathBuf> = want.dists().into_iter().map(|d| &d.dir).collect();
     previous
@@ -656,6 +717,14 @@ impl fmt::Display for Action {
             Action::RemoveDist { dir } => {
                 write!(f, "remove    the replaced distribution {}", dir.display())
             }
+            Action::ReleaseController => write!(
+                f,
+                "release   ZooKeeper's /migration and /controller, for a ZooKeeper-mode broker to take over"
+            ),
+            Action::Retire { service } => write!(
+                f,
+                "retire    {service}: stopped and removed from the environment, its data kept"
+            ),
             Action::SelfTest => write!(
                 f,
                 "selftest  produce and consume {} messages on a temporary topic",

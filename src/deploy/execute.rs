@@ -104,6 +104,13 @@ impl Run<'_, '_> {
             Action::InSync { timeout_secs } => self.in_sync(*timeout_secs).await?,
             Action::Topic(change) => self.topic(change).await?,
             Action::RemoveDist { dir } => self.remove_dist(dir)?,
+            Action::Retire { service } => self.retire(*service).await?,
+            Action::ReleaseController => {
+                super::migration::release_controller(runner, self.ex.want).await?;
+                self.ex
+                    .reporter
+                    .step("deleted ZooKeeper's /migration and /controller");
+            }
             Action::SelfTest => self.selftest().await?,
             Action::Secure(plan) => self.secure(plan)?,
             Action::ScramUsers => {
@@ -131,6 +138,25 @@ impl Run<'_, '_> {
         self.ex
             .reporter
             .step(&format!("secured: {}", plan.describe()));
+        Ok(())
+    }
+
+    /// A service of a role the environment no longer has stops for good; its data stays.
+    async fn retire(&mut self, service: NodeId) -> Result<()> {
+        let runner = self.ex.runner;
+        let grace = crate::defaults::stop_grace(service.role());
+        let outcome = runner.stop(service, grace).await?;
+        runner.retire(service).await?;
+        if !self.manifest.retired.contains(&service) {
+            self.manifest.retired.push(service);
+        }
+        self.save()?;
+        let data = self.ex.want.paths.node_data(service);
+        self.ex.reporter.step(&format!(
+            "{service} {} and removed from the environment; its data stays in {} until `kafkup teardown --purge`",
+            outcome.describe(),
+            data.display()
+        ));
         Ok(())
     }
 
@@ -261,6 +287,15 @@ impl Run<'_, '_> {
             self.manifest.remember_file(&file.target);
         }
         self.record_services();
+        // Saved before anything is written or stopped: an interrupted run's successor
+        // restarts them (see `Manifest::restarts_due`).
+        for action in actions {
+            if let Action::Stop { service, .. } = action {
+                if !self.manifest.restarts_due.contains(service) {
+                    self.manifest.restarts_due.push(*service);
+                }
+            }
+        }
         self.save()?;
         for file in self
             .ex
@@ -282,7 +317,19 @@ impl Run<'_, '_> {
     fn record_services(&mut self) {
         let want = self.ex.want;
         let m = &mut *self.manifest;
+        // A role the environment no longer has stays recorded until it is retired, so that
+        // an interrupted run's successor still retires it.
+        let leaving: Vec<ServiceRecord> = m
+            .services
+            .iter()
+            .filter(|s| want.topology.of_role(s.spec.name.role()).next().is_none())
+            .filter(|s| !m.retired.contains(&s.spec.name))
+            .cloned()
+            .collect();
         m.services = want.launches.iter().map(ServiceRecord::from).collect();
+        m.services.extend(leaving);
+        // A node that runs again is no longer retired.
+        m.retired.retain(|id| want.launch(*id).is_none());
         m.runner = Some(self.ex.runner.record());
         m.mode = want.mode;
         m.host = want.topology.host.clone();
@@ -364,6 +411,8 @@ impl Run<'_, '_> {
         self.write_myid(name).await?;
         let (spec, command) = self.launch(name);
         lifecycle::start_all(self.ex.runner, &[(spec, command)], self.ex.reporter).await?;
+        self.manifest.restarts_due.retain(|n| *n != name);
+        self.save()?;
         self.ex
             .started
             .lock()

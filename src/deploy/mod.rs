@@ -3,6 +3,7 @@
 
 pub mod decide;
 pub mod execute;
+pub mod migration;
 pub mod observe;
 pub mod renames;
 pub mod roll;

@@ -34,7 +34,14 @@ pub async fn observe(
         ..Observed::default()
     };
     if runner.kind() != RunnerKind::Docker {
-        seen.data.orphans = orphaned_data(want);
+        // Nodes the environment ran or retired: their data is its own, kept on purpose.
+        let mut its_own: Vec<NodeId> = previous.map_or(vec![], |p| p.retired.clone());
+        its_own.extend(
+            previous
+                .iter()
+                .flat_map(|p| p.services.iter().map(|s| s.spec.name)),
+        );
+        seen.data.orphans = orphaned_data(want, &its_own);
     }
     for launch in &want.launches {
         seen.services
@@ -44,6 +51,13 @@ pub async fn observe(
     // The old name of a renamed node is the environment's own until the rename stops it.
     for rename in &renames {
         known.extend(runner.state(rename.from).await?.pid());
+    }
+    // So are the nodes this setup retires until it stops them.
+    let leaving = previous
+        .iter()
+        .flat_map(|p| p.services.iter().map(|s| s.spec.name));
+    for node in leaving.filter(|n| want.launch(*n).is_none()) {
+        known.extend(runner.state(node).await?.pid());
     }
     seen.strays = crate::runner::strays::under(&want.paths.config, &known);
     for dist in want.dists() {
@@ -83,8 +97,9 @@ async fn topics_seen(
         .ok()
 }
 
-/// Node data directories on the host that hold data of a node the deployment does not have.
-fn orphaned_data(want: &Deployment) -> Vec<(NodeId, std::path::PathBuf)> {
+/// Node data directories on the host that hold data of a node the deployment does not have
+/// (nor had: `its_own` are the nodes it ran or retired with their data kept).
+fn orphaned_data(want: &Deployment, its_own: &[NodeId]) -> Vec<(NodeId, std::path::PathBuf)> {
     let Ok(entries) = std::fs::read_dir(&want.paths.data) else {
         return vec![];
     };
@@ -92,6 +107,7 @@ fn orphaned_data(want: &Deployment) -> Vec<(NodeId, std::path::PathBuf)> {
         .flatten()
         .filter_map(|e| Some((NodeId::parse(e.file_name().to_str()?)?, e.path())))
         .filter(|(id, _)| !want.launches.iter().any(|l| l.id.answers_to(&id.name())))
+        .filter(|(id, _)| !its_own.contains(id))
         .filter(|(id, dir)| match id.role() {
             Role::Zookeeper => holds_zookeeper_data(dir),
             Role::Controller | Role::Kafka => holds_kafka_data(dir),

@@ -51,18 +51,43 @@ pub fn rolling(
             what: "renames nodes",
         });
     }
+    let restarted = |node: &NodeId| {
+        block.iter().any(|a| {
+            matches!(a, Action::Start { service, reason: StartReason::Restart(_) } if service == node)
+        })
+    };
     if block
         .iter()
-        .any(|a| matches!(a, Action::FormatStorage { .. }))
+        .any(|a| matches!(a, Action::FormatStorage { nodes, .. } if nodes.iter().any(restarted)))
     {
         return Err(NotRolling {
-            what: "formats KRaft storage",
+            what: "formats the KRaft storage of a running node",
         });
     }
     let mut rolled: Vec<Action> = actions[..first].to_vec();
+    rolled.extend(format_first(block));
     rolled.extend(roll_block(block, replicated, timeout_secs));
     rolled.extend(actions[end..].iter().cloned());
     Ok(Decision { actions: rolled })
+}
+
+/// New nodes (controllers joining a migration) formatted before anything restarts: their
+/// installs (the format needs the service user), then the format. Running nodes are never
+/// formatted.
+fn format_first(block: &[Action]) -> Vec<Action> {
+    let Some(format) = block
+        .iter()
+        .find(|a| matches!(a, Action::FormatStorage { .. }))
+    else {
+        return vec![];
+    };
+    let Action::FormatStorage { nodes, .. } = format else {
+        unreachable!("found as a format");
+    };
+    let installs = block
+        .iter()
+        .filter(|a| matches!(a, Action::Install { service, .. } if nodes.contains(service)));
+    installs.chain([format]).cloned().collect()
 }
 
 /// The stops, installs and starts of one block, node by node in start order.
@@ -77,6 +102,14 @@ fn roll_block(block: &[Action], replicated: bool, timeout_secs: u64) -> Vec<Acti
             .iter()
             .find(|a| matches!(a, Action::Install { service, .. } if *service == node))
     };
+    let formatted: Vec<NodeId> = block
+        .iter()
+        .find_map(|a| match a {
+            Action::FormatStorage { nodes, .. } => Some(nodes.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let install_of = |node: NodeId| install_of(node).filter(|_| !formatted.contains(&node));
     let mut rolled = Vec::new();
     let mut scram_pending = block.contains(&Action::ScramUsers);
     for action in block {
@@ -210,7 +243,47 @@ mod tests {
     }
 
     #[test]
-    fn a_format_is_not_a_change_of_release() {
+    fn new_nodes_are_installed_and_formatted_before_anything_restarts() {
+        let (c, k) = (NodeId::solo(Role::Controller), NodeId::solo(Role::Kafka));
+        let format = Action::FormatStorage {
+            cluster_id: Some("abc".into()),
+            nodes: vec![c],
+        };
+        let start_c = Action::Start {
+            service: c,
+            reason: StartReason::NotRunning("new".into()),
+        };
+        let decision = Decision {
+            actions: vec![
+                stop(k),
+                install(c),
+                install(k),
+                format.clone(),
+                start_c.clone(),
+                restart(k),
+            ],
+        };
+        let rolled = rolling(decision, false, 9).unwrap().actions;
+        let wait_k = Action::WaitNode {
+            service: k,
+            timeout_secs: 9,
+        };
+        assert_eq!(
+            rolled,
+            vec![
+                install(c),
+                format,
+                start_c,
+                stop(k),
+                install(k),
+                restart(k),
+                wait_k
+            ]
+        );
+    }
+
+    #[test]
+    fn a_running_node_is_never_formatted() {
         let k = NodeId::solo(Role::Kafka);
         let decision = Decision {
             actions: vec![
@@ -222,6 +295,6 @@ mod tests {
             ],
         };
         let refused = rolling(decision, false, 9).unwrap_err();
-        assert_eq!(refused.what, "formats KRaft storage");
+        assert_eq!(refused.what, "formats the KRaft storage of a running node");
     }
 }

@@ -232,3 +232,60 @@ fn home_is_read_only_not_hidden_when_the_service_lives_there() {
         .contents
         .contains("\nProtectHome=yes\n"));
 }
+
+/// Each phase of a migration from ZooKeeper renders what KIP-866 asks of each node.
+#[test]
+fn migration_phases_render_the_kip_866_settings() {
+    let render_phase = |mode: &str, phase: &str| {
+        let text = format!(
+            "mode = \"{mode}\"\nroot = \"/srv/k\"\nmigration = \"{phase}\"\ncontrollers = 1\n"
+        );
+        let settings = Settings::resolve([crate::settings::parse_config(&text).unwrap()]).unwrap();
+        let choice = RunnerChoice {
+            kind: RunnerKind::Process,
+            why: "a test".into(),
+        };
+        Deployment::resolve(&settings, choice, None).unwrap().files
+    };
+    let files = render_phase("zookeeper", "controllers");
+    let controller = &file(&files, "controller/server.properties").contents;
+    for line in [
+        "process.roles=controller",
+        "zookeeper.metadata.migration.enable=true",
+        "zookeeper.connect=",
+        "inter.broker.listener.name=PLAINTEXT",
+    ] {
+        assert!(controller.contains(line), "{line}: {controller}");
+    }
+    let broker = &file(&files, "kafka/server.properties").contents;
+    assert!(!broker.contains("migration"), "not yet: {broker}");
+
+    let files = render_phase("zookeeper", "brokers");
+    let broker = &file(&files, "kafka/server.properties").contents;
+    for line in [
+        "broker.id=1",
+        "zookeeper.metadata.migration.enable=true",
+        "controller.quorum.voters=",
+        "controller.listener.names=CONTROLLER",
+        "CONTROLLER:PLAINTEXT",
+    ] {
+        assert!(broker.contains(line), "{line}: {broker}");
+    }
+
+    let files = render_phase("kraft", "kraft");
+    let broker = &file(&files, "kafka/server.properties").contents;
+    assert!(
+        broker.contains("process.roles=broker\nnode.id=1\n"),
+        "{broker}"
+    );
+    assert!(!broker.contains("zookeeper"), "{broker}");
+    let controller = &file(&files, "controller/server.properties").contents;
+    assert!(
+        controller.contains("zookeeper.metadata.migration.enable=true"),
+        "{controller}"
+    );
+    assert!(
+        files.iter().any(|f| f.rel.ends_with("zoo.cfg")),
+        "ZooKeeper stays until finalized"
+    );
+}

@@ -7,18 +7,18 @@ mod take;
 
 pub use take::take;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// What the cluster holds, as its clients see it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {
     pub topics: BTreeMap<String, TopicFacts>,
     /// Group → "topic-partition" → committed offset.
     pub groups: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopicFacts {
     pub partitions: usize,
     /// The configs the topic sets itself (not the brokers' defaults, which a release changes).

@@ -28,7 +28,7 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -505,6 +505,17 @@ pub trait Runner: Send + Sync {
         let dirs = dirs.to_vec();
         async { Ok(Some(dirs)) }
     }
+
+    /// Deletes the data of a retired node (`dir`, as its service saw it): a migration rolled
+    /// back takes its controllers' data with it. The host directory by default.
+    fn remove_data(
+        &self,
+        _name: NodeId,
+        dir: &Path,
+    ) -> impl Future<Output = Result<(), RunnerError>> + Send {
+        let removed = crate::files::remove_dir_all_if_exists(dir).map_err(RunnerError::Io);
+        async { removed }
+    }
 }
 
 /// One of the runners; each method goes to the runner inside.
@@ -566,6 +577,9 @@ impl Runner for AnyRunner {
         dirs: &DataDirs,
     ) -> Result<Option<Vec<(NodeId, PathBuf)>>, RunnerError> {
         dispatch!(self, r => r.data_on_host(dirs).await)
+    }
+    async fn remove_data(&self, name: NodeId, dir: &Path) -> Result<(), RunnerError> {
+        dispatch!(self, r => r.remove_data(name, dir).await)
     }
     async fn java(&self) -> Result<Java, JavaError> {
         dispatch!(self, r => r.java().await)

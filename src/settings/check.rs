@@ -15,6 +15,11 @@ pub fn or<T>(default: T) -> impl Resolve<T, T> {
     move |_, value| Ok(value.unwrap_or(default))
 }
 
+/// The value if a layer gave one; no default.
+pub fn given<T>() -> impl Resolve<T, Option<T>> {
+    move |_, value| Ok(value)
+}
+
 /// A string setting whose default is a constant.
 pub fn or_str(default: &'static str) -> impl Resolve<String, String> {
     move |_, value| Ok(value.unwrap_or_else(|| default.to_string()))

@@ -15,9 +15,9 @@ use crate::defaults as d;
 use crate::error::{Diagnose, ExitCode};
 use crate::paths::Paths;
 use crate::topics::TopicDecl;
-use crate::vocab::{Backend, Mode, Security, SourceChoice};
+use crate::vocab::{Backend, MigrationPhase, Mode, Security, SourceChoice};
 use check::{
-    count, count_given, jvm_options, maybe_version, one_of, or, or_str, path, paths, port,
+    count, count_given, given, jvm_options, maybe_version, one_of, or, or_str, path, paths, port,
     some_heap, some_port, topics, urls, version,
 };
 use const_format::formatcp;
@@ -145,6 +145,10 @@ declare_settings! {
     /// (see "Secured listeners" in the README) [default: plaintext]
     #[arg(long, env = "KAFKUP_SECURITY", value_enum)]
     security: Security => Security = or(Security::Plaintext), kept;
+    /// The phase of a migration from ZooKeeper to KRaft under way (recorded by `kafkup
+    /// migrate`; not a setting to give).
+    #[arg(skip)]
+    migration: MigrationPhase => Option<MigrationPhase> = given(), kept;
     /// A topic setup makes sure of: created where missing, partitions raised, configs set (in
     /// the config file [[topics]] with name, partitions, replication_factor and configs); never
     /// deleted (repeatable; KAFKUP_TOPICS is comma-separated; the list replaces the config
@@ -313,7 +317,7 @@ impl Settings {
     /// Decided now, so that an environment records its KRaft quorum: the voters and their
     /// port stay when brokers are added later (a static quorum cannot grow in place).
     fn settle_quorum(&mut self) {
-        if self.mode != Mode::Kraft {
+        if self.mode != Mode::Kraft && self.migration.is_none() {
             return;
         }
         if self.controllers == 0 {
@@ -331,14 +335,16 @@ impl Settings {
                 help: help.into(),
             })
         };
-        if self.mode == Mode::Zookeeper && self.controllers > 0 {
+        // A migration has both: controllers beside ZooKeeper until it is finalized.
+        let migrating = self.migration.is_some();
+        if self.mode == Mode::Zookeeper && self.controllers > 0 && !migrating {
             return invalid(
                 "--controllers is for KRaft mode: in ZooKeeper mode ZooKeeper holds the metadata"
                     .into(),
                 "use --mode kraft, or --zookeepers 3 for a ZooKeeper ensemble",
             );
         }
-        if self.mode == Mode::Kraft && self.zookeepers > 1 {
+        if self.mode == Mode::Kraft && self.zookeepers > 1 && !migrating {
             return invalid(
                 "--zookeepers is for ZooKeeper mode: KRaft mode has no ZooKeeper".into(),
                 "use --controllers 3 for a dedicated controller quorum",

@@ -127,6 +127,18 @@ pub fn fits(meta: &Meta, manifest: &Manifest) -> Result<(), Misfit> {
     Ok(())
 }
 
+/// `base`, or `base-2`, `base-3`, … : the first name no snapshot of the environment has.
+pub fn free_name(paths: &crate::paths::Paths, base: &str) -> String {
+    let dir = dir(paths);
+    (1..)
+        .map(|n| match n {
+            1 => base.to_string(),
+            n => format!("{base}-{n}"),
+        })
+        .find(|name| !dir.join(name).exists())
+        .expect("a free name")
+}
+
 /// Where an environment keeps its snapshots: beside the nodes' data (on its file system, where
 /// a copy can be a reflink), under a name no node has.
 pub fn dir(paths: &crate::paths::Paths) -> PathBuf {

@@ -624,3 +624,46 @@ fn an_upgrade_under_docker_and_its_snapshot_as_the_way_back() {
         "{containers:?} {volumes:?}"
     );
 }
+
+/// `migrate --to kraft` under docker: a controller container joins on the environment's
+/// network, a rollback from the middle removes it and its volume, the migration run again
+/// retires the ZooKeeper container and keeps its volume; the messages stay.
+#[test]
+fn a_migration_under_docker_rolls_back_and_then_retires_zookeeper() {
+    let env = TestEnv::new();
+    setup(&env, "zookeeper", &["--no-selftest"]);
+    let first = lines("first", 10);
+    kcat_produce(&env.bootstrap(), "kept", &first);
+
+    crate::migrate::migrate_killed_at(&env, "kraft");
+    let back = env.run(&["migrate", "--rollback"]);
+    assert!(back.status.success(), "{}", crate::env::output_text(&back));
+    assert!(
+        container_id(&env, "controller").is_empty(),
+        "the controller container went"
+    );
+    let (_, volumes, _) = labelled(&env);
+    assert_eq!(
+        volumes.len(),
+        2,
+        "ZooKeeper's and the broker's volumes: {volumes:?}"
+    );
+    assert_eq!(kcat_consume_all(&env.bootstrap(), "kept"), first);
+
+    let out = env.run(&["migrate", "--to", "kraft", "--no-snapshot"]);
+    let said = crate::env::output_text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        container_id(&env, "zookeeper").is_empty(),
+        "the ZooKeeper container went"
+    );
+    let (_, volumes, _) = labelled(&env);
+    assert_eq!(volumes.len(), 3, "ZooKeeper's volume is kept: {volumes:?}");
+    assert_eq!(kcat_consume_all(&env.bootstrap(), "kept"), first);
+    env.ok(&["teardown", "--purge"]);
+    let (containers, volumes, _) = labelled(&env);
+    assert!(
+        containers.is_empty() && volumes.is_empty(),
+        "{containers:?} {volumes:?}"
+    );
+}

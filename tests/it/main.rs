@@ -17,6 +17,7 @@ mod large;
 mod lifecycle;
 mod maven;
 pub mod messaging;
+pub mod migrate;
 mod mirror;
 mod nodes;
 mod output;

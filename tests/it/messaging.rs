@@ -30,7 +30,7 @@ pub fn python() -> PathBuf {
 }
 
 /// The guide's consumer, in kafka-python, checks `topic` against json.dumps of `expected`.
-fn guide_consumer_agrees(bootstrap: &str, topic: &str, mode: &str, expected: &[String]) {
+pub fn guide_consumer_agrees(bootstrap: &str, topic: &str, mode: &str, expected: &[String]) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("expected.txt");
     std::fs::write(&file, expected.join("\n") + "\n").unwrap();

@@ -775,3 +775,34 @@ fn an_upgrade_under_systemd_asks_before_raising_metadata_version() {
     assert!(snapshots.contains("before-kafka-4.4.0"), "{snapshots}");
     m.ok(&["teardown", "--purge"]);
 }
+
+/// `migrate --to kraft` under systemd: the controller runs as a unit of the service user,
+/// ZooKeeper's unit is removed once the migration is finalized (its data kept), the messages
+/// stay, and `teardown --purge` leaves nothing.
+#[test]
+fn a_migration_under_systemd_retires_zookeepers_unit_and_keeps_its_data() {
+    let m = Machine::boot("migrate");
+    m.ok(&["setup", "--mode", "zookeeper", "--no-selftest"]);
+    let sent = lines("before-migration", 20);
+    kcat_produce(&m.bootstrap(), "kept", &sent);
+    let out = m.kafkup(&["migrate", "--to", "kraft"]);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("nothing lost:"), "{said}");
+    let controller = "kafkup-controller.service";
+    assert_eq!(m.sh(&format!("systemctl is-active {controller}")), "active");
+    let user = m.sh(&format!("ps -o user= -p {}", m.main_pid(controller)));
+    assert_eq!(user, "kafkup");
+    let zookeeper_unit = m.sh(&format!(
+        "systemctl list-unit-files {} | grep -c kafkup",
+        UNITS[0]
+    ));
+    assert_eq!(zookeeper_unit, "0", "ZooKeeper's unit is gone");
+    assert_eq!(
+        m.sh("test -d /var/lib/kafkup/data/zookeeper/version-2 && echo kept"),
+        "kept"
+    );
+    assert_eq!(kcat_consume_all(&m.bootstrap(), "kept"), sent);
+    m.ok(&["teardown", "--purge"]);
+    assert_eq!(m.sh("ls /var/lib/kafkup 2>/dev/null | wc -l"), "0");
+}

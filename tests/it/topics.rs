@@ -83,8 +83,14 @@ fn declared_topics_are_created_raised_refused_and_never_deleted() {
     // and leaves kafkup's own out.
     let yaml = env.ok(&["export", "strimzi", "--out", "-"]);
     for topic in ["other", "demo", "fresh"] {
-        assert!(yaml.contains(&format!("  name: {topic}\n")), "{topic} in {yaml}");
+        assert!(
+            yaml.contains(&format!("  name: {topic}\n")),
+            "{topic} in {yaml}"
+        );
     }
-    assert!(yaml.contains("partitions: 2\n"), "other's 2 partitions: {yaml}");
+    assert!(
+        yaml.contains("partitions: 2\n"),
+        "other's 2 partitions: {yaml}"
+    );
     assert!(!yaml.contains("kafkup-health"), "{yaml}");
 }

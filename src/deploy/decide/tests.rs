@@ -567,3 +567,80 @@ fn an_older_kafka_release_on_kraft_storage_is_refused_before_anything_stops() {
     // A new environment may start with any release.
     assert!(decide(None, older.desired(), &older.nothing_there()).is_ok());
 }
+
+#[test]
+fn a_restart_an_interrupted_setup_left_is_done_even_if_the_node_runs() {
+    let case = Case::new(Mode::Zookeeper, "");
+    let (mut m, seen) = case.set_up();
+    m.restarts_due = vec![KAFKA];
+    let d = decide(Some(&m), case.desired(), &seen).unwrap();
+    assert_eq!(d.starts(), [KAFKA]);
+    assert!(d.actions.contains(&Action::Stop {
+        service: KAFKA,
+        reason: "an interrupted setup did not finish restarting it".into()
+    }));
+}
+
+#[test]
+fn a_migrations_way_back_retires_the_controller_and_releases_zookeeper_before_the_brokers_roll() {
+    let migrating = Case::new(
+        Mode::Zookeeper,
+        "migration = \"brokers\"\ncontrollers = 1\n",
+    );
+    let (mut m, mut seen) = migrating.set_up();
+    m.settings = Some(migrating.want.kept.clone());
+    let back = Case::new(Mode::Zookeeper, "");
+    seen.files = on_disk(&back);
+    let props = back.config_dir(KAFKA).join("server.properties");
+    seen.files.insert(props, Some("in migration mode\n".into()));
+    seen.data = data_of(
+        &crate::deploy::observe::data_dirs(&back.want),
+        Some("cluster-1"),
+        Mode::Zookeeper,
+    );
+    let d = decide(Some(&m), back.desired(), &seen).unwrap();
+    let words: Vec<String> = lines(&d)
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .filter(|w| ["retire", "release", "stop", "restart"].contains(&w.as_str()))
+        .collect();
+    assert_eq!(
+        words,
+        ["retire", "release", "stop", "restart"],
+        "{:#?}",
+        lines(&d)
+    );
+    assert_eq!(d.starts(), [KAFKA], "ZooKeeper's config is unchanged");
+}
+
+#[test]
+fn a_finalized_migration_retires_zookeeper_after_the_controllers_restart() {
+    let migrating = Case::new(Mode::Kraft, "migration = \"kraft\"\ncontrollers = 1\n");
+    let (mut m, mut seen) = migrating.set_up();
+    m.settings = Some(migrating.want.kept.clone());
+    let done = Case::new(Mode::Kraft, "controllers = 1\n");
+    seen.files = on_disk(&done);
+    let props = done
+        .config_dir(NodeId::solo(Role::Controller))
+        .join("server.properties");
+    seen.files.insert(props, Some("in migration mode\n".into()));
+    let d = decide(Some(&m), done.desired(), &seen).unwrap();
+    let last_start = d
+        .actions
+        .iter()
+        .rposition(|a| matches!(a, Action::Start { .. }));
+    let retire = d
+        .actions
+        .iter()
+        .position(|a| *a == Action::Retire { service: ZOOKEEPER });
+    assert!(retire > last_start, "{:#?}", lines(&d));
+    assert!(!d.actions.contains(&Action::ReleaseController));
+}
+
+/// Every file of `case` on disk as it renders it.
+fn on_disk(case: &Case) -> BTreeMap<PathBuf, Option<String>> {
+    let files = case.want.files.iter();
+    files
+        .map(|f| (f.target.clone(), Some(f.contents.clone())))
+        .collect()
+}

@@ -601,13 +601,24 @@ impl Runner for DockerRunner {
         Ok(())
     }
 
-    /// Never asked for: a volume cannot be renamed, so `setup` refuses the rename first.
+    /// The node's container goes; its volume (its data) stays until `teardown --purge`. Never
+    /// asked for a rename: a volume cannot be renamed, so `setup` refuses renames first.
     async fn retire(&self, name: NodeId) -> Result<(), RunnerError> {
-        Err(RunnerError::Unavailable {
-            kind: RunnerKind::Docker,
-            reason: format!("its volumes cannot be renamed ({name})"),
-            help: "set up a docker cluster with its final size from the start".into(),
-        })
+        self.engine.remove(&self.container_name(name)).await
+    }
+
+    /// The node's volume.
+    async fn remove_data(&self, name: NodeId, _dir: &Path) -> Result<(), RunnerError> {
+        let volume = container::volume_name(&self.env, name);
+        match self
+            .engine
+            .docker
+            .remove_volume(&volume, None::<q::RemoveVolumeOptions>)
+            .await
+        {
+            Err(e) if !not_found(&e) => Err(engine("remove volume", &volume, e)),
+            _ => Ok(()),
+        }
     }
 
     fn record(&self) -> RunnerRecord {
