@@ -60,6 +60,8 @@ pub struct KafkaConfig {
     /// In migration mode (KIP-866): a controller copying the metadata from ZooKeeper, or a
     /// ZooKeeper-mode broker that registers with the KRaft controllers too.
     pub migration: bool,
+    /// ZooKeeper mode: inter.broker.protocol.version held during an upgrade's roll.
+    pub inter_broker_protocol: Option<String>,
     pub log_dirs: PathBuf,
     /// `default.replication.factor`, also of the internal topics (offsets, transactions, share
     /// state), and `min.insync.replicas`, theirs too.
@@ -187,6 +189,7 @@ fn kafka(topology: &Topology, views: &[NodeView], node: &Node, view: &NodeView) 
         brokers: topology.of_role(Role::Kafka).count(),
         zookeeper_connect: (!kraft || migration).then(|| zookeeper_connect(topology, views)),
         migration,
+        inter_broker_protocol: topology.inter_broker_protocol.clone().filter(|_| !kraft),
         log_dirs: view.data_dir.clone(),
         replication: replication.factor,
         min_insync_replicas: replication.min_insync,

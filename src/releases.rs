@@ -74,8 +74,6 @@ pub enum Refused {
     },
     #[error("Kafka {to} cannot start on KRaft metadata of {from}: Kafka 4 needs a KRaft cluster of 3.3 or later")]
     TooOldForKafka4 { from: String, to: String },
-    #[error("Kafka {from} → {to} on several brokers in ZooKeeper mode needs inter.broker.protocol.version held at {from} during the roll, which kafkup does not do yet")]
-    ProtocolHold { from: String, to: String },
 }
 
 impl Diagnose for Refused {
@@ -86,15 +84,12 @@ impl Diagnose for Refused {
         Some(match self {
             Refused::Older { .. } => "to go back, restore the snapshot taken before the upgrade (`kafkup snapshot list`, `kafkup snapshot restore NAME`)".into(),
             Refused::TooOldForKafka4 { .. } => "upgrade to 3.9 first (`kafkup upgrade --kafka-version 3.9.2 --finalize`), then to 4".into(),
-            Refused::ProtocolHold { from, .. } => format!(
-                "upgrade within {from}'s line (its latest patch release), or run `kafkup setup --kafka-version` with every broker stopped at once (`kafkup stop` first)"
-            ),
         })
     }
 }
 
 /// The jumps Kafka cannot make as a rolling upgrade of this environment.
-pub fn check(mode: Mode, brokers: usize, releases: &Releases) -> Result<(), Refused> {
+pub fn check(mode: Mode, releases: &Releases) -> Result<(), Refused> {
     let moves = [
         ("Kafka", Some(&releases.kafka)),
         ("ZooKeeper", releases.zookeeper.as_ref()),
@@ -119,13 +114,16 @@ pub fn check(mode: Mode, brokers: usize, releases: &Releases) -> Result<(), Refu
             to: kafka.to.clone(),
         });
     }
-    if mode == Mode::Zookeeper && brokers > 1 && kafka.crosses_minor() {
-        return Err(Refused::ProtocolHold {
-            from: kafka.from.clone(),
-            to: kafka.to.clone(),
-        });
-    }
     Ok(())
+}
+
+/// ZooKeeper mode, several brokers, a new minor release: the inter-broker protocol the brokers
+/// must keep speaking while old and new releases run side by side ("3.8"), until finalized.
+pub fn protocol_hold(mode: Mode, brokers: usize, releases: &Releases) -> Option<String> {
+    let kafka = &releases.kafka;
+    let from = VersionNumber::parse(&kafka.from);
+    (mode == Mode::Zookeeper && brokers > 1 && kafka.crosses_minor())
+        .then(|| format!("{}.{}", from.0, from.1))
 }
 
 #[cfg(test)]
@@ -144,30 +142,50 @@ mod tests {
 
     #[test]
     fn forward_moves_pass_and_the_jumps_kafka_cannot_make_are_refused() {
-        assert!(check(Mode::Kraft, 3, &kafka("4.3.2", "4.4.0")).is_ok());
-        assert!(check(Mode::Zookeeper, 3, &kafka("3.9.1", "3.9.2")).is_ok());
-        assert!(check(Mode::Zookeeper, 1, &kafka("3.8.1", "3.9.2")).is_ok());
+        assert!(check(Mode::Kraft, &kafka("4.3.2", "4.4.0")).is_ok());
+        assert!(check(Mode::Zookeeper, &kafka("3.9.1", "3.9.2")).is_ok());
+        assert!(check(Mode::Zookeeper, &kafka("3.8.1", "3.9.2")).is_ok());
         assert!(matches!(
-            check(Mode::Kraft, 1, &kafka("4.4.0", "4.3.2")),
+            check(Mode::Kraft, &kafka("4.4.0", "4.3.2")),
             Err(Refused::Older { .. })
         ));
         assert!(matches!(
-            check(Mode::Kraft, 1, &kafka("3.2.3", "4.0.0")),
+            check(Mode::Kraft, &kafka("3.2.3", "4.0.0")),
             Err(Refused::TooOldForKafka4 { .. })
-        ));
-        assert!(matches!(
-            check(Mode::Zookeeper, 3, &kafka("3.8.1", "3.9.2")),
-            Err(Refused::ProtocolHold { .. })
         ));
         let mut zk = kafka("3.9.2", "3.9.2");
         zk.zookeeper = Some(Move {
             from: "3.9.5".into(),
             to: "3.9.4".into(),
         });
-        let refused = check(Mode::Zookeeper, 1, &zk).unwrap_err();
+        let refused = check(Mode::Zookeeper, &zk).unwrap_err();
         assert_eq!(
             refused.to_string(),
             "ZooKeeper 3.9.4 is older than the 3.9.5 this environment runs; upgrade moves forward only"
+        );
+    }
+
+    #[test]
+    fn a_new_minor_release_on_several_zookeeper_mode_brokers_holds_the_old_protocol() {
+        let hold = |mode, brokers, from, to| protocol_hold(mode, brokers, &kafka(from, to));
+        assert_eq!(
+            hold(Mode::Zookeeper, 3, "3.8.1", "3.9.2").as_deref(),
+            Some("3.8")
+        );
+        assert_eq!(
+            hold(Mode::Zookeeper, 1, "3.8.1", "3.9.2"),
+            None,
+            "no mixed releases"
+        );
+        assert_eq!(
+            hold(Mode::Zookeeper, 3, "3.9.1", "3.9.2"),
+            None,
+            "a patch release"
+        );
+        assert_eq!(
+            hold(Mode::Kraft, 3, "4.3.2", "4.4.0"),
+            None,
+            "KRaft has metadata.version"
         );
     }
 

@@ -173,6 +173,8 @@ pub struct Topology {
     pub mode: Mode,
     /// A migration from ZooKeeper to KRaft under way: its phase.
     pub migration: Option<MigrationPhase>,
+    /// ZooKeeper mode: the inter-broker protocol held during an upgrade's roll.
+    pub inter_broker_protocol: Option<String>,
     pub shape: Shape,
     pub replication: Replication,
     /// What the brokers' client listener speaks.
@@ -213,6 +215,7 @@ impl Topology {
         let topology = Topology {
             mode: settings.mode,
             migration: settings.migration,
+            inter_broker_protocol: settings.inter_broker_protocol.clone(),
             shape,
             replication: Replication::of(settings),
             security: settings.security,

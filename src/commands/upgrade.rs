@@ -37,14 +37,16 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, options: Options) -> Re
         )
     })?;
     let releases = releases_of(&previous, settings);
-    let brokers = previous
-        .services
-        .iter()
-        .filter(|s| s.spec.name.role() == crate::vocab::Role::Kafka)
-        .count();
-    releases::check(previous.mode, brokers, &releases)?;
+    releases::check(previous.mode, &releases)?;
+    let mut settings = settings.clone();
+    let brokers = previous.services.iter();
+    let brokers = brokers.filter(|s| s.spec.name.role() == crate::vocab::Role::Kafka);
+    if let Some(hold) = releases::protocol_hold(previous.mode, brokers.count(), &releases) {
+        // An earlier hold, not lifted yet, stays: some broker may still speak only that.
+        settings.inter_broker_protocol.get_or_insert(hold);
+    }
     if options.dry_run {
-        return dry_run(ctx, settings, &previous, &releases, options).await;
+        return dry_run(ctx, &settings, &previous, &releases, options).await;
     }
     let _lock = lock::acquire(&paths)?;
     crate::security::connect_as(
@@ -54,43 +56,90 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, options: Options) -> Re
     let timeout = Duration::from_secs(previous.ready_timeout_secs);
     let bootstrap = previous.bootstrap_server();
     if releases.changes() {
-        ctx.reporter
-            .step(&format!("upgrade: {}", releases.describe()));
-        // Verified before anything stops: a bad download leaves the environment as it was.
-        super::fetch::fetch_verified(ctx, settings).await?;
-        let snapshot = take_snapshot(ctx, &previous, &releases, options).await?;
-        let before = inventory(&bootstrap, timeout).await?;
-        let rolling = setup::Options {
-            rolling: true,
-            ..Default::default()
-        };
-        setup::run_locked(ctx, settings, rolling)
-            .await
-            .map_err(|e| way_back(e, snapshot.as_deref()))?;
-        let after = inventory(&bootstrap, timeout).await?;
-        compare(ctx, &before, &after, snapshot.as_deref())?;
+        roll_release(ctx, &settings, &previous, &releases, options).await?;
     } else {
         ctx.reporter.step(&format!(
             "already on {}: nothing to roll",
             releases.describe()
         ));
     }
+    if previous.mode == Mode::Zookeeper {
+        return lift_protocol_hold(ctx, &settings, options.finalize).await;
+    }
     let security = previous.settings.as_ref().and_then(|s| s.security);
-    let raised = finalize(
-        ctx,
-        previous.mode,
-        security,
-        &bootstrap,
-        options.finalize,
-        timeout,
-    )
-    .await?;
+    let raised = finalize(ctx, security, &bootstrap, options.finalize, timeout).await?;
     if raised {
         // From now on the older release cannot start on this data: setup refuses it.
         let mut manifest = state::require(&paths)?;
         manifest.metadata_release = manifest.kafka_version();
         state::save(&paths, &manifest)?;
     }
+    Ok(())
+}
+
+/// The new release fetched and verified before anything stops (a bad download leaves the
+/// environment as it was), the snapshot, then the nodes one at a time, proven.
+async fn roll_release(
+    ctx: &Context<'_>,
+    settings: &Settings,
+    previous: &Manifest,
+    releases: &Releases,
+    options: Options,
+) -> Result<()> {
+    ctx.reporter
+        .step(&format!("upgrade: {}", releases.describe()));
+    if let Some(held) = &settings.inter_broker_protocol {
+        ctx.reporter.step(&format!(
+            "inter.broker.protocol.version held at {held} while old and new releases run side by side"
+        ));
+    }
+    super::fetch::fetch_verified(ctx, settings).await?;
+    let snapshot = take_snapshot(ctx, previous, releases, options).await?;
+    let timeout = Duration::from_secs(previous.ready_timeout_secs);
+    let bootstrap = previous.bootstrap_server();
+    let before = inventory(&bootstrap, timeout).await?;
+    let rolling = setup::Options {
+        rolling: true,
+        ..Default::default()
+    };
+    setup::run_locked(ctx, settings, rolling)
+        .await
+        .map_err(|e| way_back(e, snapshot.as_deref()))?;
+    let after = inventory(&bootstrap, timeout).await?;
+    compare(ctx, &before, &after, snapshot.as_deref())
+}
+
+/// ZooKeeper mode: the inter-broker protocol an upgrade held, lifted when asked (a second
+/// roll, each broker restarted without the hold).
+async fn lift_protocol_hold(
+    ctx: &Context<'_>,
+    settings: &Settings,
+    choice: Option<bool>,
+) -> Result<()> {
+    let Some(held) = settings.inter_broker_protocol.clone() else {
+        return Ok(());
+    };
+    let question = format!(
+        "lift inter.broker.protocol.version {held} (each broker restarts once more)? The older release cannot join the brokers afterwards (a snapshot can bring it back)"
+    );
+    let lift = choice.unwrap_or_else(|| super::confirm(&question));
+    if !lift {
+        ctx.reporter.step(&format!(
+            "inter.broker.protocol.version stays at {held}; `kafkup upgrade --finalize` lifts it"
+        ));
+        return Ok(());
+    }
+    let mut lifted = settings.clone();
+    lifted.inter_broker_protocol = None;
+    let rolling = setup::Options {
+        rolling: true,
+        ..Default::default()
+    };
+    setup::run_locked(ctx, &lifted, rolling).await?;
+    ctx.reporter.step(&format!(
+        "inter.broker.protocol.version {held} lifted: the brokers speak Kafka {}'s protocol",
+        settings.chosen_kafka_version()
+    ));
     Ok(())
 }
 
@@ -132,6 +181,16 @@ async fn dry_run(
         });
         steps.push("proof     topics, partitions, configs, end offsets and committed offsets, before and after".into());
         steps.push("roll      one node at a time, as below".into());
+    }
+    if let Some(held) = &settings.inter_broker_protocol {
+        steps.push(format!(
+            "hold      inter.broker.protocol.version at {held} during the roll"
+        ));
+        steps.push(match options.finalize {
+            Some(true) => "finalize  lift it: each broker restarts once more".into(),
+            Some(false) => format!("finalize  no: it stays at {held}"),
+            None => "finalize  ask whether to lift it (no on a non-terminal)".into(),
+        });
     }
     if previous.mode == Mode::Kraft {
         steps.push(match options.finalize {
@@ -233,13 +292,12 @@ pub(super) fn way_back(error: anyhow::Error, snapshot: Option<&str>) -> anyhow::
 /// it was.
 async fn finalize(
     ctx: &Context<'_>,
-    mode: Mode,
     security: Option<Security>,
     bootstrap: &str,
     choice: Option<bool>,
     timeout: Duration,
 ) -> Result<bool> {
-    if mode != Mode::Kraft || choice == Some(false) {
+    if choice == Some(false) {
         return Ok(false);
     }
     if security.is_some_and(|s| s != Security::Plaintext) {

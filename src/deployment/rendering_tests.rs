@@ -289,3 +289,20 @@ fn migration_phases_render_the_kip_866_settings() {
         "ZooKeeper stays until finalized"
     );
 }
+
+/// An upgrade's hold renders into ZooKeeper-mode brokers only.
+#[test]
+fn a_held_inter_broker_protocol_is_rendered_in_zookeeper_mode() {
+    let text = "mode = \"zookeeper\"\nroot = \"/srv/k\"\ninter_broker_protocol = \"3.8\"\n";
+    let settings = Settings::resolve([crate::settings::parse_config(text).unwrap()]).unwrap();
+    let choice = RunnerChoice {
+        kind: RunnerKind::Process,
+        why: "a test".into(),
+    };
+    let files = Deployment::resolve(&settings, choice, None).unwrap().files;
+    let broker = &file(&files, "kafka/server.properties").contents;
+    assert!(
+        broker.contains("\ninter.broker.protocol.version=3.8\n"),
+        "{broker}"
+    );
+}

@@ -149,6 +149,11 @@ declare_settings! {
     /// migrate`; not a setting to give).
     #[arg(skip)]
     migration: MigrationPhase => Option<MigrationPhase> = given(), kept;
+    /// ZooKeeper mode: the inter.broker.protocol.version the brokers speak while an upgrade
+    /// to a new minor release rolls through them (recorded by `kafkup upgrade`, lifted by
+    /// `kafkup upgrade --finalize`; not a setting to give).
+    #[arg(skip)]
+    inter_broker_protocol: String => Option<String> = given(), kept;
     /// A topic setup makes sure of: created where missing, partitions raised, configs set (in
     /// the config file [[topics]] with name, partitions, replication_factor and configs); never
     /// deleted (repeatable; KAFKUP_TOPICS is comma-separated; the list replaces the config

@@ -42,13 +42,22 @@ fn json_ok(env: &TestEnv, args: &[&str]) -> Value {
 /// broker's own lines about a topic `trigger` creates), and Ctrl-C — SIGINT to its process
 /// group, as a terminal sends it — ends it, leaving no process of its group behind.
 pub fn logs_follow_sees_new_lines(env: &TestEnv, create_topic: impl FnOnce(&str)) {
-    let mut child = env
-        .command(&["logs", "kafka", "-f", "-n", "3"])
+    let mut command = env.command(&["logs", "kafka", "-f", "-n", "3"]);
+    command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .unwrap();
+        .process_group(0);
+    // As on a terminal: Ctrl-C's default action, even where the suite itself was started in
+    // the background of a shell (which ignores SIGINT for its background jobs).
+    unsafe {
+        command.pre_exec(|| {
+            use nix::sys::signal::{signal, SigHandler, Signal};
+            signal(Signal::SIGINT, SigHandler::SigDfl)
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
+    }
+    let mut child = command.spawn().unwrap();
     let mut out = Lines::new(child.stdout.take().unwrap());
     // The last lines come first: from then on it follows.
     out.wait_for("", Duration::from_secs(30));

@@ -29,4 +29,4 @@ mod small;
 mod snapshot;
 mod systemd;
 mod topics;
-mod upgrade;
+pub mod upgrade;

@@ -149,14 +149,54 @@ fn one_broker_rolls_back_from_the_middle_then_migrates_and_upgrades_to_kafka_4()
     crate::messaging::guide_consumer_agrees(&env.bootstrap(), "guide", "lines", &lines("guide", 3));
 }
 
+/// Three brokers, replication 3, the whole way: a ZooKeeper-mode upgrade to a new minor
+/// release under a producer (inter.broker.protocol.version held during the roll, then lifted;
+/// nothing acknowledged lost), a migration killed in its middle and resumed, then Kafka 4.
 #[test]
-fn three_brokers_resume_a_killed_migration_and_keep_every_replica() {
+fn three_brokers_upgrade_under_a_producer_resume_a_killed_migration_and_reach_kafka_4() {
+    use crate::upgrade::{assert_all_acked_are_there, BackgroundProducer};
     let _one = crate::env::one_ensemble_at_a_time();
     let env = TestEnv::cluster();
-    env.setup("zookeeper", &["--brokers", "3", "--no-selftest"]);
+    let cluster = [
+        "--brokers",
+        "3",
+        "--replication-factor",
+        "3",
+        "--min-insync-replicas",
+        "2",
+    ];
+    let args = [&cluster[..], &["--kafka-version", "3.8.1", "--no-selftest"]].concat();
+    env.setup("zookeeper", &args);
     let first = lines("first", 30);
     kcat_produce(&env.bootstrap(), "kept", &first);
     assert_eq!(group_reads(&env, "kept", 10), first[..10]);
+
+    let producer = BackgroundProducer::start(env.bootstrap(), "kept");
+    std::thread::sleep(Duration::from_secs(2));
+    let upgrade = [
+        "upgrade",
+        "--kafka-version",
+        "3.9.2",
+        "--no-snapshot",
+        "--finalize",
+    ];
+    let out = env.run(&upgrade);
+    let acked = producer.finish();
+    let said = output_text(&out);
+    assert!(out.status.success(), "{said}");
+    for step in [
+        "inter.broker.protocol.version held at 3.8",
+        "every partition's replicas are in sync",
+        "inter.broker.protocol.version 3.8 lifted",
+    ] {
+        assert!(said.contains(step), "{step:?} in {said}");
+    }
+    let props = env.root().join("config/kafka-2/server.properties");
+    let props = std::fs::read_to_string(props).unwrap();
+    assert!(!props.contains("inter.broker.protocol.version"), "{props}");
+    assert!(acked.len() >= 10, "the producer ran during the upgrade");
+    let all = [first.clone(), acked].concat();
+    assert_all_acked_are_there(&env, "kept", &all);
 
     migrate_killed_at(&env, "brokers");
     let out = env.run(&["migrate", "--to", "kraft", "--no-snapshot"]);
@@ -168,10 +208,23 @@ fn three_brokers_resume_a_killed_migration_and_keep_every_replica() {
     );
     assert!(!said.contains("phase: KRaft controllers"), "{said}");
     assert_eq!(roles(&env), ["controller", "kafka", "kafka", "kafka"]);
-    assert_eq!(kcat_consume_all(&env.bootstrap(), "kept"), first);
+    assert_all_acked_are_there(&env, "kept", &all);
     assert_eq!(group_reads(&env, "kept", 1), first[10..11]);
     let described = env.ok(&["topic", "describe", "kept", "--json"]);
     let topic: serde_json::Value = serde_json::from_str(&described).unwrap();
     let replicas = topic["partitions"][0]["replicas"].as_array().unwrap().len();
     assert_eq!(replicas, 3, "{topic}");
+
+    let out = env.run(&[
+        "upgrade",
+        "--kafka-version",
+        "4.4.0",
+        "--no-snapshot",
+        "--no-finalize",
+    ]);
+    let said = output_text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("nothing lost"), "{said}");
+    assert_all_acked_are_there(&env, "kept", &all);
+    assert_eq!(group_reads(&env, "kept", 1), first[11..12]);
 }

@@ -26,13 +26,13 @@ fn kcat_produce_acked(bootstrap: &str, topic: &str, lines: &[String]) -> bool {
 }
 
 /// A producer that sends batches until stopped; the lines of every acknowledged batch.
-struct BackgroundProducer {
+pub struct BackgroundProducer {
     stop: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<Vec<String>>,
 }
 
 impl BackgroundProducer {
-    fn start(bootstrap: String, topic: &'static str) -> Self {
+    pub fn start(bootstrap: String, topic: &'static str) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
         let thread = std::thread::spawn(move || {
@@ -53,7 +53,7 @@ impl BackgroundProducer {
         BackgroundProducer { stop, thread }
     }
 
-    fn finish(self) -> Vec<String> {
+    pub fn finish(self) -> Vec<String> {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.join().unwrap()
     }
@@ -67,7 +67,7 @@ fn group_reads(env: &TestEnv, topic: &str, n: usize) -> Vec<String> {
     env.ok(&args).lines().map(str::to_string).collect()
 }
 
-fn assert_all_acked_are_there(env: &TestEnv, topic: &str, acked: &[String]) {
+pub fn assert_all_acked_are_there(env: &TestEnv, topic: &str, acked: &[String]) {
     let read: BTreeSet<String> = kcat_consume_all(&env.bootstrap(), topic)
         .into_iter()
         .collect();

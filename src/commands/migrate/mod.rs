@@ -139,6 +139,13 @@ fn refuse_what_cannot_migrate(settings: &Settings) -> Result<()> {
         )
         .into());
     }
+    if let Some(held) = &settings.inter_broker_protocol {
+        return Err(Problem::usage(
+            format!("the brokers still speak Kafka {held}'s inter-broker protocol (an upgrade's hold); a migration needs {version}'s"),
+            "`kafkup upgrade --finalize` lifts it, then migrate",
+        )
+        .into());
+    }
     if settings.security != Security::Plaintext {
         return Err(Problem::usage(
             format!(
