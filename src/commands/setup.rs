@@ -55,6 +55,16 @@ pub async fn run(ctx: &Context<'_>, settings: &Settings, options: Options) -> Re
 }
 
 /// [`run`] for a caller that holds the environment's lock already (`kafkup upgrade`).
+/// Setup one node at a time, each ready again before the next stops (`upgrade`, `migrate`);
+/// the caller holds the lock.
+pub async fn run_rolling(ctx: &Context<'_>, settings: &Settings) -> Result<()> {
+    let rolling = Options {
+        rolling: true,
+        ..Default::default()
+    };
+    run_locked(ctx, settings, rolling).await
+}
+
 pub async fn run_locked(ctx: &Context<'_>, settings: &Settings, options: Options) -> Result<()> {
     crate::deployment::check_early(settings)?;
     let previous = state::load(&settings.paths())?;

@@ -98,11 +98,7 @@ async fn roll_release(
     let timeout = Duration::from_secs(previous.ready_timeout_secs);
     let bootstrap = previous.bootstrap_server();
     let before = inventory(&bootstrap, timeout).await?;
-    let rolling = setup::Options {
-        rolling: true,
-        ..Default::default()
-    };
-    setup::run_locked(ctx, settings, rolling)
+    setup::run_rolling(ctx, settings)
         .await
         .map_err(|e| way_back(e, snapshot.as_deref()))?;
     let after = inventory(&bootstrap, timeout).await?;
@@ -131,11 +127,7 @@ async fn lift_protocol_hold(
     }
     let mut lifted = settings.clone();
     lifted.inter_broker_protocol = None;
-    let rolling = setup::Options {
-        rolling: true,
-        ..Default::default()
-    };
-    setup::run_locked(ctx, &lifted, rolling).await?;
+    setup::run_rolling(ctx, &lifted).await?;
     ctx.reporter.step(&format!(
         "inter.broker.protocol.version {held} lifted: the brokers speak Kafka {}'s protocol",
         settings.chosen_kafka_version()

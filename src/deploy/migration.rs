@@ -7,10 +7,8 @@
 
 use crate::deployment::Deployment;
 use crate::error::Problem;
-use crate::runner::{AnyRunner, Runner, Tool};
-use crate::vocab::Role;
+use crate::runner::{AnyRunner, Runner};
 use anyhow::Result;
-use std::path::Path;
 
 /// What ZooKeeper's client says when the znode is gone already (a resumed rollback).
 const NO_NODE: &str = "Node does not exist";
@@ -23,27 +21,13 @@ pub async fn release_controller(runner: &AnyRunner, want: &Deployment) -> Result
 }
 
 async fn delete(runner: &AnyRunner, want: &Deployment, znode: &str) -> Result<()> {
-    let broker = want.of_role(Role::Kafka).next().expect("a broker");
-    let connect = broker
-        .config
-        .kafka
-        .as_ref()
-        .and_then(|k| k.zookeeper_connect.clone())
-        .expect("a ZooKeeper-mode broker knows ZooKeeper");
-    let args = ["-server", &connect, "delete", znode].map(str::to_string);
-    let command = crate::spec::kafka_tool_command(
-        &broker.spec,
-        Path::new(&broker.command[0]),
-        "org.apache.zookeeper.ZooKeeperMain",
-        &args,
-    );
-    let tool = Tool {
-        what: format!("ZooKeeper's {znode} deleted"),
-        command,
-        writes: vec![],
-        class_archive: None,
-        network: true,
+    let what = format!("ZooKeeper's {znode} deleted");
+    let args = |connect: &str| {
+        ["-server", connect, "delete", znode]
+            .map(str::to_string)
+            .to_vec()
     };
+    let tool = super::zookeeper_tool::tool(want, what, "org.apache.zookeeper.ZooKeeperMain", args);
     let out = runner.run_tool(&tool).await?;
     if out.success || out.output.contains(NO_NODE) {
         return Ok(());

@@ -8,6 +8,7 @@ pub mod observe;
 pub mod renames;
 pub mod roll;
 pub mod secure;
+pub mod zookeeper_tool;
 
 pub use decide::{decide, Action, Decision, Observed};
 pub use execute::{execute, Executor};

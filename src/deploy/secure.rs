@@ -3,11 +3,11 @@
 
 use crate::deployment::Deployment;
 use crate::error::Problem;
-use crate::runner::{AnyRunner, Runner, Tool};
+use crate::runner::{AnyRunner, Runner};
 use crate::security::{self, acl, store, ADMIN, SCRAM_MECHANISM, USERS};
-use crate::vocab::{Role, Security};
+use crate::vocab::Security;
 use anyhow::Result;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Makes kafkup's own clients of this run connect as the environment's admin (after the
@@ -45,43 +45,20 @@ pub fn format_scram_args(want: &Deployment) -> Result<Vec<String>> {
 /// ZooKeeper mode: each user's SCRAM credential written into ZooKeeper (where the brokers
 /// read it) by Kafka's config tool, run as the runner runs tools.
 pub async fn scram_users(runner: &AnyRunner, want: &Deployment) -> Result<()> {
-    let broker = want.of_role(Role::Kafka).next().expect("a broker");
-    let connect = broker
-        .config
-        .kafka
-        .as_ref()
-        .and_then(|k| k.zookeeper_connect.clone())
-        .expect("a ZooKeeper-mode broker knows ZooKeeper");
     let passwords = security::users::load(&security::secrets_dir(&want.paths))?;
     for user in USERS {
         let password = passwords.of(user).unwrap_or_default();
-        let args: Vec<String> = [
-            "--zookeeper",
-            &connect,
-            "--alter",
-            "--entity-type",
-            "users",
-            "--entity-name",
-            user,
-            "--add-config",
-            &format!("{SCRAM_MECHANISM}=[iterations=8192,password={password}]"),
-        ]
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
-        let command = crate::spec::kafka_tool_command(
-            &broker.spec,
-            Path::new(&broker.command[0]),
-            "kafka.admin.ConfigCommand",
-            &args,
-        );
-        let tool = Tool {
-            what: format!("SCRAM credential of {user}"),
-            command,
-            writes: vec![],
-            class_archive: None,
-            network: true,
+        let credential = format!("{SCRAM_MECHANISM}=[iterations=8192,password={password}]");
+        let args = |connect: &str| {
+            let args = ["--zookeeper", connect, "--alter", "--entity-type", "users"];
+            let user_args = ["--entity-name", user, "--add-config", &credential];
+            args.iter()
+                .chain(&user_args)
+                .map(|a| a.to_string())
+                .collect()
         };
+        let what = format!("SCRAM credential of {user}");
+        let tool = super::zookeeper_tool::tool(want, what, "kafka.admin.ConfigCommand", args);
         let out = runner.run_tool(&tool).await?;
         if !out.success {
             let said = crate::logtail::the_error(&out.output);

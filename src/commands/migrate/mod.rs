@@ -206,11 +206,7 @@ fn plan(
 
 /// One phase carried out by setup, one node at a time.
 async fn roll(ctx: &Context<'_>, settings: &Settings, snapshot: Option<&str>) -> Result<()> {
-    let rolling = setup::Options {
-        rolling: true,
-        ..Default::default()
-    };
-    setup::run_locked(ctx, settings, rolling)
+    setup::run_rolling(ctx, settings)
         .await
         .map_err(|e| upgrade::way_back(e, snapshot))
 }
