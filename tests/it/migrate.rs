@@ -4,15 +4,8 @@
 //! its data kept; kcat and the guide's kafka-python consumer reading on; Kafka 4 afterwards.
 
 use crate::env::{kcat_consume_all, kcat_produce, lines, output_text, port_open, TestEnv};
+use crate::upgrade::group_reads;
 use std::time::Duration;
-
-/// The next `n` messages group `g` reads from `topic` (committing them).
-fn group_reads(env: &TestEnv, topic: &str, n: usize) -> Vec<String> {
-    let n = n.to_string();
-    let args = ["consume", topic, "--group", "g", "--from-beginning"];
-    let args = [&args[..], &["--max-messages", &n, "--timeout", "30"]].concat();
-    env.ok(&args).lines().map(str::to_string).collect()
-}
 
 /// The migration phase the environment records, if one is under way.
 pub fn phase(env: &TestEnv) -> Option<String> {

@@ -60,7 +60,7 @@ impl BackgroundProducer {
 }
 
 /// The next `n` messages group `g` reads from `topic` (committing them).
-fn group_reads(env: &TestEnv, topic: &str, n: usize) -> Vec<String> {
+pub fn group_reads(env: &TestEnv, topic: &str, n: usize) -> Vec<String> {
     let n = n.to_string();
     let args = ["consume", topic, "--group", "g", "--from-beginning"];
     let args = [&args[..], &["--max-messages", &n, "--timeout", "30"]].concat();
